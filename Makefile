@@ -1,0 +1,41 @@
+# Two commands do everything: `make render conf=NAME` and `make test`.
+# Each creates .venv and installs the project on first use.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+conf ?= smoke
+ARGS ?=
+
+.PHONY: help render test test-fast bench bench-gpu lint clean-venv
+
+help:  ## list targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-12s %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml
+	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+render: $(STAMP)  ## render a preset: make render conf=zoom_places ARGS="frames=120"
+	$(BIN)/python -m render --config-name $(conf) $(ARGS)
+
+test: $(STAMP)  ## run the whole test suite (what CI runs)
+	$(BIN)/python -m pytest -q $(ARGS)
+
+test-fast: $(STAMP)  ## run the tests not marked slow
+	$(BIN)/python -m pytest -q -m "not slow" $(ARGS)
+
+bench: $(STAMP)  ## CPU benchmark: dream step GFLOP/s vs matmul, render overhead, memory
+	$(BIN)/python -m render.bench $(ARGS)
+
+bench-gpu: $(STAMP)  ## GPU benchmark (needs CUDA)
+	$(BIN)/python -m render.bench_gpu $(ARGS)
+
+lint: $(STAMP)  ## ruff
+	$(BIN)/ruff check dream render tests
+
+clean-venv:  ## remove .venv
+	rm -rf $(VENV)
