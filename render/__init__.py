@@ -1,0 +1,1 @@
+"""The frame loop: schedules, warps, sources, sinks, run folder and CLI."""

@@ -1,0 +1,699 @@
+"""Keyframe schedules: every animated value is a pure function frame index -> float.
+
+A schedule is written as
+
+- a Deforum keyframe string: ``"0:(1.04), 120:(1.0)"`` or
+  ``"0:(1.0025+0.002*sin(1.25*3.14*t/30))"``; parentheses around values are
+  optional and surrounding quotes are stripped; a string without any ``key:``
+  is one keyframe at frame 0 (``"1.04"``, ``"sin(t/10)"``);
+- a mapping ``{0: 1.04, 120: "1.0+0.1*sin(t)"}`` (keys int or str, values numbers
+  or expression strings);
+- a plain number (a constant).
+
+Deforum's semantics, which existing strings rely on: keys are frame numbers or
+expressions of ``max_f`` and ``s`` truncated to int; order does not matter, a
+later duplicate wins, keys below 0 or at/after the frame count are ignored. A
+*number* keyframe (a literal such as ``1.04``, ``-2`` or ``1e-3``) is an
+interpolation anchor. An *expression* keyframe is evaluated on every frame from
+its key until the next keyframe (or to the end) with ``t`` = frame,
+``max_f`` = frames - 1 and ``s`` = seed, and is never interpolated toward the
+next key; the gap from a number keyframe to a following expression keyframe is
+interpolated toward the expression's value at its key. Before the first key
+its value is held (Deforum crashes there), after the last key the last value is
+held. Interpolation between anchors: ``linear`` (default), ``cubic`` (monotone
+piecewise cubic, flat at the first and last key so it eases into the held
+values and never overshoots) or ``step`` (hold until the next key).
+
+Expressions: numbers, ``t max_f s pi e``, ``+ - * / % **``, unary ``-``,
+comparisons ``< <= > >= == !=`` (1.0 or 0.0), parentheses and the functions
+listed in ``FUNCTIONS`` (``min``/``max`` take two or more arguments,
+``where(cond, a, b)`` picks ``a`` where ``cond`` is non-zero). A small
+tokenizer and recursive-descent parser build a tiny AST that is evaluated with
+numpy over all frames of a segment at once; nothing is passed to ``eval``.
+Errors (``ScheduleError``) name the schedule and keyframe and point at the
+position in the string with a caret.
+
+Command line (prints ``frame<TAB>value`` per line, value to 10 significant digits;
+``--plot`` also writes a PNG line plot; a bad string exits with status 2)::
+
+    python -m render.schedule "0:(1.04), 120:(1.0)" --frames 240 [--seed S]
+        [--interpolation linear|cubic|step] [--name NAME] [--plot out.png]
+"""
+
+from __future__ import annotations
+
+import argparse
+import difflib
+import functools
+import itertools
+import math
+import numbers
+import operator
+import re
+import sys
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from dream.errors import UserError
+
+INTERPOLATIONS = ("linear", "cubic", "step")
+KEY_VARIABLES = ("max_f", "s", "pi", "e")
+VALUE_VARIABLES = ("t",) + KEY_VARIABLES
+
+
+class ScheduleError(UserError):
+    """A schedule string or mapping that cannot be parsed or evaluated."""
+
+
+@dataclass(frozen=True)
+class _Function:
+    call: Callable[..., np.ndarray]
+    min_args: int
+    max_args: int | None  # None: any number from min_args up
+
+
+def _where(condition, if_true, if_false):
+    """``if_true`` where ``condition`` is non-zero (comparisons give 1.0 / 0.0), else ``if_false``."""
+    return np.where(np.asarray(condition) != 0, if_true, if_false)
+
+
+FUNCTIONS: dict[str, _Function] = {
+    **{
+        name: _Function(getattr(np, name), 1, 1)
+        for name in "sin cos tan arcsin arccos arctan sinh cosh tanh exp log log10 sqrt abs floor ceil".split()
+    },
+    "min": _Function(lambda *args: functools.reduce(np.minimum, args), 2, None),
+    "max": _Function(lambda *args: functools.reduce(np.maximum, args), 2, None),
+    "where": _Function(_where, 3, 3),
+}
+
+_BINARY: dict[str, Callable] = {
+    "+": np.add, "-": np.subtract, "*": np.multiply, "/": np.true_divide, "%": np.mod, "**": np.power,
+    "<": np.less, "<=": np.less_equal, ">": np.greater, ">=": np.greater_equal,
+    "==": np.equal, "!=": np.not_equal,
+}  # fmt: skip
+_COMPARISONS = ("<", "<=", ">", ">=", "==", "!=")
+
+
+# ---------------------------------------------------------------- the schedule
+
+
+@dataclass(frozen=True, eq=False)
+class Schedule:
+    """A value per frame, computed once at parse time.
+
+    Attributes:
+        name: the config path it came from, e.g. ``motion.zoom`` (for messages).
+        table: ``(frames,)`` float64, read-only: the value of every frame.
+    """
+
+    name: str
+    table: np.ndarray
+
+    def __post_init__(self):
+        table = np.array(self.table, dtype=np.float64)
+        table.flags.writeable = False
+        object.__setattr__(self, "table", table)
+
+    @property
+    def frames(self) -> int:
+        """The number of frames the schedule covers."""
+        return len(self.table)
+
+    def at(self, frame: int) -> float:
+        """The value at ``frame`` (0 <= frame < frames; no wrap-around)."""
+        index = operator.index(frame)
+        if not 0 <= index < self.frames:
+            raise IndexError(f"{self.name}: frame {index} is outside 0..{self.frames - 1}")
+        return float(self.table[index])
+
+    def values(self) -> list[float]:
+        """The values of all frames, frame 0 first."""
+        return self.table.tolist()
+
+
+def parse_schedule(
+    spec: str | int | float | Mapping,
+    *,
+    frames: int,
+    seed: int = 0,
+    name: str = "schedule",
+    interpolation: str = "linear",
+) -> Schedule:
+    """Parse a keyframe string, mapping or number into a ``Schedule``.
+
+    Args:
+        spec: Deforum keyframe string, mapping ``{frame: value}`` or a number.
+        frames: number of frames to cover (``max_f`` = frames - 1).
+        seed: the run's seed, the ``s`` of expressions.
+        name: the config path shown in errors, e.g. ``motion.zoom``.
+        interpolation: ``linear``, ``cubic`` or ``step`` between number keyframes.
+
+    Returns:
+        The schedule with all ``frames`` values precomputed.
+
+    Raises:
+        ScheduleError: on a syntax error, unknown name, non-finite value or bad argument.
+    """
+    _check_arguments(frames, name, interpolation)
+    frames = int(frames)
+    env = {"max_f": float(frames - 1), "s": float(seed), "pi": math.pi, "e": math.e}
+    keyframes = _keyframes(spec, name, env)
+    in_range = {frame: kf for frame, kf in keyframes.items() if 0 <= frame < frames}
+    if not in_range:
+        raise ScheduleError(
+            f"{name}: every keyframe lies outside frames 0..{frames - 1} ({sorted(keyframes)}). "
+            f"Add a keyframe inside the render, e.g. at frame 0."
+        )
+    table = _keyframe_table(in_range, frames, env, name)
+    return Schedule(name, _fill_gaps(table, interpolation))
+
+
+def _check_arguments(frames: int, name: str, interpolation: str) -> None:
+    if isinstance(frames, bool) or not isinstance(frames, numbers.Integral) or frames < 1:
+        raise ScheduleError(f"{name}: frames must be a whole number of at least 1, got {frames!r}.")
+    if interpolation not in INTERPOLATIONS:
+        raise ScheduleError(
+            f"{name}: unknown interpolation '{interpolation}'. Valid interpolations: {', '.join(INTERPOLATIONS)}."
+        )
+
+
+# ------------------------------------------------------------- error messages
+
+
+def _error(name: str, problem: str, text: str, pos: int, detail: str) -> ScheduleError:
+    """A ScheduleError: ``problem`` (what and which keyframe) at ``pos``, then the line of ``text``
+    that holds ``pos`` with a caret under it."""
+    line_start = text.rfind("\n", 0, pos) + 1
+    line_end = text.find("\n", pos)
+    line = text[line_start : len(text) if line_end < 0 else line_end].replace("\t", " ")
+    column = pos - line_start + 1
+    where = f"line {text.count(chr(10), 0, pos) + 1}, column {column}" if "\n" in text else f"column {column}"
+    return ScheduleError(f"{name}: {problem} at {where}: {detail}\n  {line}\n  {' ' * (column - 1)}^")
+
+
+class _ParseError(Exception):
+    """A syntax problem at an offset of the source text; turned into a ScheduleError by the caller."""
+
+    def __init__(self, pos: int, detail: str):
+        super().__init__(detail)
+        self.pos, self.detail = pos, detail
+
+
+def _suggest(word: str, choices) -> str:
+    close = difflib.get_close_matches(word, list(choices), n=3)
+    return f" Did you mean {' or '.join(close)}?" if close else ""
+
+
+# ------------------------------------------------------------------ tokenizer
+
+
+@dataclass(frozen=True)
+class _Token:
+    kind: str  # "num", "name", "op" or "end"
+    text: str
+    pos: int  # offset in the source text
+
+
+_TOKEN_RE = re.compile(
+    r"\s*(?:(?P<num>(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)"
+    r"|(?P<name>[A-Za-z_]\w*)"
+    r"|(?P<op>\*\*|<=|>=|==|!=|[-+*/%(),<>]))"
+)
+
+
+def _tokenize(text: str, start: int, end: int) -> list[_Token]:
+    """Split ``text[start:end]`` into tokens, ending with an ``end`` token at ``end``."""
+    tokens, pos = [], start
+    while text[pos:end].strip():
+        match = _TOKEN_RE.match(text, pos, end)
+        if match is None:
+            bad = pos + len(text[pos:end]) - len(text[pos:end].lstrip())
+            hint = "; write powers as **" if text[bad] == "^" else ""
+            raise _ParseError(bad, f"unexpected character '{text[bad]}'{hint}")
+        kind = match.lastgroup
+        tokens.append(_Token(kind, match.group(kind), match.start(kind)))
+        pos = match.end()
+    return tokens + [_Token("end", "", end)]
+
+
+# --------------------------------------------------------------------- parser
+
+
+@dataclass(frozen=True)
+class _Num:
+    value: float
+
+
+@dataclass(frozen=True)
+class _Var:
+    name: str
+
+
+@dataclass(frozen=True)
+class _Unary:
+    op: str
+    operand: _Node
+
+
+@dataclass(frozen=True)
+class _Binary:
+    op: str
+    left: _Node
+    right: _Node
+
+
+@dataclass(frozen=True)
+class _Call:
+    name: str
+    args: tuple
+
+
+_Node = _Num | _Var | _Unary | _Binary | _Call
+
+
+def _describe(token: _Token) -> str:
+    return "end of keyframe" if token.kind == "end" else f"'{token.text}'"
+
+
+class _Parser:
+    """Recursive descent over the tokens of one key or value; precedence low to high:
+    comparisons, + -, * / %, unary + -, ** (right-associative, binds tighter than a unary on its left).
+    """
+
+    def __init__(self, tokens: list[_Token], variables: tuple[str, ...]):
+        self.tokens, self.index, self.variables = tokens, 0, variables
+
+    def parse(self) -> _Node:
+        node = self._comparison()
+        token = self.tokens[self.index]
+        if token.kind != "end":
+            raise _ParseError(token.pos, f"unexpected {_describe(token)}")
+        return node
+
+    def _take(self) -> _Token:
+        token = self.tokens[self.index]
+        self.index += token.kind != "end"
+        return token
+
+    def _accept(self, *ops: str) -> _Token | None:
+        token = self.tokens[self.index]
+        if token.kind == "op" and token.text in ops:
+            self.index += 1
+            return token
+        return None
+
+    def _left_associative(self, ops: tuple[str, ...], operand: Callable[[], _Node]) -> _Node:
+        node = operand()
+        while token := self._accept(*ops):
+            node = _Binary(token.text, node, operand())
+        return node
+
+    def _comparison(self) -> _Node:
+        return self._left_associative(_COMPARISONS, self._sum)
+
+    def _sum(self) -> _Node:
+        return self._left_associative(("+", "-"), self._product)
+
+    def _product(self) -> _Node:
+        return self._left_associative(("*", "/", "%"), self._unary)
+
+    def _unary(self) -> _Node:
+        token = self._accept("+", "-")
+        return _Unary(token.text, self._unary()) if token else self._power()
+
+    def _power(self) -> _Node:
+        base = self._primary()
+        return _Binary("**", base, self._unary()) if self._accept("**") else base
+
+    def _primary(self) -> _Node:
+        token = self._take()
+        if token.kind == "num":
+            return _Num(float(token.text))
+        if token.kind == "name":
+            return self._name(token)
+        if token.text == "(":
+            node = self._comparison()
+            self._close()
+            return node
+        raise _ParseError(token.pos, f"unexpected {_describe(token)}, expected a number, a name or '('")
+
+    def _close(self) -> None:
+        if not self._accept(")"):
+            token = self.tokens[self.index]
+            raise _ParseError(token.pos, f"expected ')' to close '(', got {_describe(token)}")
+
+    def _name(self, token: _Token) -> _Node:
+        if self._accept("("):
+            return self._call(token, self._arguments(token))
+        if token.text in FUNCTIONS:
+            detail = f"function '{token.text}' needs its arguments in parentheses, e.g. {token.text}(t)"
+            raise _ParseError(token.pos, detail)
+        if token.text not in self.variables:
+            raise _ParseError(
+                token.pos,
+                f"unknown name '{token.text}'.{_suggest(token.text, self.variables)} "
+                f"Valid names here: {', '.join(self.variables)}",
+            )
+        return _Var(token.text)
+
+    def _arguments(self, function: _Token) -> list[_Node]:
+        args = []
+        while not self._accept(")"):
+            if args and not self._accept(","):
+                token = self.tokens[self.index]
+                raise _ParseError(token.pos, f"expected ',' or ')' in {function.text}(...), got {_describe(token)}")
+            args.append(self._comparison())
+        return args
+
+    def _call(self, token: _Token, args: list[_Node]) -> _Node:
+        function = FUNCTIONS.get(token.text)
+        if function is None:
+            raise _ParseError(
+                token.pos,
+                f"unknown function '{token.text}'.{_suggest(token.text, FUNCTIONS)} "
+                f"Valid functions: {', '.join(sorted(FUNCTIONS))}",
+            )
+        if len(args) < function.min_args or (function.max_args is not None and len(args) > function.max_args):
+            wanted = function.min_args if function.max_args == function.min_args else f"{function.min_args} or more"
+            raise _ParseError(token.pos, f"{token.text}() takes {wanted} argument(s), got {len(args)}")
+        return _Call(token.text, tuple(args))
+
+
+def _parse(text: str, start: int, end: int, variables: tuple[str, ...]) -> _Node:
+    """Parse ``text[start:end]`` into an AST; raises ``_ParseError``."""
+    return _Parser(_tokenize(text, start, end), variables).parse()
+
+
+def _is_literal(node: _Node) -> bool:
+    """Whether the value is a plain (signed) number, i.e. an interpolation anchor."""
+    if isinstance(node, _Unary):
+        return _is_literal(node.operand)
+    return isinstance(node, _Num)
+
+
+# ------------------------------------------------------------------ evaluator
+
+
+def _evaluate(node: _Node, env: Mapping[str, float | np.ndarray]) -> np.ndarray | float:
+    """Evaluate an AST; ``env`` maps variable names to scalars or ``(N,)`` arrays (``t``)."""
+    if isinstance(node, _Num):
+        return node.value
+    if isinstance(node, _Var):
+        return env[node.name]
+    if isinstance(node, _Unary):
+        operand = _evaluate(node.operand, env)
+        return -operand if node.op == "-" else operand
+    if isinstance(node, _Binary):
+        result = _BINARY[node.op](_evaluate(node.left, env), _evaluate(node.right, env))
+    else:
+        result = FUNCTIONS[node.name].call(*(_evaluate(arg, env) for arg in node.args))
+    return np.asarray(result, dtype=np.float64)  # comparisons give bools: 1.0 / 0.0
+
+
+# ---------------------------------------------------------- keyframe splitting
+
+
+@dataclass(frozen=True)
+class _Keyframe:
+    """One parsed keyframe value and where it came from (for error messages)."""
+
+    label: str  # the key as written
+    node: _Node
+    text: str  # the source string
+    pos: int  # where the value starts in ``text``
+
+
+_TRIM = " \t\r\n'\""
+_DEPTH_CHANGE = {"(": 1, ")": -1}
+
+
+def _trim(text: str, start: int, end: int) -> tuple[int, int]:
+    """Narrow ``[start, end)`` past surrounding whitespace and quotes."""
+    while start < end and text[start] in _TRIM:
+        start += 1
+    while end > start and text[end - 1] in _TRIM:
+        end -= 1
+    return start, end
+
+
+def _top_level(text: str, start: int, end: int, char: str) -> list[int]:
+    """Offsets of ``char`` in ``text[start:end]`` outside parentheses (so ``max(a, b)`` stays whole)."""
+    depth, found = 0, []
+    for pos in range(start, end):
+        depth += _DEPTH_CHANGE.get(text[pos], 0)
+        if text[pos] == char and depth <= 0:
+            found.append(pos)
+    return found
+
+
+def _pieces(text: str) -> list[tuple[int, int]]:
+    """The non-blank comma-separated keyframe spans of a keyframe string."""
+    start, end = _trim(text, 0, len(text))
+    cuts = [start - 1] + _top_level(text, start, end, ",") + [end]
+    spans = [_trim(text, a + 1, b) for a, b in itertools.pairwise(cuts)]
+    return [(a, b) for a, b in spans if a < b]
+
+
+def _keyframes(spec, name: str, env: Mapping[str, float]) -> dict[int, _Keyframe]:
+    """Frame -> keyframe from any accepted spec; a later duplicate key wins."""
+    if isinstance(spec, bool) or spec is None:
+        raise ScheduleError(f"{name}: expected a number, a keyframe string or a mapping, got {spec!r}.")
+    if isinstance(spec, numbers.Real):
+        return {0: _number_keyframe(spec, "0", name)}
+    if isinstance(spec, str):
+        return _keyframes_from_text(spec, name, env)
+    if isinstance(spec, Mapping):
+        return dict(_mapping_item(key, value, name, env) for key, value in spec.items())
+    raise ScheduleError(f"{name}: expected a number, a keyframe string or a mapping, got {type(spec).__name__}.")
+
+
+def _unclosed_parenthesis(text: str) -> int | None:
+    """The offset of the first '(' that is never closed, if any."""
+    opened = []
+    for pos, char in enumerate(text):
+        if char == "(":
+            opened.append(pos)
+        elif char == ")" and opened:
+            opened.pop()
+    return opened[0] if opened else None
+
+
+def _keyframes_from_text(text: str, name: str, env: Mapping[str, float]) -> dict[int, _Keyframe]:
+    pieces = _pieces(text)
+    if not pieces:
+        raise ScheduleError(f'{name}: the schedule string is empty. Write keyframes like "0:(1.04), 120:(1.0)".')
+    unclosed = _unclosed_parenthesis(text)
+    if unclosed is not None:
+        raise _error(name, "syntax error", text, unclosed, "this '(' is never closed; add the missing ')'")
+    keyframes = {}
+    for start, end in pieces:
+        colons = _top_level(text, start, end, ":")
+        if not colons and len(pieces) > 1:
+            detail = "missing ':' between frame and value; write keyframes as 'frame: (value)'"
+            raise _error(name, f"syntax error in keyframe {text[start:end]}", text, start, detail)
+        if not colons:  # a lone value without a key: one keyframe at frame 0
+            return {0: _value_keyframe(text, start, end, "0", name)}
+        key_start, key_end = _trim(text, start, colons[0])
+        label = text[key_start:key_end] or "?"
+        frame = _key_frame(text, key_start, key_end, label, name, env)
+        keyframes[frame] = _value_keyframe(text, *_trim(text, colons[0] + 1, end), label, name)
+    return keyframes
+
+
+def _mapping_item(key, value, name: str, env: Mapping[str, float]) -> tuple[int, _Keyframe]:
+    label = str(key)
+    if isinstance(key, bool) or not isinstance(key, (numbers.Real, str)):
+        raise ScheduleError(f"{name}: keyframe key {key!r} is not a frame number or an expression of max_f.")
+    if isinstance(key, str):
+        start, end = _trim(key, 0, len(key))
+        frame = _key_frame(key, start, end, label, name, env)
+    else:
+        frame = _whole_frame(key, label, name)
+    if isinstance(value, str):
+        return frame, _value_keyframe(value, *_trim(value, 0, len(value)), label, name)
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise ScheduleError(f"{name}: keyframe {label} has value {value!r}; expected a number or an expression string.")
+    return frame, _number_keyframe(value, label, name)
+
+
+def _number_keyframe(value: float, label: str, name: str) -> _Keyframe:
+    if not math.isfinite(value):
+        raise ScheduleError(f"{name}: keyframe {label} is {value}; use a finite number.")
+    return _Keyframe(label, _Num(float(value)), str(value), 0)
+
+
+def _value_keyframe(text: str, start: int, end: int, label: str, name: str) -> _Keyframe:
+    try:
+        node = _parse(text, start, end, VALUE_VARIABLES)
+    except _ParseError as problem:
+        raise _error(name, f"syntax error in keyframe {label}", text, problem.pos, problem.detail) from None
+    return _Keyframe(label, node, text, start)
+
+
+def _key_frame(text: str, start: int, end: int, label: str, name: str, env: Mapping[str, float]) -> int:
+    """The frame a key names: a number or an expression of ``max_f`` and ``s``, truncated to int."""
+    try:
+        node = _parse(text, start, end, KEY_VARIABLES)
+    except _ParseError as problem:
+        raise _error(name, f"syntax error in the key of keyframe {label}", text, problem.pos, problem.detail) from None
+    with np.errstate(all="ignore"):
+        value = float(_evaluate(node, env))
+    if not math.isfinite(value):
+        raise _error(name, f"non-finite key in keyframe {label}", text, start, f"the key evaluates to {value}")
+    return _whole_frame(value, label, name)
+
+
+def _whole_frame(key: float, label: str, name: str) -> int:
+    if not math.isfinite(key):
+        raise ScheduleError(f"{name}: keyframe key {label} is not a finite frame number.")
+    return int(key)  # truncates toward zero, as Deforum's int() does
+
+
+# ------------------------------------------------------------- frame table
+
+
+def _keyframe_table(keyframes: Mapping[int, _Keyframe], frames: int, env: Mapping[str, float], name: str) -> np.ndarray:
+    """``(frames,)`` values: number keyframes at their frame, expression keyframes on every frame
+    up to the next key, NaN in the gaps left for interpolation."""
+    table = np.full(frames, np.nan)
+    starts = sorted(keyframes)
+    for start, stop in zip(starts, starts[1:] + [frames], strict=True):
+        keyframe = keyframes[start]
+        covered = slice(start, start + 1) if _is_literal(keyframe.node) else slice(start, stop)
+        table[covered] = _evaluate_keyframe(keyframe, np.arange(covered.start, covered.stop), env, name)
+    return table
+
+
+def _evaluate_keyframe(keyframe: _Keyframe, frames: np.ndarray, env: Mapping[str, float], name: str) -> np.ndarray:
+    """``(N,)`` values of one keyframe at ``frames`` ``(N,)``; non-finite values are errors."""
+    t = frames.astype(np.float64)
+    with np.errstate(all="ignore"):
+        values = np.broadcast_to(_evaluate(keyframe.node, {**env, "t": t}), t.shape)
+    bad = np.flatnonzero(~np.isfinite(values))
+    if bad.size:
+        detail = (
+            f"the value is {values[bad[0]]} at frame {frames[bad[0]]}. "
+            f"Keep it finite on every frame it covers, e.g. guard a division with where(...)"
+        )
+        raise _error(name, f"non-finite value in keyframe {keyframe.label}", keyframe.text, keyframe.pos, detail)
+    return values
+
+
+# -------------------------------------------------------------- interpolation
+
+
+def _fill_gaps(table: np.ndarray, method: str) -> np.ndarray:
+    """Fill the NaN frames of ``table`` ``(frames,)`` from the known ones; ends are held."""
+    known = np.flatnonzero(~np.isnan(table))
+    missing = np.flatnonzero(np.isnan(table))
+    filled = table.copy()
+    interpolate = {"linear": np.interp, "cubic": _monotone_cubic, "step": _step}[method]
+    filled[missing] = interpolate(missing.astype(np.float64), known.astype(np.float64), table[known])
+    return filled
+
+
+def _step(query: np.ndarray, xs: np.ndarray, ys: np.ndarray) -> np.ndarray:
+    """The value of the last anchor at or before each query (the first one before it)."""
+    index = np.clip(np.searchsorted(xs, query, side="right") - 1, 0, None)
+    return ys[index]
+
+
+def _monotone_cubic(query: np.ndarray, xs: np.ndarray, ys: np.ndarray) -> np.ndarray:
+    """Piecewise cubic Hermite through ``(xs, ys)`` with monotone (PCHIP) slopes; held outside."""
+    if len(xs) < 2:
+        return np.full_like(query, ys[0])
+    slopes = _pchip_slopes(xs, ys)
+    q = np.clip(query, xs[0], xs[-1])
+    k = np.clip(np.searchsorted(xs, q, side="right") - 1, 0, len(xs) - 2)
+    h = xs[k + 1] - xs[k]
+    u = (q - xs[k]) / h
+    return (
+        (1 + 2 * u) * (1 - u) ** 2 * ys[k]
+        + u * (1 - u) ** 2 * h * slopes[k]
+        + u**2 * (3 - 2 * u) * ys[k + 1]
+        + u**2 * (u - 1) * h * slopes[k + 1]
+    )
+
+
+def _pchip_slopes(xs: np.ndarray, ys: np.ndarray) -> np.ndarray:
+    """Fritsch-Carlson slopes (weighted harmonic mean, zero at extrema); zero at both ends so the
+    curve joins the held values smoothly."""
+    h = np.diff(xs)
+    delta = np.diff(ys) / h
+    w1, w2 = 2 * h[1:] + h[:-1], h[1:] + 2 * h[:-1]
+    same_sign = delta[:-1] * delta[1:] > 0
+    with np.errstate(divide="ignore", invalid="ignore"):
+        harmonic = (w1 + w2) / (w1 / delta[:-1] + w2 / delta[1:])
+    slopes = np.zeros_like(ys)
+    slopes[1:-1] = np.where(same_sign, harmonic, 0.0)
+    return slopes
+
+
+# ------------------------------------------------------------------------ plot
+
+
+def write_plot(schedule: Schedule, path: str | Path, *, size: tuple[int, int] = (640, 240)) -> None:
+    """Write a PNG line plot of the schedule with its name, value range and frame range."""
+    from PIL import Image, ImageDraw
+
+    width, height = size
+    left, right, top, bottom = 64, width - 12, 18, height - 20
+    values = schedule.table if schedule.frames > 1 else np.repeat(schedule.table, 2)
+    low, high = float(values.min()), float(values.max())
+    pad = 0.0 if high > low else max(abs(low), 1.0) * 0.1
+    xs = left + np.linspace(0.0, 1.0, len(values)) * (right - left)
+    ys = bottom - (values - (low - pad)) / (high - low + 2 * pad) * (bottom - top)
+    image = Image.new("RGB", size, "white")
+    draw = ImageDraw.Draw(image)
+    draw.rectangle((left, top, right, bottom), outline=(190, 190, 190))
+    draw.line(list(zip(xs.tolist(), ys.tolist(), strict=True)), fill=(20, 70, 200), width=2)
+    draw.text((left, 3), schedule.name, fill="black")
+    draw.text((4, top - 4), f"{high:.6g}", fill="black")
+    draw.text((4, bottom - 8), f"{low:.6g}", fill="black")
+    draw.text((left, bottom + 4), "0", fill="black")
+    draw.text((right - 40, bottom + 4), f"{schedule.frames - 1}", fill="black")
+    image.save(Path(path), format="PNG")
+
+
+# ------------------------------------------------------------------------- CLI
+
+
+def _argument_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m render.schedule",
+        description="Print a keyframe schedule, one 'frame<TAB>value' line per frame.",
+    )
+    parser.add_argument("spec", help='keyframe string, e.g. "0:(1.04), 120:(1.0)", or a number')
+    parser.add_argument("--frames", type=int, required=True, help="number of frames")
+    parser.add_argument("--seed", type=int, default=0, help="the seed, 's' in expressions")
+    parser.add_argument("--interpolation", choices=INTERPOLATIONS, default="linear")
+    parser.add_argument("--name", default="schedule", help="name shown in messages and on the plot")
+    parser.add_argument("--plot", type=Path, help="also write a PNG plot to this path")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the command line; returns the exit status (2 for a bad schedule or plot path)."""
+    args = _argument_parser().parse_args(argv)
+    try:
+        schedule = parse_schedule(
+            args.spec, frames=args.frames, seed=args.seed, name=args.name, interpolation=args.interpolation
+        )
+        if args.plot is not None:
+            write_plot(schedule, args.plot)
+    except UserError as error:
+        print(error, file=sys.stderr)
+        return 2
+    except OSError as error:
+        print(f"{args.name}: cannot write the plot: {error}. Choose a writable path.", file=sys.stderr)
+        return 2
+    sys.stdout.write("".join(f"{frame}\t{value:.10g}\n" for frame, value in enumerate(schedule.values())))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,288 @@
+"""Tests for render.schedule: Deforum keyframe semantics, expressions, interpolation, errors, CLI."""
+
+import math
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from dream.errors import UserError
+from render.schedule import ScheduleError, parse_schedule
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def values(spec, frames, **kwargs):
+    return np.array(parse_schedule(spec, frames=frames, **kwargs).values())
+
+
+# ------------------------------------------------------------------ basics
+
+
+@pytest.mark.parametrize("spec", [1.5, np.float32(1.5), "1.5", "(1.5)", "0:(1.5)", "0: 1.5", {0: 1.5}, {"0": "1.5"}])
+def test_constant_forms(spec):
+    assert values(spec, 4).tolist() == [1.5] * 4
+
+
+def test_schedule_api():
+    schedule = parse_schedule("0:(0), 4:(4)", frames=5, name="motion.angle")
+    assert schedule.frames == 5 and schedule.name == "motion.angle"
+    assert schedule.at(2) == 2.0 and isinstance(schedule.at(2), float)
+    assert schedule.values() == [0.0, 1.0, 2.0, 3.0, 4.0]
+    with pytest.raises(IndexError):
+        schedule.at(5)
+    with pytest.raises(IndexError):
+        schedule.at(-1)
+    with pytest.raises(ValueError):
+        schedule.table[0] = 9.0
+
+
+def test_deforum_zoom_example():
+    schedule = parse_schedule("0:(1.04), 120:(1.0)", frames=240)
+    assert [schedule.at(f) for f in (0, 60, 120, 200)] == pytest.approx([1.04, 1.02, 1.0, 1.0])
+
+
+def test_deforum_sin_expression():
+    schedule = parse_schedule("0:(1.0025+0.002*sin(1.25*3.14*t/30))", frames=100)
+    for t in (0, 7, 30, 99):
+        assert schedule.at(t) == pytest.approx(1.0025 + 0.002 * math.sin(1.25 * 3.14 * t / 30), abs=1e-12)
+
+
+def test_operators_precedence_and_comparisons():
+    assert values("0:(-2**2 + 7 % 4 * 2 - 1/4)", 1)[0] == pytest.approx(-4 + 6 - 0.25)
+    assert values("0:(2**3**2)", 1)[0] == 512.0
+    assert values("0:((t > 1) + (t <= 0)*10 + (t == 2)*100 + (t != 2)*1000)", 3).tolist() == [1010, 1000, 101]
+    assert values("0:(pi + e + floor(2.7) + ceil(2.1) + abs(-1) + sqrt(4) + log10(100))", 1)[0] == pytest.approx(
+        math.pi + math.e + 2 + 3 + 1 + 2 + 2
+    )
+
+
+def test_max_f_keys_and_variables():
+    assert values("0:(0), max_f:(1)", 5).tolist() == [0.0, 0.25, 0.5, 0.75, 1.0]
+    assert values("0:(0), max_f/2:(1)", 6).tolist() == [0.0, 0.5, 1.0, 1.0, 1.0, 1.0]  # 5/2 truncates to 2
+    assert values("0:(max_f)", 3).tolist() == [2.0] * 3
+
+
+def test_seed_variable():
+    assert values("0:(s * 2 + t)", 2, seed=21).tolist() == [42.0, 43.0]
+
+
+# ------------------------------------------------------- Deforum semantics
+
+
+def test_duplicate_key_later_wins():
+    assert values("0:(1), 2:(5), 2:(3)", 3).tolist() == [1.0, 2.0, 3.0]
+
+
+def test_out_of_range_keys_ignored():
+    assert values("-5:(100), 0:(0), 4:(4), 10:(100)", 5).tolist() == [0.0, 1.0, 2.0, 3.0, 4.0]
+
+
+def test_unordered_keys():
+    assert values("4:(4), 0:(0)", 5).tolist() == [0.0, 1.0, 2.0, 3.0, 4.0]
+
+
+def test_missing_frame_zero_holds_first_key():
+    assert values("2:(5), 4:(7)", 6).tolist() == [5.0, 5.0, 5.0, 6.0, 7.0, 7.0]
+
+
+def test_expression_segment_is_not_interpolated_toward_next_number():
+    # frames 0..9 follow t exactly, then jump to the anchor 100, which is held
+    result = values("0:(t), 10:(100)", 15)
+    assert result[:10].tolist() == list(range(10))
+    assert result[10:].tolist() == [100.0] * 5
+
+
+def test_number_interpolates_toward_following_expression():
+    result = values("0:(0), 10:(2*t)", 15)
+    assert result[5] == 10.0  # halfway from 0 to the expression's 20 at frame 10
+    assert result[10:].tolist() == [20.0, 22.0, 24.0, 26.0, 28.0]  # trailing expression keeps evaluating
+
+
+def test_expression_then_expression():
+    assert values("0:(t), 3:(-t)", 5).tolist() == [0.0, 1.0, 2.0, -3.0, -4.0]
+
+
+def test_constant_expression_is_held_not_interpolated():
+    # 2*3 is an expression (Deforum evaluates it per frame), not an anchor
+    assert values("0:(2*3), 4:(0)", 6).tolist() == [6.0, 6.0, 6.0, 6.0, 0.0, 0.0]
+
+
+def test_signed_and_scientific_numbers_are_anchors():
+    assert values("0:(-1), 2:(1e0)", 3).tolist() == [-1.0, 0.0, 1.0]
+
+
+def test_yaml_mapping_with_int_and_str_keys():
+    result = values({0: 0, "4": 4.0, "max_f": "10 + t"}, 9)
+    assert result.tolist() == [0.0, 1.0, 2.0, 3.0, 4.0, 7.5, 11.0, 14.5, 18.0]
+
+
+def test_quotes_stripped():
+    expected = [1.0, 1.5, 2.0]
+    assert values('"0:(1), 2:(2)"', 3).tolist() == expected
+    assert values("'0:(1), 2:(2)'", 3).tolist() == expected
+    assert values("0:'(1)', \"2\":(2)", 3).tolist() == expected
+
+
+def test_multiline_string_and_trailing_comma():
+    assert values("0: (1),\n  2: (3),\n", 3).tolist() == [1.0, 2.0, 3.0]
+
+
+def test_comma_inside_function_calls():
+    assert values("0:(where(t > 1, 10, max(t, 0.5))), 3:(min(1, 2, t))", 5).tolist() == [0.5, 1.0, 10.0, 1.0, 1.0]
+
+
+# ------------------------------------------------------------ interpolation
+
+
+def test_step_interpolation():
+    assert values("0:(0), 3:(1)", 5, interpolation="step").tolist() == [0.0, 0.0, 0.0, 1.0, 1.0]
+
+
+def test_cubic_interpolation_eases_and_does_not_overshoot():
+    ease = values("0:(0), 10:(1)", 11, interpolation="cubic")
+    assert ease[5] == pytest.approx(0.5) and ease[1] < 0.1 and ease[9] > 0.9
+    assert np.all(np.diff(ease) >= 0)
+    peak = values("0:(0), 10:(1), 20:(0), 30:(0.5)", 31, interpolation="cubic")
+    assert peak.max() == pytest.approx(1.0) and peak.min() >= 0.0
+    assert peak[[0, 10, 20, 30]].tolist() == [0.0, 1.0, 0.0, 0.5]
+    linear = values("0:(0), 10:(1), 20:(0), 30:(0.5)", 31)
+    assert not np.allclose(peak, linear)
+
+
+def test_interpolation_keeps_expression_frames_exact():
+    for method in ("linear", "cubic", "step"):
+        result = values("0:(t*t), 5:(1), 9:(0)", 10, interpolation=method)
+        assert result[:5].tolist() == [0.0, 1.0, 4.0, 9.0, 16.0]
+
+
+def test_parse_is_fast_for_long_renders():
+    start = time.perf_counter()
+    result = values("0:(1.0025+0.002*sin(1.25*3.14*t/30)), 5000:(1.0), 9000:(where(t % 2 > 0, 1, 2))", 10_000)
+    assert time.perf_counter() - start < 0.5
+    assert result.shape == (10_000,) and np.isfinite(result).all()
+
+
+# ------------------------------------------------------------------- errors
+
+
+def test_syntax_error_names_schedule_key_and_points_at_position():
+    with pytest.raises(ScheduleError) as info:
+        parse_schedule("0:(1.04), 120:(1.0+))", frames=240, name="motion.zoom")
+    message = str(info.value)
+    assert isinstance(info.value, UserError)
+    assert message.startswith("motion.zoom: syntax error in keyframe 120 at column 20: unexpected ')'")
+    line, caret = message.splitlines()[1:3]
+    assert line.strip() == "0:(1.04), 120:(1.0+))"
+    assert caret.index("^") == line.index("0:") + 19
+
+
+@pytest.mark.parametrize(
+    ("spec", "fragment", "column"),
+    [
+        ("0:(1.04, 120:(1.0)", "never closed", 3),
+        ("0:(1), 5 (2)", "missing ':'", 8),
+        ("0:(2^2)", "write powers as **", 5),
+        ("0:(1), max_f+:(2)", "key of keyframe max_f+", 14),
+        ("0:(1), 5:()", "unexpected ')'", 11),
+        ("0:(sin)", "needs its arguments in parentheses", 4),
+        ("0:(where(t, 1))", "takes 3 argument(s), got 2", 4),
+        ("0:(t), t:(1)", "Valid names here: max_f, s, pi, e", 8),
+    ],
+)
+def test_error_positions(spec, fragment, column):
+    with pytest.raises(ScheduleError) as info:
+        parse_schedule(spec, frames=10, name="dream.strength")
+    message = str(info.value)
+    assert message.startswith("dream.strength: ") and fragment in message
+    assert f"column {column}:" in message
+    caret = message.splitlines()[2]
+    assert caret.index("^") - 2 == column - 1
+
+
+def test_unknown_function_lists_valid_ones():
+    with pytest.raises(ScheduleError) as info:
+        parse_schedule("0:(sinn(t))", frames=3)
+    message = str(info.value)
+    assert "unknown function 'sinn'" in message and "Did you mean sin" in message
+    assert "Valid functions: abs, arccos" in message and "where" in message
+
+
+def test_unknown_variable_lists_valid_ones():
+    with pytest.raises(ScheduleError, match="unknown name 'frame'.*Valid names here: t, max_f, s, pi, e"):
+        parse_schedule("0:(frame)", frames=3)
+
+
+@pytest.mark.parametrize(
+    ("spec", "frame"), [("0:(1/(t-5))", 5), ("0:(log(t))", 0), ("0:(1), 3:(sqrt(4-t))", 5), ("0:(1e999)", 0)]
+)
+def test_non_finite_is_an_error_naming_the_frame(spec, frame):
+    with pytest.raises(ScheduleError) as info:
+        parse_schedule(spec, frames=8, name="motion.zoom")
+    assert "non-finite value in keyframe" in str(info.value) and f"at frame {frame}." in str(info.value)
+
+
+def test_non_finite_after_the_last_frame_or_in_an_unused_branch_is_fine():
+    assert values("0:(1/(t-5))", 5)[0] == pytest.approx(-0.2)
+    assert values("0:(where(t == 5, 0, 1/(t-5)))", 7)[4:].tolist() == [-1.0, 0.0, 1.0]
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "fragment"),
+    [
+        ({"spec": "", "frames": 3}, "empty"),
+        ({"spec": None, "frames": 3}, "expected a number"),
+        ({"spec": True, "frames": 3}, "expected a number"),
+        ({"spec": [1, 2], "frames": 3}, "expected a number"),
+        ({"spec": float("nan"), "frames": 3}, "finite"),
+        ({"spec": {0: None}, "frames": 3}, "expected a number or an expression"),
+        ({"spec": "50:(1)", "frames": 3}, "outside frames 0..2"),
+        ({"spec": "0:(1)", "frames": 0}, "frames must be"),
+        ({"spec": "0:(1)", "frames": 3, "interpolation": "quadratic"}, "Valid interpolations: linear, cubic, step"),
+    ],
+)
+def test_bad_arguments(kwargs, fragment):
+    with pytest.raises(ScheduleError) as info:
+        parse_schedule(**kwargs)
+    assert fragment in str(info.value)
+
+
+def test_mapping_value_error_shows_the_value_string():
+    with pytest.raises(ScheduleError) as info:
+        parse_schedule({0: 1, 10: "1 +* 2"}, frames=20, name="motion.angle")
+    lines = str(info.value).splitlines()
+    assert "keyframe 10 at column 4" in lines[0] and lines[1] == "  1 +* 2" and lines[2] == "     ^"
+
+
+# ---------------------------------------------------------------------- CLI
+
+
+def run_cli(*args):
+    return subprocess.run(
+        [sys.executable, "-m", "render.schedule", *args], cwd=REPO, capture_output=True, text=True, timeout=60
+    )
+
+
+def test_cli_prints_one_line_per_frame_and_plots(tmp_path):
+    plot = tmp_path / "zoom.png"
+    result = run_cli("0:(1.04), 120:(1.0)", "--frames", "240", "--interpolation", "cubic", "--plot", str(plot))
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert len(lines) == 240
+    assert lines[0] == "0\t1.04" and lines[239] == "239\t1"
+    import imageio.v3 as iio
+
+    image = iio.imread(plot)
+    assert image.ndim == 3 and image.shape[:2] == (240, 640)
+    assert (image[..., 2] > 150).any() and (image[..., 0] < 60).any()  # the blue curve is drawn
+
+
+def test_cli_bad_string_exits_2_without_traceback():
+    result = run_cli("0:(1.04), 120:(1.0+))", "--frames", "240", "--name", "motion.zoom")
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    assert "motion.zoom: syntax error in keyframe 120" in result.stderr and "^" in result.stderr
+    assert result.stdout == ""
