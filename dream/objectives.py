@@ -8,8 +8,8 @@ positions (not sums), so weights mean the same at every image size.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import torch
 

@@ -10,8 +10,8 @@ never pays for (or fails on the input size of) the layers above it.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Callable, Sequence
 
 import torch
 from torch import nn
@@ -70,11 +70,6 @@ class Preprocess(nn.Module):
         self.register_buffer("mean", torch.tensor(mean, dtype=torch.float32).view(1, -1, 1, 1), persistent=False)
         self.register_buffer("std", torch.tensor(std, dtype=torch.float32).view(1, -1, 1, 1), persistent=False)
 
-    @property
-    def channels(self) -> dict[str, int]:
-        """Tap name -> channel count, in forward order."""
-        return {name: tap.channels for name, tap in self.taps.items()}
-
     def forward(self, image: torch.Tensor) -> torch.Tensor:
         """(B, 3, H, W) RGB in [0, 1] -> (B, 3, H, W) network input."""
         x = image.flip(1) if self.bgr else image
@@ -122,6 +117,8 @@ class TapNet(nn.Module):
         self.labels = list(labels) if labels is not None else None
         self.logits_tap = logits_tap
         self.preprocess = preprocess
+        # channels_last runs convolutions several times faster on CPU (oneDNN) and on GPU tensor cores.
+        self.memory_format = torch.channels_last
         self._check_taps()
 
     def _check_taps(self) -> None:
@@ -138,7 +135,8 @@ class TapNet(nn.Module):
             return name
         if name in self.aliases:
             return self.aliases[name]
-        raise NameChoiceError("layer", name, list(self.taps), hint="List them with `python -m render.list layers MODEL`.")
+        hint = "List them with `python -m render.list layers MODEL`."
+        raise NameChoiceError("layer", name, list(self.taps), hint=hint)
 
     @property
     def channels(self) -> dict[str, int]:
@@ -152,7 +150,7 @@ class TapNet(nn.Module):
         captured: dict[str, torch.Tensor] = {}
         handles = self._hook_submodules(names, captured)
         try:
-            outputs = self._run_stages(self.preprocess(image), needed)
+            outputs = self._run_stages(self.preprocess(image).contiguous(memory_format=self.memory_format), needed)
         finally:
             for h in handles:
                 h.remove()

@@ -10,9 +10,9 @@ fallback and the weights can't be had, the fallback is used, announced through
 from __future__ import annotations
 
 import importlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 import torch
 
@@ -110,7 +110,9 @@ MODELS: dict[str, ModelEntry] = {
         ),
         ModelEntry(
             "inception5h", "dream.models.inception5h:build_inception5h",
-            _url("pytorch-old-tensorflow-models/raw/master/inception5h.pth", "119f77db85c8352960933e025312b507d9a96ed7"),
+            _url(
+                "pytorch-old-tensorflow-models/raw/master/inception5h.pth", "119f77db85c8352960933e025312b507d9a96ed7"
+            ),
             "mixed4c", "the original TF deepdream GoogLeNet (inception5h), ImageNet 1008 classes",
         ),
         ModelEntry(
@@ -171,7 +173,7 @@ def _load_exact(entry: ModelEntry, local: str | None, device: torch.device) -> L
     path = _weights_file(entry, local)
     net = entry.build()
     load_strict(entry.name, net.body, load_state_dict_file(entry.name, path), path)
-    freeze(net).to(device)
+    freeze(net).to(device=device, memory_format=net.memory_format)
     record = {
         "model": entry.name,
         "weights_source": "local file" if local else entry.weights.kind,

@@ -1,0 +1,76 @@
+"""``python -m render --config-name PRESET key=value ...``: Hydra in, clear errors out.
+
+Problems a user can fix (a bad name, a missing file, a bad schedule) print as
+one paragraph with exit status 2, never as a traceback. Ctrl-C keeps what was
+rendered and says how to resume.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import hydra
+from hydra.core.hydra_config import HydraConfig
+from omegaconf import DictConfig
+from rich.console import Console
+
+from dream.errors import UserError
+from render.config import register_configs
+from render.run import run
+from render.run_folder import resume_run_dir
+
+CONF_DIR = Path(__file__).resolve().parent.parent / "conf"
+EXIT_USER_ERROR = 2
+EXIT_INTERRUPTED = 130
+
+
+def presets() -> list[str]:
+    return sorted(p.stem for p in CONF_DIR.glob("*.yaml"))
+
+
+def fail(console: Console, message: str, status: int = EXIT_USER_ERROR) -> None:
+    console.print(f"[bold red]Error:[/bold red] {message}", highlight=False, soft_wrap=True)
+    sys.exit(status)
+
+
+def render_job(cfg: DictConfig) -> dict:
+    """One Hydra job: a new render in Hydra's run folder, or a resumed one in its own."""
+    console = Console(stderr=True)
+    run_dir = Path(HydraConfig.get().runtime.output_dir)
+    try:
+        if cfg.resume:
+            resumed_dir, saved = resume_run_dir(cfg.resume)
+            _remove_if_empty(run_dir)
+            saved.device = cfg.device
+            run_dir = resumed_dir
+            return run(saved, resumed_dir, console, resume=True)
+        return run(cfg, run_dir, console)
+    except UserError as exc:
+        fail(console, str(exc))
+    except KeyboardInterrupt:
+        fail(console, f"Interrupted. Frames up to the last resume point are kept; continue with resume={run_dir}",
+             EXIT_INTERRUPTED)
+    return {}
+
+
+def _remove_if_empty(folder: Path) -> None:
+    if folder.is_dir() and not any(folder.iterdir()):
+        folder.rmdir()
+
+
+def check_preset(argv: list[str]) -> None:
+    """A clear error for an unknown preset, before Hydra composes anything."""
+    for i, arg in enumerate(argv):
+        name = argv[i + 1] if arg in ("--config-name", "-cn") and i + 1 < len(argv) else None
+        if arg.startswith("--config-name="):
+            name = arg.split("=", 1)[1]
+        if name is not None and name not in presets():
+            fail(Console(stderr=True), f"Unknown preset '{name}'. Presets: {', '.join(presets())} "
+                 f"(e.g. make render conf=smoke).")
+
+
+def main() -> None:
+    check_preset(sys.argv[1:])
+    register_configs()
+    hydra.main(version_base=None, config_path=str(CONF_DIR), config_name="smoke")(render_job)()

@@ -1,0 +1,60 @@
+"""Colour coherence against the drift of feedback loops, and a measure of that drift.
+
+Dreaming a frame's own output again and again shifts its colour statistics a
+little every time: frames darken or the palette dies. Matching each frame's
+per-channel mean and std (in LAB, where lightness and colour separate) to a
+reference frame holds the palette steady while the content keeps changing.
+"""
+
+from __future__ import annotations
+
+import kornia
+import torch
+
+
+def channel_stats(image: torch.Tensor, space: str) -> tuple[torch.Tensor, torch.Tensor]:
+    """Per-channel mean and std, each (B, 3, 1, 1), of ``image`` (B, 3, H, W) RGB in ``space``."""
+    converted = to_space(image, space)
+    return converted.mean((2, 3), keepdim=True), converted.std((2, 3), keepdim=True)
+
+
+def to_space(image: torch.Tensor, space: str) -> torch.Tensor:
+    return kornia.color.rgb_to_lab(image) if space == "lab" else image
+
+
+def from_space(image: torch.Tensor, space: str) -> torch.Tensor:
+    return kornia.color.lab_to_rgb(image, clip=True) if space == "lab" else image
+
+
+def match_colors(
+    image: torch.Tensor,
+    reference: tuple[torch.Tensor, torch.Tensor],
+    space: str = "lab",
+    strength: float = 1.0,
+) -> torch.Tensor:
+    """Shift and scale each channel of ``image`` to the reference statistics.
+
+    Args:
+        image: (B, 3, H, W) RGB in [0, 1].
+        reference: (mean, std), each (B or 1, 3, 1, 1), from ``channel_stats`` in ``space``.
+        space: 'lab' or 'rgb'.
+        strength: 0 leaves the image alone, 1 matches fully.
+
+    Returns:
+        (B, 3, H, W) RGB in [0, 1].
+    """
+    if strength <= 0.0:
+        return image
+    converted = to_space(image, space)
+    mean, std = converted.mean((2, 3), keepdim=True), converted.std((2, 3), keepdim=True)
+    ref_mean, ref_std = reference
+    matched = (converted - mean) * (ref_std / std.clamp_min(1e-6)) + ref_mean
+    blended = converted + strength * (matched - converted)
+    return from_space(blended, space).clamp(0.0, 1.0)
+
+
+def palette_summary(image: torch.Tensor) -> dict[str, float]:
+    """Lightness (0-100) and chroma of an RGB image (B, 3, H, W): the two numbers that drift."""
+    lab = kornia.color.rgb_to_lab(image)
+    chroma = lab[:, 1:].pow(2).sum(1).sqrt()
+    return {"lightness": float(lab[:, 0].mean()), "chroma": float(chroma.mean())}

@@ -1,0 +1,130 @@
+"""The typed config: dataclasses registered in Hydra's ConfigStore, checked once at start.
+
+Presets in ``conf/`` start from ``base_config`` (this schema), so a YAML value of
+the wrong type or an unknown key fails at compose time; ``validate`` then checks
+ranges and schedule strings and raises one clear ``UserError``.
+
+Values that may be animated (``Any`` below) accept a number, a Deforum keyframe
+string (``"0:(1.04), 120:(1.0)"``) or a mapping ``{0: 1.04, 120: 1.0}``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from hydra.core.config_store import ConfigStore
+
+from dream.errors import UserError
+
+
+@dataclass
+class ModelConfig:
+    name: str = "efficientnet_lite0"
+    weights: str | None = None  # a local weights file instead of the model's own source
+    fallback: str | None = None  # used (loudly) when the weights can't be had
+
+
+@dataclass
+class DreamConfig:
+    layer: str | None = None  # null: the model's own dream layer
+    layers: Any | None = None  # keyframed layer tour {frame: layer}, crossfaded
+    crossfade: int = 24  # frames over which one tour layer hands over to the next
+    objective: Any | None = None  # list of terms {layer, channel, class, guide, weight}
+    octaves: Any = 4
+    octave_scale: float = 1.4
+    iterations: Any = 10
+    step_size: Any = 1.5
+    jitter: int = 32
+    tile_size: int = 512
+    first_frame_iterations: int | None = None  # more steps on frame 0 so structure exists at once
+
+
+@dataclass
+class MotionConfig:
+    zoom: Any = 1.0  # scale per frame (>1 flies in)
+    angle: Any = 0.0  # degrees per frame, counter-clockwise
+    translation_x: Any = 0.0  # pixels per frame
+    translation_y: Any = 0.0
+    center_x: Any = 0.5  # transform centre as a fraction of the width
+    center_y: Any = 0.5
+    border: str = "reflection"  # reflection | replicate | zeros
+    sampling: str = "bilinear"  # bilinear | bicubic
+    interpolation: str = "linear"  # how keyframes are joined: linear | cubic | step
+    rate_fps: float | None = None  # per-frame motion is given at this fps; rescaled to `fps`
+
+
+@dataclass
+class ColorConfig:
+    coherence: str = "lab"  # none | lab | rgb: match each frame's colour statistics to the first frame
+    strength: float = 1.0
+
+
+@dataclass
+class OutputConfig:
+    name: str = "dream"
+    crf: int = 18
+    preset: str = "medium"
+    png_frames: bool = False
+    checkpoint_every: int = 24  # frames between resume points
+    preview_every_s: float = 1.0
+
+
+@dataclass
+class RenderConfig:
+    preset: str = "custom"  # the preset's name, for run folders and meta.json
+    mode: str = "zoom"  # zoom | image | video
+    frames: int = 120
+    width: int = 640
+    height: int = 360
+    fps: float = 30.0
+    seed: int = 0
+    device: str = "auto"  # auto | cpu | cuda | cuda:N
+    input: str | None = None  # image (zoom, image) or video (video); null: start from noise
+    resume: str | None = None  # run folder of an interrupted render to continue
+    model: ModelConfig = field(default_factory=ModelConfig)
+    dream: DreamConfig = field(default_factory=DreamConfig)
+    motion: MotionConfig = field(default_factory=MotionConfig)
+    color: ColorConfig = field(default_factory=ColorConfig)
+    output: OutputConfig = field(default_factory=OutputConfig)
+
+
+def register_configs() -> None:
+    """Make ``base_config`` and the group schemas known to Hydra."""
+    store = ConfigStore.instance()
+    store.store(name="base_config", node=RenderConfig)
+
+
+CHOICES = {
+    "mode": ("zoom", "image", "video"),
+    "motion.border": ("reflection", "replicate", "zeros"),
+    "motion.sampling": ("bilinear", "bicubic"),
+    "motion.interpolation": ("linear", "cubic", "step"),
+    "color.coherence": ("none", "lab", "rgb"),
+}
+
+POSITIVE = ("frames", "width", "height", "fps", "dream.octave_scale", "output.checkpoint_every")
+
+
+def _get(cfg: Any, dotted: str) -> Any:
+    for part in dotted.split("."):
+        cfg = getattr(cfg, part)
+    return cfg
+
+
+def validate(cfg: Any) -> None:
+    """Range and choice checks the schema's types can't express; one UserError per problem."""
+    for key, choices in CHOICES.items():
+        value = _get(cfg, key)
+        if value not in choices:
+            raise UserError(f"Config key '{key}' is '{value}', but must be one of: {', '.join(choices)}.")
+    for key in POSITIVE:
+        value = _get(cfg, key)
+        if not value > 0:
+            raise UserError(f"Config key '{key}' is {value}, but must be greater than 0 (e.g. {key}=120).")
+    if cfg.dream.jitter < 0 or cfg.dream.tile_size < 0 or cfg.dream.crossfade < 0:
+        raise UserError("Config keys 'dream.jitter', 'dream.tile_size' and 'dream.crossfade' must be 0 or more.")
+    if not 0 <= cfg.output.crf <= 51:
+        raise UserError(f"Config key 'output.crf' is {cfg.output.crf}, but must be in 0..51 (18 looks lossless).")
+    if not 0.0 <= cfg.color.strength <= 1.0:
+        raise UserError(f"Config key 'color.strength' is {cfg.color.strength}, but must be in 0..1.")

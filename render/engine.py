@@ -1,0 +1,133 @@
+"""What every render mode shares: the device, the model, the objective plan and per-frame dream settings."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+
+from dream.errors import UserError
+from dream.models.base import TapNet
+from dream.models.registry import LoadedModel, get_entry, load_model
+from dream.octaves import DreamParams, deepdream, resize
+from render.images import load_image
+from render.objective_plan import ObjectivePlan, PlanContext, build_plan
+from render.schedule import Schedule, parse_schedule
+
+GUIDE_MAX_SIDE = 512
+
+
+def pick_device(name: str) -> torch.device:
+    """'auto' -> CUDA when present, else CPU; an unavailable CUDA request is a UserError."""
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    try:
+        device = torch.device(name)
+    except RuntimeError:
+        raise UserError(f"device={name} is not a device; use auto, cpu, cuda or cuda:N.") from None
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise UserError(f"device={name} was asked for, but this machine has no CUDA GPU; use device=cpu or auto.")
+    return device
+
+
+@dataclass
+class DreamSchedules:
+    """Per-frame dream settings from the ``dream`` config section."""
+
+    octaves: Schedule
+    iterations: Schedule
+    step_size: Schedule
+    dream_cfg: Any
+
+    def at(self, frame: int) -> DreamParams:
+        iterations = round(self.iterations.at(frame))
+        if frame == 0 and self.dream_cfg.first_frame_iterations is not None:
+            iterations = self.dream_cfg.first_frame_iterations
+        return DreamParams(
+            octaves=max(1, round(self.octaves.at(frame))),
+            octave_scale=self.dream_cfg.octave_scale,
+            iterations=max(0, iterations),
+            step_size=self.step_size.at(frame),
+            jitter=self.dream_cfg.jitter,
+            tile_size=self.dream_cfg.tile_size,
+        )
+
+
+def dream_schedules(dream_cfg: Any, frames: int, seed: int, interpolation: str) -> DreamSchedules:
+    def parse(key: str) -> Schedule:
+        return parse_schedule(
+            getattr(dream_cfg, key), frames=frames, seed=seed, name=f"dream.{key}", interpolation=interpolation
+        )
+
+    return DreamSchedules(parse("octaves"), parse("iterations"), parse("step_size"), dream_cfg)
+
+
+@dataclass
+class Engine:
+    """A loaded model with its objective plan and dream schedules, ready to dream frames."""
+
+    model: LoadedModel
+    plan: ObjectivePlan
+    schedules: DreamSchedules
+    device: torch.device
+
+    def dream(self, image: torch.Tensor, frame: int, generator: torch.Generator) -> torch.Tensor:
+        """(B, 3, H, W) -> (B, 3, H, W): the frame's dream with the frame's settings."""
+        return deepdream(self.model.net, image, self.plan.at(frame), self.schedules.at(frame), generator)
+
+
+def build_engine(cfg: Any, frames: int, warn: Callable[[str], None]) -> Engine:
+    """Load the model (or its fallback) and check the dream config against it."""
+    device = pick_device(cfg.device)
+    model = load_model(
+        cfg.model.name, device=device, weights=cfg.model.weights, fallback=cfg.model.fallback, warn=warn
+    )
+    net = model.net
+    resolve = net.resolve
+    if model.record["fallback"]:
+        resolve = fallback_resolver(get_entry(model.record["requested_model"]).build(), net, warn)
+    ctx = PlanContext(
+        net=net,
+        resolve=resolve,
+        default_layer=cfg.dream.layer or model.entry.dream_layer,
+        frames=frames,
+        seed=cfg.seed,
+        load_guide=lambda layer, path: guide_features(net, layer, path, device),
+    )
+    if model.record["fallback"] and cfg.dream.layer is None:
+        ctx = dataclasses.replace(ctx, default_layer=model.entry.dream_layer)
+    plan = build_plan(cfg.dream, ctx)
+    schedules = dream_schedules(cfg.dream, frames, cfg.seed, cfg.motion.interpolation)
+    return Engine(model, plan, schedules, device)
+
+
+def guide_features(net: TapNet, layer: str, path: str, device: torch.device) -> torch.Tensor:
+    """The guide image's activation at ``layer``, (1, C, h, w), at most GUIDE_MAX_SIDE pixels a side."""
+    image = load_image(path, device)
+    scale = GUIDE_MAX_SIDE / max(image.shape[-2:])
+    if scale < 1:
+        image = resize(image, (round(image.shape[-2] * scale), round(image.shape[-1] * scale)))
+    with torch.no_grad():
+        return net(image, [layer])[layer]
+
+
+def fallback_resolver(requested: TapNet, fallback: TapNet, warn: Callable[[str], None]) -> Callable[[str], str]:
+    """Map the requested model's layer names onto the fallback's taps at the same relative depth.
+
+    A preset written for one network then still dreams at a comparable level
+    (low layers: strokes and textures, high layers: objects) on the fallback.
+    """
+    requested_taps, fallback_taps = list(requested.taps), list(fallback.taps)
+
+    def resolve(name: str) -> str:
+        if name in fallback.taps or name in fallback.aliases:
+            return fallback.resolve(name)
+        depth = requested_taps.index(requested.resolve(name)) / max(1, len(requested_taps) - 1)
+        mapped = fallback_taps[round(depth * (len(fallback_taps) - 1))]
+        warn(f"Layer '{name}' of the requested model is dreamed as '{mapped}' of the fallback model.")
+        return mapped
+
+    return resolve

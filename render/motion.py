@@ -1,0 +1,43 @@
+"""The camera move of every frame, from the ``motion`` config section's schedules."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from render.schedule import Schedule, parse_schedule
+from render.warp import Motion
+
+MOTION_KEYS = ("zoom", "angle", "translation_x", "translation_y", "center_x", "center_y")
+
+
+@dataclass(frozen=True)
+class MotionSchedules:
+    """Frame index -> Motion.
+
+    ``rate`` rescales per-frame moves written for another frame rate: zoom is a
+    factor per frame, so it rescales as a power (``1.04 ** (30 / fps)``, not
+    ``1.04 * (30 / fps)``); angle and translation rescale linearly.
+    """
+
+    schedules: dict[str, Schedule]
+    rate: float = 1.0
+
+    def at(self, frame: int) -> Motion:
+        values = {key: schedule.at(frame) for key, schedule in self.schedules.items()}
+        values["zoom"] = values["zoom"] ** self.rate
+        for key in ("angle", "translation_x", "translation_y"):
+            values[key] *= self.rate
+        return Motion(**values)
+
+
+def motion_schedules(motion_cfg: Any, frames: int, seed: int, fps: float) -> MotionSchedules:
+    schedules = {
+        key: parse_schedule(
+            getattr(motion_cfg, key), frames=frames, seed=seed, name=f"motion.{key}",
+            interpolation=motion_cfg.interpolation,
+        )
+        for key in MOTION_KEYS
+    }
+    rate = motion_cfg.rate_fps / fps if motion_cfg.rate_fps else 1.0
+    return MotionSchedules(schedules, rate)

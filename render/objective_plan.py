@@ -1,0 +1,128 @@
+"""The objective of every frame: weighted terms whose weights are schedules.
+
+Config forms, from simplest:
+
+- ``dream.layer: inception_4c/output`` (or null: the model's dream layer): L2 of one layer.
+- ``dream.layers: {0: block4, 120: block8}``: a layer tour; each layer hands over
+  to the next with a linear crossfade of ``dream.crossfade`` frames ending at the key.
+- ``dream.objective``: a list of terms, each one of
+  ``{layer: L}`` (L2), ``{layer: L, channel: 12}``, ``{class: banana}``,
+  ``{guide: photo.jpg, layer: L}``, with an optional ``weight`` (number or schedule).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+
+from dream import objectives as obj
+from dream.errors import UserError
+from dream.labels import class_index
+from dream.models.base import TapNet
+from render.schedule import Schedule, parse_schedule
+
+TERM_KEYS = {"layer", "channel", "class", "guide", "weight"}
+
+
+@dataclass(frozen=True)
+class WeightedTerm:
+    objective: obj.Objective
+    weight: Schedule
+
+
+@dataclass(frozen=True)
+class ObjectivePlan:
+    """The objective at each frame."""
+
+    terms: tuple[WeightedTerm, ...]
+
+    @property
+    def taps(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(t for term in self.terms for t in term.objective.taps))
+
+    def at(self, frame: int) -> obj.Objective:
+        """The weighted sum of the terms active at ``frame`` (weight != 0)."""
+        active = [term.weight.at(frame) * term.objective for term in self.terms if term.weight.at(frame) != 0.0]
+        if not active:
+            raise UserError(f"At frame {frame} every objective weight is 0: give at least one term a weight.")
+        return obj.total(active)
+
+    def describe(self) -> list[str]:
+        return [term.objective.name for term in self.terms]
+
+
+GuideLoader = Callable[[str, str], torch.Tensor]  # (layer, image path) -> (1, C, h, w) features
+
+
+@dataclass(frozen=True)
+class PlanContext:
+    """What terms are checked against: the network, a layer-name resolver, frames and seed."""
+
+    net: TapNet
+    resolve: Callable[[str], str]
+    default_layer: str
+    frames: int
+    seed: int
+    load_guide: GuideLoader
+
+
+def build_plan(dream_cfg: Any, ctx: PlanContext) -> ObjectivePlan:
+    """The ObjectivePlan a ``dream`` config section asks for, checked against the network."""
+    if dream_cfg.objective:
+        return ObjectivePlan(tuple(_term(spec, ctx) for spec in dream_cfg.objective))
+    if dream_cfg.layers:
+        return ObjectivePlan(tuple(_tour_terms(dict(dream_cfg.layers), dream_cfg.crossfade, ctx)))
+    layer = ctx.resolve(dream_cfg.layer or ctx.default_layer)
+    return ObjectivePlan((WeightedTerm(obj.layer_l2(layer), parse_schedule(1.0, frames=ctx.frames)),))
+
+
+def _term(spec: Any, ctx: PlanContext) -> WeightedTerm:
+    spec = dict(spec)
+    unknown = set(spec) - TERM_KEYS
+    if unknown:
+        raise UserError(f"dream.objective term {spec} has unknown keys {sorted(unknown)}; use {sorted(TERM_KEYS)}.")
+    weight = parse_schedule(spec.get("weight", 1.0), frames=ctx.frames, seed=ctx.seed, name="dream.objective.weight")
+    layer = ctx.resolve(spec.get("layer") or ctx.default_layer)
+    if "class" in spec:
+        return WeightedTerm(_class_objective(ctx.net, spec["class"]), weight)
+    if "guide" in spec:
+        return WeightedTerm(obj.guide(layer, ctx.load_guide(layer, spec["guide"])), weight)
+    if "channel" in spec:
+        return WeightedTerm(obj.channel(layer, _channel_index(ctx.net, layer, spec["channel"])), weight)
+    return WeightedTerm(obj.layer_l2(layer), weight)
+
+
+def _class_objective(net: TapNet, target: Any) -> obj.Objective:
+    if not net.labels or not net.logits_tap:
+        raise UserError("This model has no class labels; pick a classifier (e.g. model=efficientnet_lite0).")
+    index = class_index(net.labels, target)
+    return obj.class_logit(net.logits_tap, index, net.labels[index])
+
+
+def _channel_index(net: TapNet, layer: str, channel: Any) -> int:
+    count = net.channels[layer]
+    if not isinstance(channel, int) or not 0 <= channel < count:
+        raise UserError(f"Channel {channel} does not exist in layer '{layer}', which has channels 0..{count - 1}.")
+    return channel
+
+
+def _tour_terms(layers: dict, crossfade: int, ctx: PlanContext) -> list[WeightedTerm]:
+    """One L2 term per tour layer, weights fading each layer out as the next fades in."""
+    keys = sorted(int(k) for k in layers)
+    terms = []
+    for j, key in enumerate(keys):
+        anchors: dict[int, float] = {0: 0.0}
+        if j > 0:
+            anchors.update({max(0, key - crossfade): 0.0, key: 1.0})
+        else:
+            anchors[0] = 1.0
+        if j + 1 < len(keys):
+            following = keys[j + 1]
+            anchors.update({max(key, following - crossfade): 1.0, following: 0.0})
+        layer = ctx.resolve(str(layers[key] if key in layers else layers[str(key)]))
+        weight = parse_schedule(anchors, frames=ctx.frames, seed=ctx.seed, name=f"dream.layers[{key}]")
+        terms.append(WeightedTerm(obj.layer_l2(layer), weight))
+    return terms

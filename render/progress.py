@@ -1,0 +1,37 @@
+"""The console: a rich progress bar with frames/s and ETA, and loud warnings."""
+
+from __future__ import annotations
+
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+
+
+def frame_progress(console: Console) -> Progress:
+    """A progress bar showing frames done, frames per second, elapsed time and ETA."""
+    return Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[rate]} frames/s"),
+        TimeElapsedColumn(),
+        TextColumn("ETA"),
+        TimeRemainingColumn(),
+        console=console,
+        transient=False,
+    )
+
+
+def warner(console: Console):
+    """A function printing a message as a loud, unmissable warning."""
+
+    def warn(message: str) -> None:
+        console.print(f"[bold yellow]WARNING[/bold yellow] {message}", highlight=False)
+
+    return warn

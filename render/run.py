@@ -1,0 +1,63 @@
+"""``run(cfg, run_dir)``: one render from a resolved config. No Hydra globals below this line."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+
+from render.config import validate
+from render.engine import build_engine
+from render.progress import warner
+from render.run_folder import claim_run_dir, package_versions, read_meta, save_config, write_meta
+from render.still import render_still
+from render.zoom import render_zoom
+
+
+def run(cfg: Any, run_dir: Path, console: Console | None = None, resume: bool = False) -> dict:
+    """Render ``cfg`` into ``run_dir``; returns the meta.json contents.
+
+    Args:
+        cfg: a resolved config (RenderConfig shape).
+        run_dir: the run folder; a new render refuses a folder that holds another run.
+        resume: continue the interrupted render in ``run_dir`` (its saved config is ``cfg``).
+    """
+    console = console or Console(stderr=True)
+    validate(cfg)
+    run_dir = Path(run_dir)
+    if not resume:
+        claim_run_dir(run_dir)
+        save_config(run_dir, cfg)
+    previous = read_meta(run_dir) if resume else {}
+    started = time.perf_counter()
+    write_meta(run_dir, {**previous, **base_meta(cfg), "finished": False})
+    engine = build_engine(cfg, cfg.frames, warner(console))
+    media = render_media(cfg, run_dir, engine, console, resume)
+    elapsed = previous.get("elapsed_seconds", 0.0) + time.perf_counter() - started
+    meta = {**base_meta(cfg), **engine.model.record, **media}
+    meta.update(objective=engine.plan.describe(), device=str(engine.device), elapsed_seconds=round(elapsed, 3))
+    meta["finished"] = True
+    write_meta(run_dir, meta)
+    return meta
+
+
+def render_media(cfg: Any, run_dir: Path, engine, console: Console, resume: bool) -> dict:
+    if cfg.mode == "zoom":
+        return render_zoom(cfg, run_dir, engine, console, resume)
+    return render_still(cfg, run_dir, engine)
+
+
+def base_meta(cfg: Any) -> dict:
+    return {
+        "preset": cfg.preset,
+        "mode": cfg.mode,
+        "frames": cfg.frames,
+        "fps": cfg.fps,
+        "width": cfg.width,
+        "height": cfg.height,
+        "seed": cfg.seed,
+        "input": cfg.input,
+        "versions": package_versions(),
+    }

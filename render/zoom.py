@@ -1,0 +1,125 @@
+"""The endless zoom: dream a frame, move the camera a little, dream the result again.
+
+State that makes frame ``i`` is exactly (previous frame as float, generator
+state, colour reference); it is saved at every resume point, so a resumed
+render produces the same frames as one that never stopped.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+from rich.console import Console
+
+from render.color import channel_stats, match_colors
+from render.engine import Engine
+from render.images import load_image, smooth_noise
+from render.motion import MotionSchedules, motion_schedules
+from render.progress import frame_progress
+from render.sink import VideoSink
+from render.warp import warp
+
+STATE_GLOB = "state_*.pt"
+
+
+@dataclass
+class ZoomState:
+    """Everything the next frame depends on."""
+
+    frame: torch.Tensor  # (1, 3, H, W) the last emitted frame, float
+    reference: tuple[torch.Tensor, torch.Tensor] | None  # colour statistics to hold
+    generator: torch.Generator
+    next_index: int
+
+
+def initial_state(cfg: Any, device: torch.device) -> ZoomState:
+    """Frame -1: the input image or noise; the colour reference of an input photo is the photo's."""
+    generator = torch.Generator().manual_seed(cfg.seed)
+    if cfg.input:
+        start = load_image(cfg.input, device, size=(cfg.height, cfg.width))
+        reference = channel_stats(start, cfg.color.coherence) if cfg.color.coherence != "none" else None
+    else:
+        start = smooth_noise(cfg.height, cfg.width, generator, device)
+        reference = None
+    return ZoomState(start, reference, generator, 0)
+
+
+def advance(state: ZoomState, engine: Engine, motion: MotionSchedules, cfg: Any) -> torch.Tensor:
+    """Make frame ``state.next_index`` and update the state to follow it. Returns (1, 3, H, W)."""
+    index = state.next_index
+    frame = state.frame
+    if index > 0:
+        frame = warp(frame, motion.at(index), cfg.motion.border, cfg.motion.sampling)
+    frame = engine.dream(frame, index, state.generator)
+    if cfg.color.coherence != "none":
+        if state.reference is None:
+            state.reference = channel_stats(frame, cfg.color.coherence)
+        frame = match_colors(frame, state.reference, cfg.color.coherence, cfg.color.strength)
+    state.frame, state.next_index = frame.detach(), index + 1
+    return state.frame
+
+
+def state_saver(run_dir: Path, state: ZoomState):
+    """A callable for ``VideoSink.mark``: writes a snapshot of ``state`` taken now."""
+    snapshot = {
+        "frame": state.frame.detach().cpu().clone(),
+        "generator": state.generator.get_state(),
+        "next_index": torch.tensor(state.next_index),
+    }
+    if state.reference is not None:
+        snapshot["reference_mean"], snapshot["reference_std"] = (t.cpu().clone() for t in state.reference)
+
+    def save(frames_done: int) -> str:
+        name = f"state_{frames_done:06d}.pt"
+        torch.save(snapshot, run_dir / "chunks" / f"{name}.partial")
+        (run_dir / "chunks" / f"{name}.partial").replace(run_dir / "chunks" / name)
+        for old in sorted((run_dir / "chunks").glob(STATE_GLOB))[:-2]:
+            old.unlink(missing_ok=True)
+        return name
+
+    return save
+
+
+def load_state(path: Path, device: torch.device) -> ZoomState:
+    snapshot = torch.load(path, map_location="cpu", weights_only=True)
+    generator = torch.Generator()
+    generator.set_state(snapshot["generator"])
+    reference = None
+    if "reference_mean" in snapshot:
+        reference = (snapshot["reference_mean"].to(device), snapshot["reference_std"].to(device))
+    return ZoomState(snapshot["frame"].to(device), reference, generator, int(snapshot["next_index"]))
+
+
+def render_zoom(cfg: Any, run_dir: Path, engine: Engine, console: Console, resume: bool = False) -> dict:
+    """Render ``cfg.frames`` zoom frames into ``run_dir/<name>.mp4``; returns facts for meta.json."""
+    motion = motion_schedules(cfg.motion, cfg.frames, cfg.seed, cfg.fps)
+    state = initial_state(cfg, engine.device)
+    if resume:
+        frames_done, state_file = VideoSink.resume_point(run_dir)
+        if state_file:
+            state = load_state(run_dir / "chunks" / state_file, engine.device)
+    sink = _open_sink(cfg, run_dir, resume)
+    started = time.perf_counter()
+    with sink, frame_progress(console) as progress:
+        task = progress.add_task("dreaming", total=cfg.frames, completed=state.next_index, rate="-")
+        first = state.next_index
+        while state.next_index < cfg.frames:
+            sink.write(advance(state, engine, motion, cfg))
+            if state.next_index % cfg.output.checkpoint_every == 0 and state.next_index < cfg.frames:
+                sink.mark(state_saver(run_dir, state))
+            rate = (state.next_index - first) / (time.perf_counter() - started)
+            progress.update(task, completed=state.next_index, rate=f"{rate:.2f}")
+        video = sink.finish()
+    return {"media": video.name, "frames_rendered_now": cfg.frames - first, "notes": list(sink.notes)}
+
+
+def _open_sink(cfg: Any, run_dir: Path, resume: bool) -> VideoSink:
+    return VideoSink(
+        run_dir, cfg.output.name, cfg.fps, cfg.width, cfg.height,
+        crf=cfg.output.crf, preset=cfg.output.preset, chunk_frames=cfg.output.checkpoint_every,
+        preview_every_s=cfg.output.preview_every_s, png_frames=cfg.output.png_frames, resume=resume,
+    )
