@@ -71,9 +71,24 @@ class OutputConfig:
 
 
 @dataclass
+class VisualizeConfig:
+    """Dreams from noise with a natural-image prior (class and channel visualisation)."""
+
+    parameterization: str = "fourier"  # fourier (decorrelated colour + Fourier-space image) | pixel (plain ascent)
+    steps: int = 512
+    learning_rate: float = 0.05
+    batch: int = 1  # several images at once
+    diversity: float = 0.0  # weight of the term pushing batch images apart
+    jitter: int = 16  # transformation robustness: random shift in pixels
+    scales: list = field(default_factory=lambda: [1.0, 0.975, 1.025, 0.95, 1.05])
+    rotate_degrees: float = 5.0
+    size: int = 224  # side of the optimised image before it is scaled to width x height
+
+
+@dataclass
 class RenderConfig:
     preset: str = "custom"  # the preset's name, for run folders and meta.json
-    mode: str = "zoom"  # zoom | image | video
+    mode: str = "zoom"  # zoom | image | video | visualize
     frames: int = 120
     width: int = 640
     height: int = 360
@@ -82,11 +97,14 @@ class RenderConfig:
     device: str = "auto"  # auto | cpu | cuda | cuda:N
     input: str | None = None  # image (zoom, image) or video (video); null: start from noise
     resume: str | None = None  # run folder of an interrupted render to continue
+    target: str | None = None  # visualize: a class name or index, or LAYER:CHANNEL
+    init: str = "noise"  # zoom start: noise | class:NAME (a class visualisation)
     model: ModelConfig = field(default_factory=ModelConfig)
     dream: DreamConfig = field(default_factory=DreamConfig)
     motion: MotionConfig = field(default_factory=MotionConfig)
     color: ColorConfig = field(default_factory=ColorConfig)
     output: OutputConfig = field(default_factory=OutputConfig)
+    visualize: VisualizeConfig = field(default_factory=VisualizeConfig)
 
 
 def register_configs() -> None:
@@ -96,7 +114,8 @@ def register_configs() -> None:
 
 
 CHOICES = {
-    "mode": ("zoom", "image", "video"),
+    "mode": ("zoom", "image", "video", "visualize"),
+    "visualize.parameterization": ("fourier", "pixel"),
     "motion.border": ("reflection", "replicate", "zeros"),
     "motion.sampling": ("bilinear", "bicubic"),
     "motion.interpolation": ("linear", "cubic", "step"),
@@ -126,5 +145,9 @@ def validate(cfg: Any) -> None:
         raise UserError("Config keys 'dream.jitter', 'dream.tile_size' and 'dream.crossfade' must be 0 or more.")
     if not 0 <= cfg.output.crf <= 51:
         raise UserError(f"Config key 'output.crf' is {cfg.output.crf}, but must be in 0..51 (18 looks lossless).")
+    if cfg.init != "noise" and not cfg.init.startswith("class:"):
+        raise UserError(
+            f"Config key 'init' is '{cfg.init}', but must be 'noise' or 'class:NAME' (e.g. init=class:banana)."
+        )
     if not 0.0 <= cfg.color.strength <= 1.0:
         raise UserError(f"Config key 'color.strength' is {cfg.color.strength}, but must be in 0..1.")

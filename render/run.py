@@ -46,6 +46,10 @@ def run(cfg: Any, run_dir: Path, console: Console | None = None, resume: bool = 
 def render_media(cfg: Any, run_dir: Path, engine, console: Console, resume: bool) -> dict:
     if cfg.mode == "zoom":
         return render_zoom(cfg, run_dir, engine, console, resume)
+    if cfg.mode == "visualize":
+        from render.visualize import render_visualization
+
+        return render_visualization(cfg, run_dir, engine, console)
     return render_still(cfg, run_dir, engine)
 
 

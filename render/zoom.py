@@ -36,10 +36,19 @@ class ZoomState:
     next_index: int
 
 
-def initial_state(cfg: Any, device: torch.device) -> ZoomState:
-    """Frame -1: the input image or noise; the colour reference of an input photo is the photo's."""
+def initial_state(cfg: Any, engine: Engine) -> ZoomState:
+    """Frame -1: the input image, a class visualisation or noise.
+
+    The colour reference of an input photo is the photo's; otherwise it is the first dreamed frame's.
+    """
     generator = torch.Generator().manual_seed(cfg.seed)
-    if cfg.input:
+    device = engine.device
+    if cfg.init.startswith("class:"):
+        from dream.visualize import class_start_image
+
+        start = class_start_image(engine.model.net, cfg.init[6:], cfg.height, cfg.width, generator, device)
+        reference = None
+    elif cfg.input:
         start = load_image(cfg.input, device, size=(cfg.height, cfg.width))
         reference = channel_stats(start, cfg.color.coherence) if cfg.color.coherence != "none" else None
     else:
@@ -97,7 +106,7 @@ def load_state(path: Path, device: torch.device) -> ZoomState:
 def render_zoom(cfg: Any, run_dir: Path, engine: Engine, console: Console, resume: bool = False) -> dict:
     """Render ``cfg.frames`` zoom frames into ``run_dir/<name>.mp4``; returns facts for meta.json."""
     motion = motion_schedules(cfg.motion, cfg.frames, cfg.seed, cfg.fps)
-    state = initial_state(cfg, engine.device)
+    state = initial_state(cfg, engine)
     if resume:
         frames_done, state_file = VideoSink.resume_point(run_dir)
         if state_file:

