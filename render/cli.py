@@ -7,6 +7,7 @@ rendered and says how to resume.
 
 from __future__ import annotations
 
+import logging
 import sys
 from pathlib import Path
 
@@ -71,6 +72,8 @@ def check_preset(argv: list[str]) -> None:
 
 
 def main() -> None:
+    # Resizing a video on decode is deliberate; imageio-ffmpeg would warn about it on every read.
+    logging.getLogger("imageio_ffmpeg").setLevel(logging.ERROR)
     check_preset(sys.argv[1:])
     register_configs()
     hydra.main(version_base=None, config_path=str(CONF_DIR), config_name="smoke")(render_job)()

@@ -10,7 +10,6 @@ import sys
 from pathlib import Path
 
 import imageio_ffmpeg
-import numpy as np
 from PIL import Image, ImageDraw
 
 

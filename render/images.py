@@ -11,6 +11,7 @@ import torch.nn.functional as F
 
 from dream.errors import UserError
 from dream.octaves import resize
+from render.sink import to_uint8_hwc
 
 
 def load_image(path: str | Path, device: torch.device, size: tuple[int, int] | None = None) -> torch.Tensor:
@@ -48,11 +49,7 @@ def pixels_to_tensor(pixels: np.ndarray, device: torch.device) -> torch.Tensor:
 
 def to_uint8_pixels(image: torch.Tensor) -> np.ndarray:
     """(1, 3, H, W) or (3, H, W) float [0, 1] -> (H, W, 3) uint8 numpy."""
-    image = image.detach()
-    if image.dim() == 4:
-        image = image[0]
-    pixels = (image.clamp(0, 1) * 255).round().to(torch.uint8)
-    return pixels.permute(1, 2, 0).cpu().numpy()
+    return to_uint8_hwc(image).cpu().numpy()
 
 
 def save_png(image: torch.Tensor, path: Path) -> Path:

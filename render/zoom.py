@@ -23,8 +23,6 @@ from render.progress import frame_progress
 from render.sink import VideoSink
 from render.warp import warp
 
-STATE_GLOB = "state_*.pt"
-
 
 @dataclass
 class ZoomState:
@@ -86,9 +84,7 @@ def state_saver(run_dir: Path, state: ZoomState):
         name = f"state_{frames_done:06d}.pt"
         torch.save(snapshot, run_dir / "chunks" / f"{name}.partial")
         (run_dir / "chunks" / f"{name}.partial").replace(run_dir / "chunks" / name)
-        for old in sorted((run_dir / "chunks").glob(STATE_GLOB))[:-2]:
-            old.unlink(missing_ok=True)
-        return name
+        return name  # the sink deletes the previous state once the manifest names this one
 
     return save
 

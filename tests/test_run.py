@@ -3,9 +3,9 @@ import json
 import imageio_ffmpeg
 import numpy as np
 import pytest
+from compose import compose_preset
 
 import render.zoom
-from compose import compose_preset
 from dream.errors import UserError
 from render.run import run
 from render.run_folder import CONFIG_FILE
