@@ -86,12 +86,25 @@ class VisualizeConfig:
 
 
 @dataclass
+class VideoConfig:
+    """Dreaming over an existing video (mode: video)."""
+
+    blend: Any = 0.6  # how much of the previous dream, carried along the optical flow, enters each frame
+    strength: Any = 1.0  # 0 = the source, 1 = the full dream
+    flow: str = "dis"
+    flow_preset: str = "medium"
+    occlusion_threshold: float = 1.0  # forward-backward flow disagreement (pixels) marking a pixel unreliable
+    scene_cut_threshold: float = 0.35  # mean frame difference above which the previous dream is dropped
+    batch: int = 1
+
+
+@dataclass
 class RenderConfig:
     preset: str = "custom"  # the preset's name, for run folders and meta.json
     mode: str = "zoom"  # zoom | image | video | visualize
-    frames: int = 120
-    width: int = 640
-    height: int = 360
+    frames: int | None = 120  # video: null = every source frame
+    width: int | None = 640  # video: null = the source's size
+    height: int | None = 360
     fps: float = 30.0
     seed: int = 0
     device: str = "auto"  # auto | cpu | cuda | cuda:N
@@ -105,6 +118,7 @@ class RenderConfig:
     color: ColorConfig = field(default_factory=ColorConfig)
     output: OutputConfig = field(default_factory=OutputConfig)
     visualize: VisualizeConfig = field(default_factory=VisualizeConfig)
+    video: VideoConfig = field(default_factory=VideoConfig)
 
 
 def register_configs() -> None:
@@ -139,7 +153,9 @@ def validate(cfg: Any) -> None:
             raise UserError(f"Config key '{key}' is '{value}', but must be one of: {', '.join(choices)}.")
     for key in POSITIVE:
         value = _get(cfg, key)
-        if not value > 0:
+        if value is None and cfg.mode == "video" and key in ("frames", "width", "height"):
+            continue
+        if value is None or not value > 0:
             raise UserError(f"Config key '{key}' is {value}, but must be greater than 0 (e.g. {key}=120).")
     if cfg.dream.jitter < 0 or cfg.dream.tile_size < 0 or cfg.dream.crossfade < 0:
         raise UserError("Config keys 'dream.jitter', 'dream.tile_size' and 'dream.crossfade' must be 0 or more.")

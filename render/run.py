@@ -8,11 +8,13 @@ from typing import Any
 
 from rich.console import Console
 
+from dream.errors import UserError
 from render.config import validate
 from render.engine import build_engine
 from render.progress import warner
 from render.run_folder import claim_run_dir, package_versions, read_meta, save_config, write_meta
 from render.still import render_still
+from render.video_source import probe_video
 from render.zoom import render_zoom
 
 
@@ -33,7 +35,7 @@ def run(cfg: Any, run_dir: Path, console: Console | None = None, resume: bool = 
     previous = read_meta(run_dir) if resume else {}
     started = time.perf_counter()
     write_meta(run_dir, {**previous, **base_meta(cfg), "finished": False})
-    engine = build_engine(cfg, cfg.frames, warner(console))
+    engine = build_engine(cfg, frame_count(cfg), warner(console))
     media = render_media(cfg, run_dir, engine, console, resume)
     elapsed = previous.get("elapsed_seconds", 0.0) + time.perf_counter() - started
     meta = {**base_meta(cfg), **engine.model.record, **media}
@@ -43,9 +45,23 @@ def run(cfg: Any, run_dir: Path, console: Console | None = None, resume: bool = 
     return meta
 
 
+def frame_count(cfg: Any) -> int:
+    """Frames the render will have: the config's, or for a video the source's (at most ``frames``)."""
+    if cfg.mode != "video":
+        return cfg.frames
+    if not cfg.input:
+        raise UserError("Dreaming a video needs one: pass input=clip.mp4.")
+    source_frames = probe_video(cfg.input).frames
+    return min(source_frames, cfg.frames or source_frames)
+
+
 def render_media(cfg: Any, run_dir: Path, engine, console: Console, resume: bool) -> dict:
     if cfg.mode == "zoom":
         return render_zoom(cfg, run_dir, engine, console, resume)
+    if cfg.mode == "video":
+        from render.video_dream import render_video
+
+        return render_video(cfg, run_dir, engine, console, resume)
     if cfg.mode == "visualize":
         from render.visualize import render_visualization
 
