@@ -18,6 +18,7 @@ import torch
 
 from dream.errors import NameChoiceError, WeightsError
 from dream.models.base import TapNet, freeze
+from dream.models.fold import fold_batchnorm
 from dream.models.weights import (
     WeightsSource,
     cache_path_for,
@@ -173,13 +174,16 @@ def _load_exact(entry: ModelEntry, local: str | None, device: torch.device) -> L
     path = _weights_file(entry, local)
     net = entry.build()
     load_strict(entry.name, net.body, load_state_dict_file(entry.name, path), path)
-    freeze(net).to(device=device, memory_format=net.memory_format)
+    freeze(net)
+    folded = fold_batchnorm(net.body)
+    net.to(device=device, memory_format=net.memory_format)
     record = {
         "model": entry.name,
         "weights_source": "local file" if local else entry.weights.kind,
         "weights_file": str(path),
         "weights_sha256": sha256_of(path),
         "preprocess": net.preprocess.describe(),
+        "batchnorm_folded": folded,
     }
     return LoadedModel(net, entry, record)
 

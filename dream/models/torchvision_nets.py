@@ -163,7 +163,8 @@ def build_resnet50() -> TapNet:
     ``layerX.N`` for it is an alias.
     """
     body = tvm.resnet50(weights=None)
-    stages = [Stage("conv1", nn.Sequential(body.conv1, body.bn1, body.relu)), Stage("maxpool", body.maxpool)]
+    # Look the modules up at call time: folding batch norms replaces body.bn1.
+    stages = [Stage("conv1", lambda x: body.relu(body.bn1(body.conv1(x)))), Stage("maxpool", body.maxpool)]
     aliases = {}
     for group in ("layer1", "layer2", "layer3", "layer4"):
         blocks = body.get_submodule(group)
