@@ -71,7 +71,10 @@ def tiled_gradient(net: TapNet, image: torch.Tensor, objective: Objective, tile_
     for top, bottom in _spans(height, tile_size):
         for left, right in _spans(width, tile_size):
             tile = image[:, :, top:bottom, left:right]
-            grad[:, :, top:bottom, left:right] = objective_gradient(net, tile, objective)
+            # Scores are means over positions: weighting each tile by its share of the image makes
+            # the sum the whole image's gradient, so a narrow last tile doesn't take bigger steps.
+            share = (bottom - top) * (right - left) / (height * width)
+            grad[:, :, top:bottom, left:right] = share * objective_gradient(net, tile, objective)
     return grad
 
 

@@ -62,6 +62,8 @@ def _remove_if_empty(folder: Path) -> None:
 
 def check_preset(argv: list[str]) -> None:
     """A clear error for an unknown preset, before Hydra composes anything."""
+    if any(arg.startswith(("--config-path", "-cp", "--config-dir", "-cd")) for arg in argv):
+        return  # a config from elsewhere, e.g. a run folder's .hydra/config.yaml
     for i, arg in enumerate(argv):
         name = argv[i + 1] if arg in ("--config-name", "-cn") and i + 1 < len(argv) else None
         if arg.startswith("--config-name="):

@@ -58,3 +58,29 @@ def palette_summary(image: torch.Tensor) -> dict[str, float]:
     lab = kornia.color.rgb_to_lab(image)
     chroma = lab[:, 1:].pow(2).sum(1).sqrt()
     return {"lightness": float(lab[:, 0].mean()), "chroma": float(chroma.mean())}
+
+
+def palette_drift(frames) -> dict[str, float]:
+    """How far the palette moves over an animation: lightness and chroma, first frame vs last.
+
+    Args:
+        frames: an iterable of (1, 3, H, W) RGB frames in [0, 1].
+
+    Returns:
+        first/last lightness and chroma, and the relative change of each.
+    """
+    first = last = None
+    for frame in frames:
+        summary = palette_summary(frame)
+        first = first or summary
+        last = summary
+    if first is None:
+        raise ValueError("no frames")
+    return {
+        "lightness_first": first["lightness"],
+        "lightness_last": last["lightness"],
+        "chroma_first": first["chroma"],
+        "chroma_last": last["chroma"],
+        "lightness_change": (last["lightness"] - first["lightness"]) / max(first["lightness"], 1e-6),
+        "chroma_change": (last["chroma"] - first["chroma"]) / max(first["chroma"], 1e-6),
+    }

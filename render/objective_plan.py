@@ -104,7 +104,8 @@ def _class_objective(net: TapNet, target: Any) -> obj.Objective:
 
 def _channel_index(net: TapNet, layer: str, channel: Any) -> int:
     count = net.channels[layer]
-    if not isinstance(channel, int) or not 0 <= channel < count:
+    # bool is an int subclass: `channel: true` in YAML must not mean channel 1.
+    if isinstance(channel, bool) or not isinstance(channel, int) or not 0 <= channel < count:
         raise UserError(f"Channel {channel} does not exist in layer '{layer}', which has channels 0..{count - 1}.")
     return channel
 

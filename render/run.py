@@ -6,10 +6,12 @@ import time
 from pathlib import Path
 from typing import Any
 
+from omegaconf import OmegaConf
+from omegaconf.errors import OmegaConfBaseException
 from rich.console import Console
 
 from dream.errors import UserError
-from render.config import validate
+from render.config import RenderConfig, validate
 from render.engine import build_engine
 from render.progress import warner
 from render.run_folder import claim_run_dir, package_versions, read_meta, save_config, write_meta
@@ -27,6 +29,7 @@ def run(cfg: Any, run_dir: Path, console: Console | None = None, resume: bool = 
         resume: continue the interrupted render in ``run_dir`` (its saved config is ``cfg``).
     """
     console = console or Console(stderr=True)
+    cfg = typed_config(cfg)
     validate(cfg)
     run_dir = Path(run_dir)
     if not resume:
@@ -43,6 +46,14 @@ def run(cfg: Any, run_dir: Path, console: Console | None = None, resume: bool = 
     meta["finished"] = True
     write_meta(run_dir, meta)
     return meta
+
+
+def typed_config(cfg: Any) -> Any:
+    """``cfg`` on the schema: a saved config from an older version gains the newer keys' defaults."""
+    try:
+        return OmegaConf.merge(OmegaConf.structured(RenderConfig), cfg)
+    except OmegaConfBaseException as exc:
+        raise UserError(f"The config does not fit the renderer's schema: {exc}".replace("\n", " ")) from None
 
 
 def frame_count(cfg: Any) -> int:

@@ -119,7 +119,14 @@ def render_zoom(cfg: Any, run_dir: Path, engine: Engine, console: Console, resum
             rate = (state.next_index - first) / (time.perf_counter() - started)
             progress.update(task, completed=state.next_index, rate=f"{rate:.2f}")
         video = sink.finish()
-    return {"media": video.name, "frames_rendered_now": cfg.frames - first, "notes": list(sink.notes)}
+    loop_seconds = time.perf_counter() - started
+    return {
+        "media": video.name,
+        "frames_rendered_now": cfg.frames - first,
+        "loop_seconds": round(loop_seconds, 3),
+        "frames_per_second": round((cfg.frames - first) / loop_seconds, 4),
+        "notes": list(sink.notes),
+    }
 
 
 def _open_sink(cfg: Any, run_dir: Path, resume: bool) -> VideoSink:

@@ -1,0 +1,225 @@
+"""``make bench``: how fast the dream step runs on this CPU, and what the render loop costs on top.
+
+Every ratio is measured in this one run, so it holds for the machine it runs on:
+
+1. float32 matmul rate (the machine's practical peak);
+2. per model at 640x360: ms per dream iteration, FLOPs per iteration (torch's
+   FlopCounterMode), achieved GFLOP/s and its ratio to the matmul rate;
+3. a zoom render's wall time against the time of its dream steps alone (the
+   warp, colour match, encoder and checkpoints should add <= 5 %);
+4. peak memory (RSS) of a 40-frame against a 400-frame render (streaming: ~1.0).
+
+Models whose weights are not on this machine are timed with random weights:
+speed does not depend on the values.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import torch
+from rich.console import Console
+from rich.table import Table
+from torch.utils.flop_counter import FlopCounterMode
+
+from dream.errors import WeightsError
+from dream.models.base import TapNet, freeze
+from dream.models.fold import fold_batchnorm
+from dream.models.registry import get_entry, load_model
+from dream.objectives import layer_l2
+from dream.step import StepParams, ascent_step
+
+ROOT = Path(__file__).resolve().parent.parent
+BENCH_MODELS = (("googlenet", "inception4c"), ("efficientnet_lite0", "block10"), ("efficientnet_lite2", "block14"),
+                ("googlenet_places365", "inception_4c/output"))
+
+
+def median_seconds(fn, repeats: int, warmup: int = 1) -> float:
+    for _ in range(warmup):
+        fn()
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def matmul_gflops(size: int = 2048, repeats: int = 7) -> float:
+    """This machine's float32 matmul rate in GFLOP/s."""
+    a, b = torch.randn(size, size), torch.randn(size, size)
+    return 2 * size**3 / median_seconds(lambda: a @ b, repeats, warmup=2) / 1e9
+
+
+def bench_net(name: str) -> tuple[TapNet, str]:
+    """The model with its real weights when they are here, else random weights prepared the same way."""
+    try:
+        return load_model(name, warn=lambda _: None).net, "real"
+    except WeightsError:
+        net = freeze(get_entry(name).build())
+        fold_batchnorm(net.body)
+        return net.to(memory_format=net.memory_format), "random"
+
+
+def iteration_flops(net: TapNet, image: torch.Tensor, layer: str) -> float:
+    """FLOPs of one gradient of the L2 objective (forward to the tap and backward to the image)."""
+    x = image.clone().requires_grad_(True)
+    objective = layer_l2(layer)
+    with FlopCounterMode(display=False) as counter:
+        objective(net(x, objective.taps)).sum().backward()
+    return float(counter.get_total_flops())
+
+
+def bench_models(width: int, height: int, repeats: int, matmul: float) -> list[dict]:
+    rows = []
+    generator = torch.Generator().manual_seed(0)
+    image = torch.rand(1, 3, height, width, generator=generator)
+    for name, layer in BENCH_MODELS:
+        net, weights = bench_net(name)
+        objective, params = layer_l2(layer), StepParams(tile_size=0)
+        seconds = median_seconds(lambda: ascent_step(net, image, objective, params, generator), repeats)  # noqa: B023
+        flops = iteration_flops(net, image, layer)
+        gflops = flops / seconds / 1e9
+        rows.append({"model": name, "layer": layer, "weights": weights, "ms_per_iteration": 1000 * seconds,
+                     "gflop_per_iteration": flops / 1e9, "gflops": gflops, "ratio_to_matmul": gflops / matmul})
+    return rows
+
+
+def zoom_overhead(width: int, height: int, frames: int) -> dict:
+    """Wall time of a zoom render's frame loop against its dream steps alone."""
+    from omegaconf import OmegaConf
+
+    import render.engine
+    from render.run import run
+
+    dream_seconds = []
+    real_dream = render.engine.Engine.dream
+
+    def timed_dream(self, image, frame, generator):
+        start = time.perf_counter()
+        out = real_dream(self, image, frame, generator)
+        dream_seconds.append(time.perf_counter() - start)
+        return out
+
+    cfg = compose_smoke([f"frames={frames}", f"width={width}", f"height={height}", "dream.octaves=2",
+                         "dream.iterations=3", "dream.first_frame_iterations=3", "output.checkpoint_every=8"])
+    render.engine.Engine.dream = timed_dream
+    try:
+        with tempfile.TemporaryDirectory() as folder:
+            meta = run(OmegaConf.create(OmegaConf.to_container(cfg)), Path(folder) / "run", Console(quiet=True))
+    finally:
+        render.engine.Engine.dream = real_dream
+    loop = meta["loop_seconds"]
+    return {"frames": frames, "loop_seconds": loop, "dream_seconds": sum(dream_seconds),
+            "frames_per_second": frames / loop, "ratio": loop / sum(dream_seconds)}
+
+
+def compose_smoke(overrides: list[str]):
+    from hydra import compose, initialize_config_dir
+
+    from render.config import register_configs
+
+    register_configs()
+    with initialize_config_dir(config_dir=str(ROOT / "conf"), version_base=None):
+        return compose(config_name="smoke", overrides=overrides)
+
+
+def peak_rss_mb(frames: int, width: int, height: int) -> float:
+    """Peak RSS of a whole render process (a fresh interpreter, so nothing else counts)."""
+    with tempfile.TemporaryDirectory() as folder:
+        command = [sys.executable, "-m", "render", "--config-name", "smoke", f"frames={frames}", f"width={width}",
+                   f"height={height}", "dream.octaves=1", "dream.iterations=1", "dream.first_frame_iterations=1",
+                   f"hydra.run.dir={folder}/run"]
+        probe = ("import resource, subprocess, sys; subprocess.run(sys.argv[1:], check=True, "
+                 "stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL); "
+                 "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)")
+        result = subprocess.run([sys.executable, "-c", probe, *command], cwd=ROOT, capture_output=True, text=True,
+                                check=True)
+    return int(result.stdout.strip()) / 1024
+
+
+def colour_drift(frames: int, width: int, height: int) -> dict[str, dict]:
+    """Palette drift of the same zoom with and without colour coherence."""
+    from render.color import palette_drift
+    from render.run import run
+    from render.video_source import iter_video_frames
+
+    results = {}
+    for coherence in ("none", "lab"):
+        cfg = compose_smoke([f"frames={frames}", f"width={width}", f"height={height}", f"color.coherence={coherence}",
+                             "dream.octaves=2", "dream.iterations=2", "output.checkpoint_every=50"])
+        with tempfile.TemporaryDirectory() as folder:
+            run(cfg, Path(folder) / "run", Console(quiet=True))
+            frames_of_run = iter_video_frames(Path(folder) / "run" / "smoke.mp4", device=torch.device("cpu"))
+            results[coherence] = palette_drift(frames_of_run)
+    return results
+
+
+def print_models(console: Console, rows: list[dict]) -> None:
+    table = Table(title="Dream iteration at 640x360 (forward to the layer + backward to the image)")
+    for column in ("model", "layer", "weights", "ms/iter", "GFLOP/iter", "GFLOP/s", "ratio to matmul"):
+        table.add_column(column)
+    for r in rows:
+        table.add_row(r["model"], r["layer"], r["weights"], f"{r['ms_per_iteration']:.0f}",
+                      f"{r['gflop_per_iteration']:.2f}", f"{r['gflops']:.1f}", f"{r['ratio_to_matmul']:.2f}")
+    console.print(table)
+
+
+def print_zoom(console: Console, zoom: dict) -> None:
+    console.print(f"zoom render {zoom['frames']} frames: loop {zoom['loop_seconds']:.1f} s, dream steps alone "
+                  f"{zoom['dream_seconds']:.1f} s, {zoom['frames_per_second']:.2f} frames/s, "
+                  f"[bold]ratio {zoom['ratio']:.3f}[/bold] (target <= 1.05)")
+
+
+def print_rss(console: Console, rss: dict) -> None:
+    console.print(f"peak RSS at 320x180: 40 frames {rss[40]:.0f} MB, 400 frames {rss[400]:.0f} MB, "
+                  f"[bold]ratio {rss[400] / rss[40]:.3f}[/bold] (target <= 1.1)")
+
+
+def print_drift(console: Console, drift: dict[str, dict], frames: int) -> None:
+    table = Table(title=f"Palette drift over {frames} zoom frames (first frame -> last)")
+    for column in ("colour coherence", "lightness", "chroma", "lightness change", "chroma change"):
+        table.add_column(column)
+    for mode, d in drift.items():
+        table.add_row(mode, f"{d['lightness_first']:.1f} -> {d['lightness_last']:.1f}",
+                      f"{d['chroma_first']:.1f} -> {d['chroma_last']:.1f}", f"{100 * d['lightness_change']:+.1f} %",
+                      f"{100 * d['chroma_change']:+.1f} %")
+    console.print(table)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m render.bench", description=__doc__)
+    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--zoom-frames", type=int, default=16)
+    parser.add_argument("--drift-frames", type=int, default=300)
+    parser.add_argument("--skip", nargs="*", default=[], choices=("models", "zoom", "rss", "drift"))
+    parser.add_argument("--json", type=Path, help="also write the numbers to this file")
+    args = parser.parse_args(argv)
+    console = Console()
+    results: dict = {"matmul_gflops": matmul_gflops(), "threads": torch.get_num_threads()}
+    console.print(f"float32 matmul: [bold]{results['matmul_gflops']:.1f} GFLOP/s[/bold] ({results['threads']} threads)")
+    if "models" not in args.skip:
+        results["models"] = bench_models(640, 360, args.repeats, results["matmul_gflops"])
+        print_models(console, results["models"])
+    if "zoom" not in args.skip:
+        results["zoom"] = zoom_overhead(640, 360, args.zoom_frames)
+        print_zoom(console, results["zoom"])
+    if "rss" not in args.skip:
+        results["rss_mb"] = {n: peak_rss_mb(n, 320, 180) for n in (40, 400)}
+        print_rss(console, results["rss_mb"])
+    if "drift" not in args.skip:
+        results["drift"] = colour_drift(args.drift_frames, 160, 96)
+        print_drift(console, results["drift"], args.drift_frames)
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=2))
+
+
+if __name__ == "__main__":
+    main()

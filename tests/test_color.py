@@ -1,0 +1,60 @@
+import pytest
+import torch
+
+from render.color import channel_stats, match_colors, palette_summary
+
+
+def _smooth(seed: int, low: float, high: float, tint=(1.0, 1.0, 1.0)) -> torch.Tensor:
+    """(1, 3, 32, 32) smooth random image in [low, high], scaled per channel by ``tint``."""
+    coarse = torch.rand(1, 3, 4, 4, generator=torch.Generator().manual_seed(seed))
+    image = torch.nn.functional.interpolate(coarse, size=(32, 32), mode="bilinear", align_corners=False)
+    return (low + (high - low) * image) * torch.tensor(tint).view(1, 3, 1, 1)
+
+
+def test_channel_stats_shapes():
+    mean, std = channel_stats(torch.rand(2, 3, 8, 8), "lab")
+    assert mean.shape == std.shape == (2, 3, 1, 1)
+    assert 0 < mean[0, 0].item() < 100  # LAB lightness
+
+
+@pytest.mark.parametrize("space, tolerance", [("lab", 0.5), ("rgb", 1e-4)])
+def test_match_colors_matches_the_reference_statistics(space, tolerance):
+    reference = channel_stats(_smooth(1, 0.3, 0.7, tint=(1.0, 0.8, 0.6)), space)
+    drifted = _smooth(2, 0.2, 0.5, tint=(0.7, 0.9, 1.0))
+    out = match_colors(drifted, reference, space=space)
+    assert out.shape == drifted.shape
+    assert 0 <= out.min() and out.max() <= 1
+    mean, std = channel_stats(out, space)
+    assert torch.allclose(mean, reference[0], atol=tolerance)
+    assert torch.allclose(std, reference[1], atol=tolerance)
+    before = channel_stats(drifted, space)[0]
+    assert (before - reference[0]).abs().max() > 10 * tolerance  # there was drift to correct
+
+
+def test_strength_zero_is_identity_and_half_is_between():
+    reference = channel_stats(_smooth(1, 0.3, 0.7, tint=(1.0, 0.8, 0.6)), "lab")
+    image = _smooth(2, 0.2, 0.5)
+    assert match_colors(image, reference, strength=0.0) is image
+    half = channel_stats(match_colors(image, reference, strength=0.5), "lab")[0]
+    start = channel_stats(image, "lab")[0]
+    assert torch.allclose(half, (start + reference[0]) / 2, atol=0.5)
+
+
+def test_match_colors_per_batch_image():
+    images = torch.cat([_smooth(2, 0.2, 0.5), _smooth(3, 0.4, 0.9)])
+    reference = channel_stats(_smooth(1, 0.3, 0.7), "rgb")
+    mean, _ = channel_stats(match_colors(images, reference, space="rgb"), "rgb")
+    assert torch.allclose(mean, reference[0].expand(2, -1, -1, -1), atol=1e-4)
+
+
+def test_palette_summary_of_grey_has_no_chroma():
+    summary = palette_summary(torch.full((1, 3, 8, 8), 0.5))
+    assert summary["chroma"] < 0.01
+    assert summary["lightness"] == pytest.approx(53.4, abs=0.5)  # sRGB 0.5 is L* 53.4
+
+
+def test_palette_summary_sees_colour_and_darkness():
+    red = torch.zeros(1, 3, 8, 8)
+    red[:, 0] = 0.8
+    assert palette_summary(red)["chroma"] > 50
+    assert palette_summary(torch.zeros(1, 3, 8, 8))["lightness"] < 1
