@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 conf ?= smoke
 ARGS ?=
 
-.PHONY: help render test test-fast bench bench-gpu quality lint clean-venv
+.PHONY: help render test test-fast bench bench-gpu gallery quality lint clean-venv
 
 help:  ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-12s %s\n", $$1, $$2}'
@@ -33,6 +33,9 @@ bench: $(STAMP)  ## CPU benchmark: dream step GFLOP/s vs matmul, render overhead
 
 bench-gpu: $(STAMP)  ## GPU benchmark (needs CUDA)
 	$(BIN)/python -m render.bench_gpu $(ARGS)
+
+gallery: $(STAMP)  ## static index.html of run folders: make gallery ARGS="outputs/zoom_places"
+	$(BIN)/python -m render.gallery $(ARGS)
 
 quality: $(STAMP)  ## class visualisations: prior vs plain pixels, judged by a second network
 	$(BIN)/python -m render.quality $(ARGS)

@@ -68,6 +68,11 @@ class OutputConfig:
     png_frames: bool = False
     checkpoint_every: int = 24  # frames between resume points
     preview_every_s: float = 1.0
+    webm: bool = False  # also a VP9 WebM for the web
+    gif: bool = False  # also an optimised looping GIF
+    gif_width: int = 480
+    gif_fps: float = 15.0
+    poster: bool = True  # a poster image per clip
 
 
 @dataclass
@@ -99,6 +104,16 @@ class VideoConfig:
 
 
 @dataclass
+class SpeedConfig:
+    """How fast the network runs (dream/speed.py); defaults are safe everywhere."""
+
+    precision: str = "float32"  # float32 | bfloat16 | float16 (mixed precision forward; image stays float32)
+    channels_last: bool = True
+    cudnn_benchmark: bool = True
+    compile: str = "none"  # none | default | reduce-overhead (CUDA graphs) | max-autotune
+
+
+@dataclass
 class RenderConfig:
     preset: str = "custom"  # the preset's name, for run folders and meta.json
     mode: str = "zoom"  # zoom | image | video | visualize
@@ -112,6 +127,8 @@ class RenderConfig:
     resume: str | None = None  # run folder of an interrupted render to continue
     target: str | None = None  # visualize: a class name or index, or LAYER:CHANNEL
     init: str = "noise"  # zoom start: noise | class:NAME (a class visualisation)
+    loop: bool = False  # zoom: close the animation on itself for seamless looping playback
+    loop_frames: int = 30  # zoom loop: frames over which the tail crossfades into the head
     model: ModelConfig = field(default_factory=ModelConfig)
     dream: DreamConfig = field(default_factory=DreamConfig)
     motion: MotionConfig = field(default_factory=MotionConfig)
@@ -119,6 +136,7 @@ class RenderConfig:
     output: OutputConfig = field(default_factory=OutputConfig)
     visualize: VisualizeConfig = field(default_factory=VisualizeConfig)
     video: VideoConfig = field(default_factory=VideoConfig)
+    speed: SpeedConfig = field(default_factory=SpeedConfig)
 
 
 def register_configs() -> None:
@@ -130,6 +148,8 @@ def register_configs() -> None:
 CHOICES = {
     "mode": ("zoom", "image", "video", "visualize"),
     "visualize.parameterization": ("fourier", "pixel"),
+    "speed.precision": ("float32", "bfloat16", "float16"),
+    "speed.compile": ("none", "default", "reduce-overhead", "max-autotune"),
     "motion.border": ("reflection", "replicate", "zeros"),
     "motion.sampling": ("bilinear", "bicubic"),
     "motion.interpolation": ("linear", "cubic", "step"),

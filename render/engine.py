@@ -8,11 +8,13 @@ from dataclasses import dataclass
 from typing import Any
 
 import torch
+from omegaconf import OmegaConf
 
 from dream.errors import UserError
 from dream.models.base import TapNet
 from dream.models.registry import LoadedModel, get_entry, load_model
 from dream.octaves import DreamParams, deepdream, resize
+from dream.speed import SpeedOptions, apply_speed_options
 from render.images import load_image
 from render.objective_plan import ObjectivePlan, PlanContext, build_plan
 from render.schedule import Schedule, parse_schedule
@@ -85,7 +87,7 @@ def build_engine(cfg: Any, frames: int, warn: Callable[[str], None]) -> Engine:
     model = load_model(
         cfg.model.name, device=device, weights=cfg.model.weights, fallback=cfg.model.fallback, warn=warn
     )
-    net = model.net
+    net = apply_speed_options(model.net, SpeedOptions(**OmegaConf.to_container(cfg.speed)), device)
     resolve = net.resolve
     if model.record["fallback"]:
         resolve = fallback_resolver(get_entry(model.record["requested_model"]).build(), net, warn)

@@ -13,6 +13,7 @@ from rich.console import Console
 from dream.errors import UserError
 from render.config import RenderConfig, validate
 from render.engine import build_engine
+from render.loop import loop_length
 from render.progress import warner
 from render.run_folder import claim_run_dir, package_versions, read_meta, save_config, write_meta
 from render.still import render_still
@@ -40,6 +41,10 @@ def run(cfg: Any, run_dir: Path, console: Console | None = None, resume: bool = 
     write_meta(run_dir, {**previous, **base_meta(cfg), "finished": False})
     engine = build_engine(cfg, frame_count(cfg), warner(console))
     media = render_media(cfg, run_dir, engine, console, resume)
+    if str(media["media"]).endswith(".mp4"):
+        from render.web_formats import web_outputs
+
+        media.update(web_outputs(run_dir / media["media"], cfg.output))
     elapsed = previous.get("elapsed_seconds", 0.0) + time.perf_counter() - started
     meta = {**base_meta(cfg), **engine.model.record, **media}
     meta.update(objective=engine.plan.describe(), device=str(engine.device), elapsed_seconds=round(elapsed, 3))
@@ -57,9 +62,9 @@ def typed_config(cfg: Any) -> Any:
 
 
 def frame_count(cfg: Any) -> int:
-    """Frames the render will have: the config's, or for a video the source's (at most ``frames``)."""
+    """Frames the render dreams: the config's (plus a loop's tail), or a video's (at most ``frames``)."""
     if cfg.mode != "video":
-        return cfg.frames
+        return cfg.frames + loop_length(cfg)
     if not cfg.input:
         raise UserError("Dreaming a video needs one: pass input=clip.mp4.")
     source_frames = probe_video(cfg.input).frames

@@ -18,6 +18,7 @@ from rich.console import Console
 from render.color import channel_stats, match_colors
 from render.engine import Engine
 from render.images import load_image, smooth_noise
+from render.loop import close_loop, loop_length
 from render.motion import MotionSchedules, motion_schedules
 from render.progress import frame_progress
 from render.sink import VideoSink
@@ -100,8 +101,13 @@ def load_state(path: Path, device: torch.device) -> ZoomState:
 
 
 def render_zoom(cfg: Any, run_dir: Path, engine: Engine, console: Console, resume: bool = False) -> dict:
-    """Render ``cfg.frames`` zoom frames into ``run_dir/<name>.mp4``; returns facts for meta.json."""
-    motion = motion_schedules(cfg.motion, cfg.frames, cfg.seed, cfg.fps)
+    """Render ``cfg.frames`` zoom frames into ``run_dir/<name>.mp4``; returns facts for meta.json.
+
+    With ``loop=true`` it dreams ``loop_length`` frames more and closes the loop (render/loop.py).
+    """
+    extra = loop_length(cfg)
+    total = cfg.frames + extra
+    motion = motion_schedules(cfg.motion, total, cfg.seed, cfg.fps)
     state = initial_state(cfg, engine)
     if resume:
         frames_done, state_file = VideoSink.resume_point(run_dir)
@@ -110,23 +116,35 @@ def render_zoom(cfg: Any, run_dir: Path, engine: Engine, console: Console, resum
     sink = _open_sink(cfg, run_dir, resume)
     started = time.perf_counter()
     with sink, frame_progress(console) as progress:
-        task = progress.add_task("dreaming", total=cfg.frames, completed=state.next_index, rate="-")
+        task = progress.add_task("dreaming", total=total, completed=state.next_index, rate="-")
         first = state.next_index
-        while state.next_index < cfg.frames:
-            sink.write(advance(state, engine, motion, cfg))
-            if state.next_index % cfg.output.checkpoint_every == 0 and state.next_index < cfg.frames:
-                sink.mark(state_saver(run_dir, state))
+        while state.next_index < total:
+            emit_one_frame(state, engine, motion, cfg, run_dir, sink, extra)
             rate = (state.next_index - first) / (time.perf_counter() - started)
             progress.update(task, completed=state.next_index, rate=f"{rate:.2f}")
         video = sink.finish()
     loop_seconds = time.perf_counter() - started
     return {
         "media": video.name,
-        "frames_rendered_now": cfg.frames - first,
+        "frames_rendered_now": total - first,
+        "loop_frames": extra,
         "loop_seconds": round(loop_seconds, 3),
-        "frames_per_second": round((cfg.frames - first) / loop_seconds, 4),
+        "frames_per_second": round((total - first) / loop_seconds, 4),
         "notes": list(sink.notes),
     }
+
+
+def emit_one_frame(state: ZoomState, engine: Engine, motion, cfg: Any, run_dir: Path, sink: VideoSink, extra: int):
+    """Dream the next frame, write what the video shows of it, and mark resume points."""
+    frame = advance(state, engine, motion, cfg)
+    shown = close_loop(run_dir, state.next_index - 1, frame, cfg.frames, extra) if extra else frame
+    if shown is None:
+        return
+    state.frame = shown  # a loop's tail grows from the crossfaded frame
+    sink.write(shown)
+    written = state.next_index - extra
+    if written % cfg.output.checkpoint_every == 0 and written < cfg.frames:
+        sink.mark(state_saver(run_dir, state))
 
 
 def _open_sink(cfg: Any, run_dir: Path, resume: bool) -> VideoSink:

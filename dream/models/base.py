@@ -119,6 +119,7 @@ class TapNet(nn.Module):
         self.preprocess = preprocess
         # channels_last runs convolutions several times faster on CPU (oneDNN) and on GPU tensor cores.
         self.memory_format = torch.channels_last
+        self.autocast_dtype: torch.dtype | None = None  # bfloat16/float16: mixed precision forward
         self._check_taps()
 
     def _check_taps(self) -> None:
@@ -149,8 +150,11 @@ class TapNet(nn.Module):
         needed = self._needed_stages(names)
         captured: dict[str, torch.Tensor] = {}
         handles = self._hook_submodules(names, captured)
+        x = self.preprocess(image).contiguous(memory_format=self.memory_format)
         try:
-            outputs = self._run_stages(self.preprocess(image).contiguous(memory_format=self.memory_format), needed)
+            with torch.autocast(x.device.type, dtype=self.autocast_dtype or torch.float32,
+                                enabled=self.autocast_dtype is not None):
+                outputs = self._run_stages(x, needed)
         finally:
             for h in handles:
                 h.remove()
@@ -160,7 +164,8 @@ class TapNet(nn.Module):
                 captured[name] = outputs[tap.stage]
             if tap.relu:
                 captured[name] = torch.relu(captured[name])
-        return {t: captured[n] for t, n in zip(taps, names)}
+        # Objectives and gradient normalisation run in float32 even under autocast.
+        return {t: captured[n].float() for t, n in zip(taps, names)}
 
     def _needed_stages(self, names: list[str]) -> set[str]:
         """Every stage that must run to produce the taps, including branch sources."""
