@@ -149,7 +149,9 @@ class ChunkEncoder:
         even_args, _ = even_size_filter(e.width, e.height)
         cmd = [imageio_ffmpeg.get_ffmpeg_exe(), "-hide_banner", "-v", "error", "-y", "-f", "rawvideo"]
         cmd += ["-pix_fmt", "rgb24", "-s", f"{e.width}x{e.height}", "-r", str(e.fps), "-i", "-", "-an", *even_args]
-        cmd += ["-c:v", "libx264", "-preset", e.preset, "-crf", str(e.crf), "-pix_fmt", "yuv420p"]
+        # No B-frames: a chunk of 1-2 frames has no reorder delay while longer ones do, and joining
+        # chunks of both kinds without re-encoding shifts timestamps (players then repeat frames).
+        cmd += ["-c:v", "libx264", "-preset", e.preset, "-crf", str(e.crf), "-bf", "0", "-pix_fmt", "yuv420p"]
         with open(log_path, "ab") as log_file:
             # A session of its own: Ctrl-C reaches Python, not ffmpeg, so the chunk is closed by us, cleanly.
             self._proc = subprocess.Popen(

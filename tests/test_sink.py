@@ -110,6 +110,18 @@ def test_marks_keep_every_frame_in_order(tmp_path):
     assert sorted(p.name for p in tmp_path.glob("state_*")) == ["state_000023.json"]  # older states cleaned up
 
 
+def test_chunks_of_one_and_two_frames_join_without_repeated_frames(tmp_path):
+    """A render whose frame count isn't a multiple of the checkpoint cadence ends with a tiny chunk."""
+    generator = torch.Generator().manual_seed(0)
+    with VideoSink(tmp_path, "tiny", 30, W, H, crf=18, preset="medium") as out:
+        for i in range(30):
+            out.write(torch.rand(1, 3, H, W, generator=generator))  # busy frames: the encoder uses B-frames if allowed
+            if i in (23, 24, 26):
+                out.mark(save_state_into(tmp_path, []))
+        path = out.finish()
+    assert len(decoded(path)) == 30
+
+
 def test_decoded_frames_match_written(tmp_path):
     y, x = torch.meshgrid(torch.linspace(0, 1, H), torch.linspace(0, 1, W), indexing="ij")
     frame = torch.stack([x, y, (x + y) / 2]).unsqueeze(0)  # smooth colour: little for yuv420p to lose
