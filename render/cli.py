@@ -13,6 +13,7 @@ from pathlib import Path
 
 import hydra
 from hydra.core.hydra_config import HydraConfig
+from hydra.types import RunMode
 from omegaconf import DictConfig
 from rich.console import Console
 
@@ -48,6 +49,10 @@ def render_job(cfg: DictConfig) -> dict:
             return run(saved, resumed_dir, console, resume=True)
         return run(cfg, run_dir, console)
     except UserError as exc:
+        if HydraConfig.get().mode == RunMode.MULTIRUN:
+            # One bad combination must not stop a sweep: report it, the summary marks it failed.
+            console.print(f"[bold red]Error in {run_dir}:[/bold red] {exc}", highlight=False, soft_wrap=True)
+            return {}
         fail(console, str(exc))
     except KeyboardInterrupt:
         fail(console, f"Interrupted. Frames up to the last resume point are kept; continue with resume={run_dir}",
