@@ -23,7 +23,7 @@ class NameChoiceError(UserError):
         text = f"Unknown {kind} '{name}'."
         if close:
             text += f" Did you mean: {', '.join(close)}?"
-        text += f" Valid {kind}s: {listed}."
+        text += f" Valid {kind}{'es' if kind.endswith('s') else 's'}: {listed}."
         if hint:
             text += f" {hint}"
         super().__init__(text)

@@ -20,8 +20,8 @@ import torch
 
 from dream import objectives as obj
 from dream.errors import UserError
-from dream.labels import class_index
 from dream.models.base import TapNet
+from dream.visualize import find_target
 from render.schedule import Schedule, parse_schedule
 
 TERM_KEYS = {"layer", "channel", "class", "guide", "weight"}
@@ -96,10 +96,7 @@ def _term(spec: Any, ctx: PlanContext) -> WeightedTerm:
 
 
 def _class_objective(net: TapNet, target: Any) -> obj.Objective:
-    if not net.labels or not net.logits_tap:
-        raise UserError("This model has no class labels; pick a classifier (e.g. model=efficientnet_lite0).")
-    index = class_index(net.labels, target)
-    return obj.class_logit(net.logits_tap, index, net.labels[index])
+    return find_target(net, target).objective()
 
 
 def _channel_index(net: TapNet, layer: str, channel: Any) -> int:

@@ -47,7 +47,8 @@ def run(cfg: Any, run_dir: Path, console: Console | None = None, resume: bool = 
         media.update(web_outputs(run_dir / media["media"], cfg.output))
     elapsed = previous.get("elapsed_seconds", 0.0) + time.perf_counter() - started
     meta = {**base_meta(cfg), **engine.model.record, **media}
-    meta.update(objective=engine.plan.describe(), device=str(engine.device), elapsed_seconds=round(elapsed, 3))
+    meta.update(device=str(engine.device), elapsed_seconds=round(elapsed, 3))
+    meta.setdefault("objective", media.get("target_objective") or engine.plan.describe())
     meta["finished"] = True
     write_meta(run_dir, meta)
     return meta

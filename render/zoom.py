@@ -45,7 +45,10 @@ def initial_state(cfg: Any, engine: Engine) -> ZoomState:
     if cfg.init.startswith("class:"):
         from dream.visualize import class_start_image
 
-        start = class_start_image(engine.model.net, cfg.init[6:], cfg.height, cfg.width, generator, device)
+        start = class_start_image(
+            engine.model.net, cfg.init[6:], cfg.height, cfg.width, generator, device,
+            steps=cfg.visualize.steps, size=cfg.visualize.size,
+        )
         reference = None
     elif cfg.input:
         start = load_image(cfg.input, device, size=(cfg.height, cfg.width))

@@ -164,8 +164,7 @@ class TapNet(nn.Module):
                 captured[name] = outputs[tap.stage]
             if tap.relu:
                 captured[name] = torch.relu(captured[name])
-        # Objectives and gradient normalisation run in float32 even under autocast.
-        return {t: captured[n].float() for t, n in zip(taps, names)}
+        return {t: _at_least_float32(captured[n]) for t, n in zip(taps, names)}
 
     def _needed_stages(self, names: list[str]) -> set[str]:
         """Every stage that must run to produce the taps, including branch sources."""
@@ -202,6 +201,11 @@ class TapNet(nn.Module):
                 module = self.body.get_submodule(tap.module)
                 handles.append(module.register_forward_hook(_capture_into(captured, name)))
         return handles
+
+
+def _at_least_float32(activation: torch.Tensor) -> torch.Tensor:
+    """Objectives and gradient normalisation run in float32 even under half-precision autocast."""
+    return activation.float() if activation.dtype in (torch.float16, torch.bfloat16) else activation
 
 
 def _capture_into(captured: dict, name: str):

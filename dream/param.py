@@ -1,0 +1,123 @@
+"""Image parameterisations: what the optimiser changes when it dreams an image from nothing.
+
+Each ``*_image`` function returns ``(params, render)``: the tensors to optimise
+and a callable that turns them into a ``(B, 3, H, W)`` RGB image in [0, 1].
+
+``fourier_image`` is the natural-image prior (after lucid's ``optvis/param``):
+the image is a spectrum whose amplitudes are scaled by 1/frequency, so a step
+moves whole regions (neighbouring pixels are correlated), and its channels are
+decorrelated colour, mapped to RGB through the ImageNet colour covariance, so a
+step changes luminance and chroma the way natural images vary. ``pixel_image``
+is plain pixel ascent, kept to show what the prior buys.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import torch
+
+from dream.errors import NameChoiceError
+
+Render = Callable[[], torch.Tensor]
+
+# Square root of the ImageNet RGB colour covariance (from its SVD), as lucid uses it.
+COLOR_CORRELATION_SVD_SQRT = (
+    (0.26, 0.09, 0.02),
+    (0.27, 0.00, -0.05),
+    (0.27, -0.09, 0.03),
+)
+# lucid divides the spectrum's image by 4 so the initial image sits well inside the sigmoid's linear range.
+FOURIER_IMAGE_SCALE = 0.25
+
+
+def color_correlation(device: torch.device) -> torch.Tensor:
+    """(3, 3) matrix mapping decorrelated colour to RGB, its largest column norm scaled to 1."""
+    matrix = torch.tensor(COLOR_CORRELATION_SVD_SQRT, dtype=torch.float32, device=device)
+    return matrix / matrix.norm(dim=0).max()
+
+
+def decorrelated_to_rgb(image: torch.Tensor) -> torch.Tensor:
+    """(B, 3, H, W) decorrelated colour -> (B, 3, H, W) RGB logits (before the sigmoid)."""
+    return torch.einsum("rc,bchw->brhw", color_correlation(image.device), image)
+
+
+def spectrum_scale(height: int, width: int, decay_power: float, device: torch.device) -> torch.Tensor:
+    """(H, W // 2 + 1) amplitude per frequency of a real 2-D FFT: 1 / frequency ** decay_power.
+
+    Frequencies are in cycles per pixel; the zero frequency is treated as the
+    lowest nonzero one so the mean colour can still move. The ``sqrt(H * W)``
+    factor makes the scale independent of the image size.
+    """
+    fy = torch.fft.fftfreq(height, device=device)[:, None]  # (H, 1)
+    fx = torch.fft.rfftfreq(width, device=device)[None, :]  # (1, W // 2 + 1)
+    frequency = (fy**2 + fx**2).sqrt().clamp(min=1.0 / max(height, width))
+    return frequency.pow(-decay_power) * (height * width) ** 0.5
+
+
+def fourier_image(
+    batch: int,
+    height: int,
+    width: int,
+    generator: torch.Generator,
+    device: torch.device,
+    sd: float = 0.01,
+    decay_power: float = 1.0,
+) -> tuple[list[torch.Tensor], Render]:
+    """A Fourier-space, colour-decorrelated image: the natural-image prior.
+
+    Args:
+        batch, height, width: the rendered image is (batch, 3, height, width).
+        generator: seeds the initial spectrum (a CPU generator).
+        device: where the parameters live.
+        sd: standard deviation of the initial spectrum (small: a grey start).
+        decay_power: how fast amplitude falls with frequency (1 as in lucid).
+
+    Returns:
+        ([spectrum (B, 3, H, W // 2 + 1, 2)], render () -> (B, 3, H, W) in [0, 1]).
+    """
+    shape = (batch, 3, height, width // 2 + 1, 2)
+    spectrum = (torch.randn(shape, generator=generator) * sd).to(device).requires_grad_(True)
+    scale = spectrum_scale(height, width, decay_power, device)
+
+    def render() -> torch.Tensor:
+        scaled = scale * torch.view_as_complex(spectrum)  # (B, 3, H, W // 2 + 1)
+        image = torch.fft.irfft2(scaled, s=(height, width)) * FOURIER_IMAGE_SCALE  # (B, 3, H, W)
+        return torch.sigmoid(decorrelated_to_rgb(image))
+
+    return [spectrum], render
+
+
+def pixel_image(
+    batch: int,
+    height: int,
+    width: int,
+    generator: torch.Generator,
+    device: torch.device,
+    sd: float = 0.01,
+) -> tuple[list[torch.Tensor], Render]:
+    """Plain pixels (through a sigmoid, so they stay in [0, 1]): no prior at all.
+
+    Args:
+        batch, height, width: the rendered image is (batch, 3, height, width).
+        generator: seeds the initial pixels (a CPU generator).
+        device: where the parameters live.
+        sd: standard deviation of the initial logits (small: a grey start).
+
+    Returns:
+        ([pixel logits (B, 3, H, W)], render () -> (B, 3, H, W) in [0, 1]).
+    """
+    logits = (torch.randn(batch, 3, height, width, generator=generator) * sd).to(device).requires_grad_(True)
+    return [logits], lambda: torch.sigmoid(logits)
+
+
+PARAMETERIZATIONS = {"fourier": fourier_image, "pixel": pixel_image}
+
+
+def make_image(
+    parameterization: str, batch: int, height: int, width: int, generator: torch.Generator, device: torch.device
+) -> tuple[list[torch.Tensor], Render]:
+    """``fourier_image`` or ``pixel_image`` by name; an unknown name is a UserError listing both."""
+    if parameterization not in PARAMETERIZATIONS:
+        raise NameChoiceError("parameterization", parameterization, list(PARAMETERIZATIONS))
+    return PARAMETERIZATIONS[parameterization](batch, height, width, generator, device)

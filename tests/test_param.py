@@ -1,0 +1,80 @@
+import pytest
+import torch
+
+from dream.errors import NameChoiceError
+from dream.param import color_correlation, fourier_image, make_image, pixel_image, spectrum_scale
+
+CPU = torch.device("cpu")
+
+
+@pytest.mark.parametrize("make", [fourier_image, pixel_image])
+@pytest.mark.parametrize("height, width", [(16, 16), (15, 22)])
+def test_render_shape_and_range(make, height, width):
+    params, render = make(2, height, width, torch.Generator().manual_seed(0), CPU)
+    image = render()
+    assert image.shape == (2, 3, height, width)
+    assert 0 <= image.min() and image.max() <= 1
+    assert all(p.requires_grad for p in params)
+
+
+@pytest.mark.parametrize("make", [fourier_image, pixel_image])
+def test_same_seed_same_image_other_seed_other_image(make):
+    def image(seed):
+        return make(1, 12, 12, torch.Generator().manual_seed(seed), CPU)[1]()
+
+    assert torch.equal(image(3), image(3))
+    assert not torch.equal(image(3), image(4))
+
+
+@pytest.mark.parametrize("make", [fourier_image, pixel_image])
+def test_start_is_near_grey(make):
+    image = make(1, 32, 32, torch.Generator().manual_seed(0), CPU)[1]()
+    assert (image - 0.5).abs().max() < 0.1
+
+
+def test_gradient_reaches_the_parameters():
+    params, render = fourier_image(1, 8, 10, torch.Generator().manual_seed(0), CPU)
+    render()[:, 0].mean().backward()
+    assert params[0].grad is not None and params[0].grad.abs().sum() > 0
+
+
+def test_spectrum_scale_falls_with_frequency():
+    scale = spectrum_scale(8, 8, 1.0, CPU)
+    assert scale.shape == (8, 5)
+    assert scale[0, 0] == scale[0, 1] == scale.max()  # DC is treated as the lowest frequency
+    assert scale[0, 1] > scale[0, 2] > scale[0, 4]
+    assert scale[4, 4] == scale.min()
+
+
+def test_colour_matrix_is_normalised():
+    matrix = color_correlation(CPU)
+    assert matrix.shape == (3, 3)
+    assert torch.isclose(matrix.norm(dim=0).max(), torch.tensor(1.0))
+
+
+def neighbour_correlation(image: torch.Tensor) -> float:
+    """Correlation of horizontally adjacent pixel values: ~0 for white noise, near 1 for natural images."""
+    image = image.detach()
+    left, right = image[..., :-1].flatten(), image[..., 1:].flatten()
+    return float(torch.corrcoef(torch.stack([left, right]))[0, 1])
+
+
+def test_a_random_fourier_image_has_correlated_neighbours_and_pixels_do_not():
+    generator = torch.Generator().manual_seed(0)
+    fourier = fourier_image(1, 64, 64, generator, CPU, sd=1.0)[1]()
+    pixels = pixel_image(1, 64, 64, generator, CPU, sd=1.0)[1]()
+    assert neighbour_correlation(fourier) > 0.5
+    assert abs(neighbour_correlation(pixels)) < 0.1
+
+
+def test_fourier_colour_channels_are_correlated_like_natural_images():
+    rgb = fourier_image(1, 64, 64, torch.Generator().manual_seed(0), CPU, sd=1.0)[1]()
+    red, green = rgb[0, 0].flatten(), rgb[0, 1].flatten()
+    assert torch.corrcoef(torch.stack([red, green]))[0, 1] > 0.5
+
+
+def test_make_image_by_name_and_unknown_name():
+    params, render = make_image("pixel", 1, 4, 4, torch.Generator().manual_seed(0), CPU)
+    assert render().shape == (1, 3, 4, 4)
+    with pytest.raises(NameChoiceError, match="fourier, pixel"):
+        make_image("wavelet", 1, 4, 4, torch.Generator(), CPU)

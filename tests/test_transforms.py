@@ -1,0 +1,68 @@
+import pytest
+import torch
+
+from dream.transforms import compose, jitter, pad, random_rotate, random_scale, robustness
+
+
+def ramp(batch: int = 2, size: int = 16) -> torch.Tensor:
+    """(B, 3, size, size) horizontal ramp: a rotation or scale visibly changes it."""
+    row = torch.linspace(0, 1, size)
+    return row.expand(batch, 3, size, size).clone()
+
+
+def test_pad_grows_with_grey_and_zero_is_identity():
+    image = ramp()
+    padded = pad(3)(image)
+    assert padded.shape == (2, 3, 22, 22)
+    assert torch.all(padded[..., :3, :] == 0.5)
+    assert pad(0)(image) is image
+
+
+def test_jitter_crops_at_a_random_offset():
+    image = torch.arange(20 * 20, dtype=torch.float32).view(1, 1, 20, 20)
+    shift = jitter(4, torch.Generator().manual_seed(0))
+    crops = [shift(image) for _ in range(10)]
+    assert all(c.shape == (1, 1, 16, 16) for c in crops)
+    assert len({float(c[0, 0, 0, 0]) for c in crops}) > 1
+
+
+@pytest.mark.parametrize(
+    "make", [lambda g: random_scale([0.9, 1.1], g), lambda g: random_rotate(10.0, g)], ids=["scale", "rotate"]
+)
+def test_scale_and_rotate_keep_shape_and_change_the_image(make):
+    image = ramp()
+    out = make(torch.Generator().manual_seed(0))(image)
+    assert out.shape == image.shape
+    assert not torch.allclose(out, image, atol=1e-3)
+
+
+def test_identity_settings_change_nothing():
+    image = ramp()
+    assert torch.allclose(random_scale([1.0], torch.Generator())(image), image, atol=1e-5)
+    assert random_rotate(0.0, torch.Generator())(image) is image
+
+
+def test_rotation_differs_per_image_in_the_batch():
+    out = random_rotate(20.0, torch.Generator().manual_seed(0))(ramp(batch=2))
+    assert not torch.allclose(out[0], out[1], atol=1e-3)
+
+
+def test_robustness_chain_is_seeded_and_keeps_size_but_jitter():
+    image = ramp(size=32)
+
+    def run(seed: int) -> torch.Tensor:
+        return robustness(4, [0.95, 1.05], 5.0, torch.Generator().manual_seed(seed))(image)
+
+    assert run(1).shape == (2, 3, 34, 34)  # 32 + 2*4 padding - 4 jitter - 2 fine jitter
+    assert torch.equal(run(1), run(1))
+    assert not torch.equal(run(1), run(2))
+
+
+def test_gradient_flows_through_the_chain():
+    image = ramp(size=16).requires_grad_(True)
+    robustness(2, [1.1], 5.0, torch.Generator().manual_seed(0))(image).sum().backward()
+    assert image.grad is not None and image.grad.abs().sum() > 0
+
+
+def test_compose_applies_in_order():
+    assert compose([lambda x: x + 1, lambda x: x * 2])(torch.tensor(1.0)) == 4
