@@ -94,12 +94,12 @@ class VisualizeConfig:
 class VideoConfig:
     """Dreaming over an existing video (mode: video)."""
 
-    blend: Any = 0.6  # how much of the previous dream, carried along the optical flow, enters each frame
+    blend: Any = 0.8  # how much of the previous dream, carried along the optical flow, enters each frame
     strength: Any = 1.0  # 0 = the source, 1 = the full dream
     flow: str = "dis"
     flow_preset: str = "medium"
     occlusion_threshold: float = 1.0  # forward-backward flow disagreement (pixels) marking a pixel unreliable
-    scene_cut_threshold: float = 0.35  # mean frame difference above which the previous dream is dropped
+    scene_cut_threshold: float = 0.1  # flow-compensated grey difference above which the previous dream is dropped
     batch: int = 1
 
 
@@ -154,6 +154,8 @@ CHOICES = {
     "motion.sampling": ("bilinear", "bicubic"),
     "motion.interpolation": ("linear", "cubic", "step"),
     "color.coherence": ("none", "lab", "rgb"),
+    "video.flow": ("dis",),
+    "video.flow_preset": ("ultrafast", "fast", "medium"),
 }
 
 POSITIVE = ("frames", "width", "height", "fps", "dream.octave_scale", "output.checkpoint_every")

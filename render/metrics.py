@@ -1,0 +1,185 @@
+"""Temporal stability: how much consecutive frames differ once the picture's motion is compensated.
+
+The figure is the mean absolute difference, in 8-bit levels, between each frame and
+the previous frame warped onto it along the optical flow (``render.flow``), over the
+pixels where that flow is reliable, pooled over all consecutive pairs. A still or
+perfectly tracked picture scores near 0; flicker, and a dream that swims over the
+picture instead of moving with it, raise it.
+
+The flow comes from the *source* video when one is given, for both the source's and
+the output's figure: the same vectors and mask measure both, so the two numbers are
+comparable, and a dream that sticks to the source's moving objects scores close to
+the source. (Flow estimated on a dreamed video would follow swimming dream patterns
+and hide the very motion the figure is meant to catch.) Without a source, the video's
+own flow is used.
+
+Command line::
+
+    python -m render.metrics VIDEO [--source SRC] [--flow-preset medium]
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import logging
+import sys
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+
+from dream.errors import UserError
+from render.flow import DIS_PRESETS, FlowSettings, FrameMotion, frame_motion, warp_by_flow
+from render.video_source import iter_video_frames
+
+
+@dataclass
+class StabilityMeter:
+    """Running sums of the flow-compensated difference of consecutive frames.
+
+    Attributes:
+        total: sum of absolute differences in 8-bit levels over reliable pixels and channels.
+        count: number of reliable pixels times channels summed.
+    """
+
+    total: float = 0.0
+    count: float = 0.0
+
+    def add(self, previous: torch.Tensor, current: torch.Tensor, motion: FrameMotion) -> None:
+        """Add one consecutive pair.
+
+        Args:
+            previous, current: (1, C, H, W) float frames in [0, 1].
+            motion: flow and mask from the previous to the current *source* frame.
+        """
+        difference = (current - warp_by_flow(previous, motion.flow)).abs() * motion.mask
+        self.total += difference.sum().item() * 255.0
+        self.count += motion.mask.sum().item() * current.shape[1]
+
+    @property
+    def value(self) -> float:
+        """Mean difference in 8-bit levels; NaN before any reliable pixel was seen."""
+        return self.total / self.count if self.count else float("nan")
+
+
+@dataclass(frozen=True)
+class StabilityReport:
+    """What ``measure_stability`` found.
+
+    Attributes:
+        instability: the frames' temporal instability (8-bit levels).
+        source_instability: the source's, measured with the same flow; None without a source.
+        difference_from_source: mean absolute difference between frames and source (8-bit levels):
+            how visible the dream is; None without a source.
+        pairs: consecutive pairs measured.
+    """
+
+    instability: float
+    source_instability: float | None
+    difference_from_source: float | None
+    pairs: int
+
+
+def measure_stability(
+    frames: Iterable[torch.Tensor],
+    source: Iterable[torch.Tensor] | None = None,
+    settings: FlowSettings | None = None,
+) -> StabilityReport:
+    """Temporal instability of ``frames``, next to the source's when ``source`` is given.
+
+    Args:
+        frames: (1, 3, H, W) float frames in [0, 1], in order (streamed; none is kept beyond the last).
+        source: the source frames at the same size, or None to estimate the flow on ``frames``.
+            Pairs run to the shorter of the two.
+        settings: flow preset and thresholds; defaults to ``FlowSettings()``.
+
+    Returns:
+        The figures; NaN where no pair had a reliable pixel (fewer than two frames, only cuts).
+    """
+    settings = settings or FlowSettings()
+    guides = source if source is not None else itertools.repeat(None)
+    meter, source_meter = StabilityMeter(), StabilityMeter()
+    difference, pixels, pairs = 0.0, 0, 0
+    previous = previous_guide = None
+    for frame, guide in zip(frames, guides):
+        guide_or_frame = frame if guide is None else guide
+        if previous is not None:
+            motion = frame_motion(previous_guide, guide_or_frame, settings)
+            meter.add(previous, frame, motion)
+            source_meter.add(previous_guide, guide_or_frame, motion)
+            pairs += 1
+        if guide is not None:
+            difference += (frame - guide).abs().sum().item() * 255.0
+            pixels += frame.numel()
+        previous, previous_guide = frame, guide_or_frame
+    has_source = source is not None
+    return StabilityReport(
+        meter.value,
+        source_meter.value if has_source else None,
+        difference / pixels if has_source and pixels else None,
+        pairs,
+    )
+
+
+def temporal_instability(
+    frames: Iterable[torch.Tensor],
+    source: Iterable[torch.Tensor] | None = None,
+    settings: FlowSettings | None = None,
+) -> float:
+    """Mean flow-compensated difference between consecutive frames, in 8-bit levels (see module doc).
+
+    Args:
+        frames: (1, 3, H, W) float frames in [0, 1].
+        source: source frames at the same size whose flow is used; None: the frames' own flow.
+        settings: flow preset and thresholds.
+    """
+    return measure_stability(frames, source, settings).instability
+
+
+def video_and_source_frames(
+    video: Path, source: Path | None, device: torch.device
+) -> tuple[Iterator[torch.Tensor], Iterator[torch.Tensor] | None]:
+    """Stream a video's frames and, when given, its source's frames scaled to the video's size."""
+    frames = iter_video_frames(video, device=device)
+    if source is None:
+        return frames, None
+    first = next(frames, None)
+    if first is None:
+        raise UserError(f"{video} holds no frames to measure; pass a video with at least two frames.")
+    size = (first.shape[-1], first.shape[-2])
+    return itertools.chain([first], frames), iter_video_frames(source, size=size, device=device)
+
+
+def format_report(video: Path, source: Path | None, report: StabilityReport) -> str:
+    """The lines the command line prints."""
+    flow_of = source if source is not None else video
+    lines = [f"{video}: temporal instability {report.instability:.3f} "
+             f"(8-bit levels, {report.pairs} frame pairs, flow of {flow_of})"]
+    if report.source_instability is not None:
+        ratio = report.instability / report.source_instability if report.source_instability else float("nan")
+        lines.append(f"{source}: temporal instability {report.source_instability:.3f}")
+        lines.append(f"ratio video/source: {ratio:.2f}")
+        lines.append(f"mean difference video - source: {report.difference_from_source:.2f} levels")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m render.metrics", description=__doc__.split("\n\n")[0])
+    parser.add_argument("video", type=Path)
+    parser.add_argument("--source", type=Path, help="the source video; its flow measures both (recommended)")
+    parser.add_argument("--flow-preset", choices=list(DIS_PRESETS), default="medium")
+    args = parser.parse_args(argv)
+    logging.getLogger("imageio_ffmpeg").setLevel(logging.ERROR)  # scaling the source on decode is deliberate
+    try:
+        frames, source = video_and_source_frames(args.video, args.source, torch.device("cpu"))
+        report = measure_stability(frames, source, FlowSettings(preset=args.flow_preset))
+    except UserError as exc:
+        print(f"Error: {exc}", file=sys.stderr)
+        sys.exit(2)
+    print(format_report(args.video, args.source, report))
+
+
+if __name__ == "__main__":
+    main()

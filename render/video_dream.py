@@ -1,0 +1,316 @@
+"""Dreaming over an existing video, so that the dream moves with the picture instead of flickering.
+
+The previous frame's dream *detail* (dreamed minus source) is carried along the
+source's optical flow and weighted per pixel by ``w = video.blend * mask``, the mask
+being the flow's reliability (zero where something was occluded or came into view,
+moved too far, or the scene cut). The frame is dreamed from ``source + w * carried``,
+and its detail becomes ``w * carried + (1 - w) * (dreamed - source)``: a running
+average of the dream along the motion. Only ``1 - w`` of each frame's fresh dream is
+new, so the jitter-driven change from frame to frame shrinks, while the dream keeps
+about the strength of a frame dreamed on its own. (Carrying the detail only into the
+start of the dream flickers almost as much as independent frames, because each frame's
+fresh dream is as large as an independent one; carrying the dreamed frame instead of
+the detail drags ghosts of the previous picture wherever the flow is wrong.)
+
+The frame written is ``source + strength * detail``: ``video.strength`` (a schedule,
+like ``video.blend``) fades the dream in and out without changing what is carried
+from frame to frame. ``blend = 0`` dreams every frame on its own.
+
+Frames are streamed from the source (never all in memory); the output keeps the
+source's frame count (or the first ``frames``), exact frame rate, duration and audio,
+and its size unless ``width``/``height`` are given. Where ``blend`` is 0, up to
+``video.batch`` frames with the same dream settings are dreamed as one batch (a batch
+shares its jitter, so its frames differ slightly from one-at-a-time dreaming).
+
+The state that makes frame ``i`` (previous source, detail and output frames,
+generator, stability sums) is saved at every resume point, so a resumed render
+produces the frames of one that never stopped.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+from rich.console import Console
+
+from dream.errors import UserError
+from render.engine import Engine
+from render.flow import FlowSettings, FrameMotion, flow_settings, frame_motion, warp_by_flow
+from render.metrics import StabilityMeter
+from render.progress import frame_progress, warner
+from render.run import frame_count
+from render.schedule import Schedule, parse_schedule
+from render.sink import VideoSink, state_writer
+from render.video_source import VideoInfo, iter_video_frames, probe_video
+
+
+@dataclass(frozen=True)
+class VideoSchedules:
+    """The per-frame values of the ``video`` config section."""
+
+    blend: Schedule
+    strength: Schedule
+
+
+@dataclass
+class VideoState:
+    """Everything the next frame depends on; the frames are (1, 3, H, W) float, None before frame 0."""
+
+    generator: torch.Generator
+    next_index: int = 0
+    source: torch.Tensor | None = None  # the previous source frame
+    detail: torch.Tensor | None = None  # the previous frame's dreamed minus source
+    output: torch.Tensor | None = None  # the previous frame written
+    output_meter: StabilityMeter = field(default_factory=StabilityMeter)
+    source_meter: StabilityMeter = field(default_factory=StabilityMeter)
+    scene_cuts: list[int] = field(default_factory=list)  # frames where the previous dream was dropped
+
+
+def output_size(cfg: Any, info: VideoInfo) -> tuple[int, int]:
+    """(width, height) of the output: the source's, or ``width``/``height``; one alone keeps the aspect."""
+    width, height = cfg.width, cfg.height
+    if width is None and height is None:
+        return info.width, info.height
+    if width is None:
+        width = max(2, round(info.width * height / info.height))
+    if height is None:
+        height = max(2, round(info.height * width / info.width))
+    return width, height
+
+
+def video_schedules(cfg: Any, frames: int) -> VideoSchedules:
+    """Parse ``video.blend`` (0..1) and ``video.strength`` (>= 0) over ``frames``; out of range is a UserError."""
+
+    def parse(key: str, low: float, high: float, example: str) -> Schedule:
+        spec = getattr(cfg.video, key)
+        schedule = parse_schedule(spec, frames=frames, seed=cfg.seed, name=f"video.{key}",
+                                  interpolation=cfg.motion.interpolation)
+        bad = [(i, v) for i, v in enumerate(schedule.values()) if not low <= v <= high]
+        if bad:
+            raise UserError(
+                f"Config key 'video.{key}' ({spec!r}) is {bad[0][1]:g} at frame {bad[0][0]}, but must stay within "
+                f"{low:g}..{high:g} on every frame; change the schedule so it does (e.g. video.{key}={example})."
+            )
+        return schedule
+
+    return VideoSchedules(parse("blend", 0.0, 1.0, "0.8"), parse("strength", 0.0, float("inf"), "1.0"))
+
+
+def carried_detail(detail: torch.Tensor | None, motion: FrameMotion | None,
+                   blend: float) -> tuple[torch.Tensor | float, torch.Tensor | float]:
+    """The previous frame's detail laid over the current frame, and its per-pixel weight.
+
+    Args:
+        detail: (1, 3, H, W) the previous frame's detail, or None at the start.
+        motion: previous -> current source motion, or None at the start.
+        blend: the frame's ``video.blend``.
+
+    Returns:
+        (weight (1, 1, H, W) = blend * reliability mask, carried detail (1, 3, H, W)); (0.0, 0.0) when
+        nothing is carried, which leaves every formula it enters as for an independent frame.
+    """
+    if blend == 0.0 or detail is None or motion is None:
+        return 0.0, 0.0
+    return blend * motion.mask, warp_by_flow(detail, motion.flow)
+
+
+def batch_length(state: VideoState, engine: Engine, schedules: VideoSchedules, limit: int, total: int) -> int:
+    """How many frames from ``state.next_index`` on can be dreamed as one batch (at least 1).
+
+    Frames join a batch only where blend is 0 (no frame depends on the one before) and the
+    dream settings and objective weights equal the first frame's (one dream call serves all).
+    """
+    first = state.next_index
+
+    def settings(i: int) -> tuple:
+        return engine.schedules.at(i), tuple(term.weight.at(i) for term in engine.plan.terms)
+
+    length = 1
+    while length < limit and first + length < total:
+        index = first + length
+        if schedules.blend.at(first) or schedules.blend.at(index) or settings(index) != settings(first):
+            break
+        length += 1
+    return length
+
+
+def advance(state: VideoState, sources: list[torch.Tensor], engine: Engine, schedules: VideoSchedules,
+            flow: FlowSettings) -> list[torch.Tensor]:
+    """Dream the frames ``sources`` (those from ``state.next_index`` on) and move the state past them.
+
+    With more than one source frame, blend is 0 for all of them (see ``batch_length``).
+
+    Returns:
+        The (1, 3, H, W) frames to write, in order.
+    """
+    index, before, motions = state.next_index, state.source, []
+    for source in sources:
+        motions.append(frame_motion(before, source, flow) if before is not None else None)
+        before = source
+    carried = [carried_detail(state.detail, motion, schedules.blend.at(index + k)) for k, motion in enumerate(motions)]
+    starts = [(source + weight * previous).clamp(0.0, 1.0) for source, (weight, previous) in zip(sources, carried)]
+    dreamed = engine.dream(torch.cat(starts), index, state.generator).detach()
+    outputs = []
+    for k, (source, motion, (weight, previous)) in enumerate(zip(sources, motions, carried)):
+        detail = weight * previous + (1.0 - weight) * (dreamed[k : k + 1] - source)
+        output = (source + schedules.strength.at(index + k) * detail).clamp(0.0, 1.0)
+        if motion is not None:
+            state.output_meter.add(state.output, output, motion)
+            state.source_meter.add(state.source, source, motion)
+            if motion.scene_cut:
+                state.scene_cuts.append(index + k)
+        state.source, state.detail, state.output = source, detail, output
+        outputs.append(output)
+    state.next_index = index + len(sources)
+    return outputs
+
+
+def state_saver(run_dir: Path, state: VideoState):
+    """A callable for ``VideoSink.mark``: writes a snapshot of ``state`` taken now."""
+    snapshot = {
+        "source": state.source.cpu().clone(),
+        "detail": state.detail.cpu().clone(),
+        "output": state.output.cpu().clone(),
+        "generator": state.generator.get_state(),
+        "next_index": torch.tensor(state.next_index),
+        "meters": torch.tensor([state.output_meter.total, state.output_meter.count,
+                                state.source_meter.total, state.source_meter.count], dtype=torch.float64),
+        "scene_cuts": torch.tensor(state.scene_cuts, dtype=torch.int64),
+    }
+
+    return state_writer(run_dir, snapshot)
+
+
+def load_state(path: Path, device: torch.device) -> VideoState:
+    snapshot = torch.load(path, map_location="cpu", weights_only=True)
+    generator = torch.Generator()
+    generator.set_state(snapshot["generator"])
+    sums = snapshot["meters"].tolist()
+    return VideoState(
+        generator,
+        int(snapshot["next_index"]),
+        snapshot["source"].to(device),
+        snapshot["detail"].to(device),
+        snapshot["output"].to(device),
+        StabilityMeter(sums[0], sums[1]),
+        StabilityMeter(sums[2], sums[3]),
+        snapshot["scene_cuts"].tolist(),
+    )
+
+
+def resumed_state(cfg: Any, run_dir: Path, device: torch.device, resume: bool) -> VideoState:
+    """The state at the last resume point of ``run_dir``, or the start."""
+    state = VideoState(torch.Generator().manual_seed(cfg.seed))
+    if resume:
+        frames_done, state_file = VideoSink.resume_point(run_dir)
+        if state_file:
+            state = load_state(run_dir / "chunks" / state_file, device)
+        if state.next_index != frames_done:
+            raise UserError(
+                f"The resume state in {run_dir / 'chunks'} is for frame {state.next_index}, but the video holds "
+                f"{frames_done} frames; the run folder was changed by hand. Start a new render."
+            )
+    return state
+
+
+def take(frames: Iterator[torch.Tensor], count: int) -> tuple[list[torch.Tensor], str | None]:
+    """Up to ``count`` frames from the stream, and why it ended early (None when it didn't)."""
+    taken = []
+    try:
+        for _ in range(count):
+            frame = next(frames, None)
+            if frame is None:
+                return taken, "it has no more frames"
+            taken.append(frame)
+    except UserError as exc:  # a decode error past the start: keep what was read
+        return taken, str(exc)
+    return taken, None
+
+
+def render_video(cfg: Any, run_dir: Path, engine: Engine, console: Console, resume: bool = False) -> dict:
+    """Dream over the frames of ``cfg.input`` into ``run_dir/<name>.mp4``; returns facts for meta.json."""
+    info, total = probe_video(cfg.input), frame_count(cfg)
+    width, height = output_size(cfg, info)
+    schedules, flow = video_schedules(cfg, total), flow_settings(cfg.video)
+    if cfg.video.batch < 1:
+        raise UserError(f"Config key 'video.batch' is {cfg.video.batch}, but must be at least 1 (frames per dream).")
+    state = resumed_state(cfg, run_dir, engine.device, resume)
+    size = None if (width, height) == (info.width, info.height) else (width, height)
+    frames = iter_video_frames(cfg.input, size=size, start=state.next_index, device=engine.device)
+    sink = _open_sink(cfg, run_dir, info, width, height, resume)
+    first, started = state.next_index, time.perf_counter()
+    with sink, frame_progress(console) as progress:
+        task = progress.add_task("dreaming", total=total, completed=first, rate="-")
+        while state.next_index < total:
+            sources, ended_early = take(frames, batch_length(state, engine, schedules, cfg.video.batch, total))
+            if ended_early is not None:
+                _end_early(cfg.input, state, sources, total, ended_early, sink, console)
+            for output in advance(state, sources, engine, schedules, flow) if sources else ():
+                sink.write(output)
+            if ended_early is not None:
+                break
+            if sink.mark_due and state.next_index < total:
+                sink.mark(state_saver(run_dir, state))
+            rate = (state.next_index - first) / (time.perf_counter() - started)
+            progress.update(task, completed=state.next_index, rate=f"{rate:.2f}")
+        frames.close()  # stops the decoder now, not when the stream is garbage-collected
+        video = sink.finish(audio_from=Path(cfg.input))
+    return _facts(cfg, info, state, sink, video, width, height, first, time.perf_counter() - started)
+
+
+def _end_early(source: str, state: VideoState, sources: list, expected: int, why: str, sink: VideoSink,
+               console: Console) -> None:
+    """Say that the source ran out before ``expected`` frames; fail when not one frame could be read."""
+    frames = state.next_index + len(sources)
+    if frames == 0:
+        raise UserError(f"No frame of the input video {source} could be read ({why}). Re-export it or pass "
+                        f"another file.")
+    note = (
+        f"The source {source} ended after {frames} of the {expected} frames it was probed to hold ({why}); "
+        f"the video has the {frames} frames that could be read. Re-export the source to dream all of it."
+    )
+    sink.notes.append(note)
+    warner(console)(note)
+
+
+def _open_sink(cfg: Any, run_dir: Path, info: VideoInfo, width: int, height: int, resume: bool) -> VideoSink:
+    return VideoSink(
+        run_dir, cfg.output.name, info.fps_exact, width, height,
+        crf=cfg.output.crf, preset=cfg.output.preset, chunk_frames=cfg.output.checkpoint_every,
+        preview_every_s=cfg.output.preview_every_s, png_frames=cfg.output.png_frames, resume=resume,
+    )
+
+
+def _facts(cfg: Any, info: VideoInfo, state: VideoState, sink: VideoSink, video: Path, width: int, height: int,
+           first: int, loop_seconds: float) -> dict:
+    frames = state.next_index
+    output, source = state.output_meter.value, state.source_meter.value
+    return {
+        "media": video.name,
+        "frames": frames,
+        "fps": info.fps,
+        "fps_exact": str(info.fps_exact),
+        "duration": round(frames / info.fps, 4),
+        "width": width,
+        "height": height,
+        "source": {"path": str(cfg.input), "width": info.width, "height": info.height, "fps_exact": str(info.fps_exact),
+                   "frames": info.frames, "duration": round(info.duration, 4), "has_audio": info.has_audio},
+        "flow": f"{cfg.video.flow}/{cfg.video.flow_preset}",
+        "scene_cuts": list(state.scene_cuts),
+        # Measured on the frames before encoding, with the source's flow (render.metrics).
+        "temporal_instability": {"output": _rounded(output), "source": _rounded(source),
+                                 "ratio": _rounded(output / source if source else float("nan"))},
+        "frames_rendered_now": frames - first,
+        "loop_seconds": round(loop_seconds, 3),
+        "frames_per_second": round((frames - first) / loop_seconds, 4) if loop_seconds > 0 else None,
+        "notes": list(sink.notes),
+    }
+
+
+def _rounded(value: float) -> float | None:
+    return None if value != value else round(value, 4)  # NaN (no pair measured) -> null in meta.json

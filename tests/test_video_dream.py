@@ -1,0 +1,220 @@
+"""Dreaming over a video: the source's frames, rate, duration, size and audio; stability; resume; errors."""
+
+from __future__ import annotations
+
+import itertools
+import subprocess
+from fractions import Fraction
+from pathlib import Path
+from types import SimpleNamespace
+
+import imageio_ffmpeg
+import numpy as np
+import pytest
+import torch
+from compose import compose_preset
+from test_video_source import make_clip
+
+import render.video_dream
+from dream.errors import UserError
+from render.bench_video import make_pan_clip
+from render.metrics import temporal_instability
+from render.run import run
+from render.video_dream import VideoSchedules, VideoState, batch_length, output_size, video_schedules
+from render.video_source import VideoInfo, iter_video_frames, probe_video
+
+CPU = torch.device("cpu")
+TINY_DREAM = ["dream.octaves=1", "dream.iterations=2", "output.checkpoint_every=4", "output.preset=ultrafast"]
+
+
+def dream_video(clip: Path, run_dir: Path, *overrides: str) -> dict:
+    return run(compose_preset("video_dream", [f"input={clip}", *TINY_DREAM, *overrides]), run_dir)
+
+
+def decoded(path: Path) -> list[np.ndarray]:
+    reader = imageio_ffmpeg.read_frames(str(path))
+    width, height = next(reader)["size"]
+    return [np.frombuffer(f, np.uint8).reshape(height, width, 3) for f in reader]
+
+
+@pytest.fixture(scope="module")
+def ntsc(tmp_path_factory) -> tuple[Path, Path, dict]:
+    """A panning 64x48 clip at 29.97 fps with a tone, and its default render."""
+    folder = tmp_path_factory.mktemp("ntsc")
+    clip = make_pan_clip(folder / "pan.mp4", "testsrc2", 64, 48, 12 * 1001 / 30000, rate="30000/1001")
+    meta = dream_video(clip, folder / "run")
+    return clip, folder / "run", meta
+
+
+def test_output_keeps_frames_fps_duration_and_audio(ntsc):
+    clip, run_dir, meta = ntsc
+    source, output = probe_video(clip), probe_video(run_dir / "video_dream.mp4")
+    assert source.frames == 12 and source.fps_exact == Fraction(30000, 1001) and source.has_audio
+    assert (output.frames, output.fps_exact, output.width, output.height) == (12, source.fps_exact, 64, 48)
+    assert output.duration == pytest.approx(source.duration, abs=0.01)
+    assert output.has_audio
+    assert (meta["frames"], meta["fps_exact"], meta["width"], meta["height"]) == (12, "30000/1001", 64, 48)
+    assert meta["source"]["has_audio"] and meta["flow"] == "dis/medium"
+
+
+def test_frames_are_dreamed(ntsc):
+    clip, run_dir, meta = ntsc
+    pairs = zip(decoded(run_dir / "video_dream.mp4"), decoded(clip))
+    assert np.mean([np.abs(out.astype(int) - src.astype(int)).mean() for out, src in pairs]) > 2
+    assert meta["temporal_instability"]["output"] > 0 and meta["temporal_instability"]["source"] > 0
+
+
+def test_portrait_without_audio(tmp_path):
+    clip = make_clip(tmp_path / "portrait.mp4", "48x64", "25", 5, audio=False)
+    meta = dream_video(clip, tmp_path / "run")
+    output = probe_video(tmp_path / "run" / "video_dream.mp4")
+    assert (output.width, output.height, output.frames, output.fps_exact) == (48, 64, 5, Fraction(25))
+    assert not output.has_audio and meta["notes"] == []
+
+
+def test_odd_source_size_is_kept(tmp_path):
+    clip = tmp_path / "odd.mp4"
+    source = "testsrc2=size=252x142:rate=25,scale=251:141,format=yuv444p"  # 4:4:4 stores odd sizes
+    cmd = [imageio_ffmpeg.get_ffmpeg_exe(), "-v", "error", "-f", "lavfi", "-i", source, "-frames:v", "3"]
+    subprocess.run([*cmd, "-c:v", "libx264", str(clip)], check=True)
+    meta = dream_video(clip, tmp_path / "run", "dream.iterations=1")
+    assert (meta["width"], meta["height"], meta["frames"]) == (251, 141, 3)
+    assert any("251x141" in note for note in meta["notes"])  # stored with one repeated column and row
+    assert decoded(tmp_path / "run" / "video_dream.mp4")[0].shape == (142, 252, 3)
+
+
+def test_width_alone_scales_and_keeps_the_aspect(ntsc, tmp_path):
+    clip, _, _ = ntsc
+    meta = dream_video(clip, tmp_path / "run", "width=37", "frames=3")
+    assert (meta["width"], meta["height"], meta["frames"]) == (37, 28, 3)
+    assert probe_video(tmp_path / "run" / "video_dream.mp4").frames == 3
+
+
+def test_scene_cut_drops_the_previous_dream(tmp_path):
+    clip = tmp_path / "cut.mp4"
+    scenes = "testsrc2=size=64x48:rate=25:duration=0.24[a];mandelbrot=size=64x48:rate=25,trim=duration=0.2[b]"
+    cmd = [imageio_ffmpeg.get_ffmpeg_exe(), "-v", "error", "-filter_complex", f"{scenes};[a][b]concat=n=2"]
+    subprocess.run([*cmd, "-c:v", "libx264", "-pix_fmt", "yuv420p", str(clip)], check=True)
+    meta = dream_video(clip, tmp_path / "run", "dream.iterations=1")
+    assert meta["frames"] == 11 and meta["scene_cuts"] == [6]
+
+
+def test_output_size_rules():
+    info = VideoInfo(640, 360, 25.0, Fraction(25), 10, 0.4, False)
+    asked = [(None, None), (320, None), (None, 90), (100, 100)]
+    sizes = [output_size(SimpleNamespace(width=w, height=h), info) for w, h in asked]
+    assert sizes == [(640, 360), (320, 180), (160, 90), (100, 100)]
+
+
+@pytest.mark.slow
+def test_flow_blending_is_steadier_than_independent_frames(tmp_path):
+    clip = make_pan_clip(tmp_path / "pan.mp4", "mandelbrot", 96, 64, 0.5)
+    tiny = ["dream.iterations=3"]
+    figures = {}
+    for name, blend in (("blended", []), ("independent", ["video.blend=0"])):  # blended: the preset's default
+        meta = dream_video(clip, tmp_path / name, *tiny, *blend)
+        frames = iter_video_frames(tmp_path / name / meta["media"], device=CPU)
+        figures[name] = temporal_instability(frames, iter_video_frames(clip, device=CPU))
+    assert figures["blended"] < 0.7 * figures["independent"]
+
+
+def test_resume_after_interruption_matches_uninterrupted(ntsc, tmp_path, monkeypatch):
+    clip, run_dir, _ = ntsc
+    real_advance = render.video_dream.advance
+
+    def interrupted(state, *args):
+        if state.next_index == 6:
+            raise KeyboardInterrupt
+        return real_advance(state, *args)
+
+    monkeypatch.setattr(render.video_dream, "advance", interrupted)
+    cfg = compose_preset("video_dream", [f"input={clip}", *TINY_DREAM])
+    with pytest.raises(KeyboardInterrupt):
+        run(cfg, tmp_path)
+    monkeypatch.setattr(render.video_dream, "advance", real_advance)
+    meta = run(cfg, tmp_path, resume=True)
+    assert meta["frames_rendered_now"] == 12 - 4  # checkpoint_every=4: frames 0-3 were kept
+    resumed, straight = decoded(tmp_path / "video_dream.mp4"), decoded(run_dir / "video_dream.mp4")
+    assert len(resumed) == 12
+    assert all(np.array_equal(a, b) for a, b in zip(resumed, straight, strict=True))
+    assert probe_video(tmp_path / "video_dream.mp4").has_audio
+
+
+def stream_that_stops(after: int, error: UserError | None = None):
+    real = render.video_dream.iter_video_frames
+
+    def frames(*args, **kwargs):
+        yield from itertools.islice(real(*args, **kwargs), after)
+        if error is not None:
+            raise error
+
+    return frames
+
+
+def test_source_ending_early_writes_what_it_has(ntsc, tmp_path, monkeypatch):
+    clip, run_dir, _ = ntsc
+    monkeypatch.setattr(render.video_dream, "iter_video_frames", stream_that_stops(5))
+    meta = dream_video(clip, tmp_path / "run")
+    assert meta["frames"] == 5 and probe_video(tmp_path / "run" / "video_dream.mp4").frames == 5
+    assert any("ended after 5 of the 12 frames" in note for note in meta["notes"])
+    early, full = decoded(tmp_path / "run" / "video_dream.mp4"), decoded(run_dir / "video_dream.mp4")
+    assert all(np.array_equal(a, b) for a, b in zip(early, full[:5]))
+
+
+def test_decode_error_midway_keeps_the_frames_before_it(ntsc, tmp_path, monkeypatch):
+    clip, _, _ = ntsc
+    monkeypatch.setattr(render.video_dream, "iter_video_frames", stream_that_stops(3, UserError("bad packet")))
+    meta = dream_video(clip, tmp_path / "run")
+    assert meta["frames"] == 3 and any("bad packet" in note for note in meta["notes"])
+
+
+def test_no_readable_frame_is_a_user_error(ntsc, tmp_path, monkeypatch):
+    clip, _, _ = ntsc
+    monkeypatch.setattr(render.video_dream, "iter_video_frames", stream_that_stops(0, UserError("bad packet")))
+    with pytest.raises(UserError, match="No frame of the input video"):
+        dream_video(clip, tmp_path / "run")
+
+
+@pytest.fixture(scope="module")
+def broken_clips(tmp_path_factory, ntsc) -> dict[str, Path]:
+    folder = tmp_path_factory.mktemp("broken")
+    clip, _, _ = ntsc
+    truncated = folder / "truncated.mp4"
+    truncated.write_bytes(clip.read_bytes()[: clip.stat().st_size // 2])
+    garbage = folder / "garbage.mp4"
+    garbage.write_bytes(b"\x00\x00\x00\x18ftypmp42" + bytes(range(256)) * 8)
+    no_frames = folder / "no_frames.mp4"
+    cmd = [imageio_ffmpeg.get_ffmpeg_exe(), "-v", "error", "-f", "lavfi", "-i", "testsrc2=size=64x48"]
+    subprocess.run([*cmd, "-frames:v", "0", str(no_frames)], check=True)
+    return {"truncated": truncated, "garbage": garbage, "no_frames": no_frames, "missing": folder / "missing.mp4"}
+
+
+@pytest.mark.parametrize("name", ["truncated", "garbage", "no_frames", "missing"])
+def test_corrupt_or_empty_input_fails_clearly(broken_clips, tmp_path, name):
+    with pytest.raises(UserError, match=broken_clips[name].name):
+        dream_video(broken_clips[name], tmp_path / "run")
+
+
+@pytest.mark.parametrize(("override", "key"), [("video.blend=1.5", "video.blend"),
+                                               ("video.strength='0:(1), 5:(-1)'", "video.strength")])
+def test_out_of_range_schedules_are_user_errors(override, key):
+    cfg = compose_preset("video_dream", ["input=clip.mp4", override])
+    with pytest.raises(UserError, match=key):
+        video_schedules(cfg, 10)
+
+
+def test_batches_only_where_blend_is_zero():
+    constant = SimpleNamespace(at=lambda i: 1.0)
+    engine = SimpleNamespace(schedules=SimpleNamespace(at=lambda i: "same"), plan=SimpleNamespace(terms=()))
+    blend_from_4 = SimpleNamespace(at=lambda i: 0.0 if i < 4 else 0.5)
+    schedules = VideoSchedules(blend_from_4, constant)
+    lengths = [batch_length(VideoState(torch.Generator(), i), engine, schedules, 3, 10) for i in (0, 2, 3, 4)]
+    assert lengths == [3, 2, 1, 1]
+    never_blended = VideoSchedules(SimpleNamespace(at=lambda i: 0.0), constant)
+    assert batch_length(VideoState(torch.Generator(), 8), engine, never_blended, 3, 10) == 2  # stops at the end
+
+
+def test_batched_independent_frames_render_every_frame(ntsc, tmp_path):
+    clip, _, _ = ntsc
+    meta = dream_video(clip, tmp_path / "run", "video.blend=0", "video.batch=5")
+    assert meta["frames"] == 12 and probe_video(tmp_path / "run" / "video_dream.mp4").frames == 12
