@@ -205,6 +205,23 @@ def write_image_atomic(path: Path, pixels: np.ndarray) -> None:
     os.replace(partial, path)
 
 
+def state_writer(run_dir: Path, snapshot: dict) -> Callable[[int], str]:
+    """A callable for ``VideoSink.mark`` that saves ``snapshot`` (tensors) as the resume state.
+
+    The file is written whole before it gets its name, so a render killed mid-write
+    leaves the previous state in place.
+    """
+
+    def save(frames_done: int) -> str:
+        name = f"state_{frames_done:06d}.pt"
+        partial = run_dir / "chunks" / f"{name}.partial"
+        torch.save(snapshot, partial)
+        partial.replace(run_dir / "chunks" / name)
+        return name  # the sink deletes the previous state once the manifest names this one
+
+    return save
+
+
 def concat_chunks(chunks: list[Path], out: Path, audio_from: Path | None, seconds: float) -> list[str]:
     """Join mp4 chunks without re-encoding into ``out`` (+faststart), with ``audio_from``'s audio if any.
 

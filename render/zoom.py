@@ -21,7 +21,7 @@ from render.images import load_image, smooth_noise
 from render.loop import close_loop, loop_length
 from render.motion import MotionSchedules, motion_schedules
 from render.progress import frame_progress
-from render.sink import VideoSink
+from render.sink import VideoSink, state_writer
 from render.warp import warp
 
 
@@ -84,13 +84,7 @@ def state_saver(run_dir: Path, state: ZoomState):
     if state.reference is not None:
         snapshot["reference_mean"], snapshot["reference_std"] = (t.cpu().clone() for t in state.reference)
 
-    def save(frames_done: int) -> str:
-        name = f"state_{frames_done:06d}.pt"
-        torch.save(snapshot, run_dir / "chunks" / f"{name}.partial")
-        (run_dir / "chunks" / f"{name}.partial").replace(run_dir / "chunks" / name)
-        return name  # the sink deletes the previous state once the manifest names this one
-
-    return save
+    return state_writer(run_dir, snapshot)
 
 
 def load_state(path: Path, device: torch.device) -> ZoomState:
