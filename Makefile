@@ -28,7 +28,7 @@ test: $(STAMP)  ## run the whole test suite (what CI runs)
 test-fast: $(STAMP)  ## run the tests not marked slow
 	$(BIN)/python -m pytest -q -m "not slow" $(ARGS)
 
-bench: $(STAMP)  ## CPU benchmark: dream step GFLOP/s vs matmul, render overhead, memory
+bench: $(STAMP)  ## CPU benchmark: GFLOP/s vs matmul, render overhead, memory, colour drift, video stability
 	$(BIN)/python -m render.bench $(ARGS)
 
 bench-gpu: $(STAMP)  ## GPU benchmark (needs CUDA)

@@ -7,7 +7,10 @@ Every ratio is measured in this one run, so it holds for the machine it runs on:
    FlopCounterMode), achieved GFLOP/s and its ratio to the matmul rate;
 3. a zoom render's wall time against the time of its dream steps alone (the
    warp, colour match, encoder and checkpoints should add <= 5 %);
-4. peak memory (RSS) of a 40-frame against a 400-frame render (streaming: ~1.0).
+4. peak memory (RSS) of a 40-frame against a 400-frame render (streaming: ~1.0);
+5. palette drift of a long zoom with and without colour coherence;
+6. video dreaming: temporal instability with flow-guided blending against every
+   frame dreamed on its own (``render.bench_video``; target ratio <= 0.5).
 
 Models whose weights are not on this machine are timed with random weights:
 speed does not depend on the values.
@@ -194,12 +197,30 @@ def print_drift(console: Console, drift: dict[str, dict], frames: int) -> None:
     console.print(table)
 
 
+def video_stability() -> dict:
+    """Flow-guided blending against independent frames on a 3 s panning clip (render.bench_video)."""
+    from render.bench_video import compare
+
+    with tempfile.TemporaryDirectory() as folder:
+        return compare(Path(folder), "mandelbrot", 320, 180, 3.0, [])
+
+
+def print_video(console: Console, figures: dict) -> None:
+    table = Table(title=f"video dream stability ({figures['clip']})")
+    for column in ("source", "blended", "independent", "blended / independent", "target"):
+        table.add_column(column, justify="right")
+    table.add_row(f"{figures['source_instability']:.2f}", f"{figures['blended_instability']:.2f}",
+                  f"{figures['independent_instability']:.2f}", f"{figures['ratio_blended_to_independent']:.3f}",
+                  "<= 0.5")
+    console.print(table)
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m render.bench", description=__doc__)
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--zoom-frames", type=int, default=16)
     parser.add_argument("--drift-frames", type=int, default=300)
-    parser.add_argument("--skip", nargs="*", default=[], choices=("models", "zoom", "rss", "drift"))
+    parser.add_argument("--skip", nargs="*", default=[], choices=("models", "zoom", "rss", "drift", "video"))
     parser.add_argument("--json", type=Path, help="also write the numbers to this file")
     args = parser.parse_args(argv)
     console = Console()
@@ -217,6 +238,9 @@ def main(argv: list[str] | None = None) -> None:
     if "drift" not in args.skip:
         results["drift"] = colour_drift(args.drift_frames, 160, 96)
         print_drift(console, results["drift"], args.drift_frames)
+    if "video" not in args.skip:
+        results["video"] = video_stability()
+        print_video(console, results["video"])
     if args.json:
         args.json.write_text(json.dumps(results, indent=2))
 
