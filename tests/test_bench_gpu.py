@@ -9,6 +9,7 @@ def test_gpu_bench_script_runs_end_to_end_on_cpu(capsys):
     out = capsys.readouterr().out
     assert "float32 baseline" in out and "bf16 autocast" in out
     assert "failed" not in out
+    assert "Video dream frames/s by batch" in out
 
 
 def test_gpu_bench_refuses_without_cuda(capsys):

@@ -202,3 +202,4 @@ def test_gradient_reaches_the_input():
     out = net(image, ["inception_4c/output", "logits"])
     (out["inception_4c/output"].pow(2).sum() + out["logits"][0, 3]).backward()
     assert torch.isfinite(image.grad).all() and image.grad.abs().sum() > 0
+

@@ -221,3 +221,20 @@ def freeze(net: nn.Module) -> nn.Module:
     for p in net.parameters():
         p.requires_grad_(False)
     return net
+
+
+def local_response_norm(x: torch.Tensor, size: int, alpha: float, beta: float, k: float) -> torch.Tensor:
+    """(B, C, H, W) -> (B, C, H, W): x / (k + alpha / size * sum of x^2 over ``size`` channels around c)^beta.
+
+    The same values as ``F.local_response_norm``. The channel-window sum is a 1x1
+    convolution with a banded 0/1 matrix, which runs at matmul speed (channels_last
+    included) where the library's 3-D average pooling is several times slower. It
+    runs in float32 even under autocast: squared activations overflow float16.
+    """
+    channels = torch.arange(x.shape[1], device=x.device)
+    offset = channels[None, :] - channels[:, None]  # [out, in]: input channel minus output channel
+    band = ((offset >= -(size // 2)) & (offset <= (size - 1) // 2)).float()[:, :, None, None]
+    with torch.autocast(x.device.type, enabled=False):
+        x32 = x.float()
+        window = nn.functional.conv2d(x32 * x32, band)
+        return (x32 / (k + alpha / size * window).pow(beta)).to(x.dtype)

@@ -24,7 +24,7 @@ import torch.nn.functional as F
 from torch import nn
 from torchvision.models._meta import _IMAGENET_CATEGORIES
 
-from dream.models.base import Preprocess, Stage, Tap, TapNet
+from dream.models.base import Preprocess, Stage, Tap, TapNet, local_response_norm
 
 DREAM_LAYER = "inception_4c/output"
 
@@ -172,7 +172,7 @@ def caffe_max_pool(x: torch.Tensor) -> torch.Tensor:
 
 def caffe_lrn(x: torch.Tensor) -> torch.Tensor:
     """(B, C, H, W) -> (B, C, H, W): Caffe local response norm across 5 channels."""
-    return F.local_response_norm(x, **_LRN)
+    return local_response_norm(x, **_LRN)
 
 
 def pool5(x: torch.Tensor) -> torch.Tensor:

@@ -20,7 +20,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from dream.models.base import Preprocess, Stage, Tap, TapNet
+from dream.models.base import Preprocess, Stage, Tap, TapNet, local_response_norm
 from dream.models.googlenet_caffe import (
     BRANCHES,
     STEM_CHANNELS,
@@ -116,7 +116,7 @@ def tf_max_pool(x: torch.Tensor) -> torch.Tensor:
 
 def tf_lrn(x: torch.Tensor) -> torch.Tensor:
     """(B, C, H, W) -> (B, C, H, W): x / (2 + 1e-4 * sum of x^2 over channels c-5..c+5)^0.5."""
-    return F.local_response_norm(x, **_LRN)
+    return local_response_norm(x, **_LRN)
 
 
 def avgpool0(x: torch.Tensor) -> torch.Tensor:
