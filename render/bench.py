@@ -3,13 +3,14 @@
 Every ratio is measured in this one run, so it holds for the machine it runs on:
 
 1. float32 matmul rate (the machine's practical peak);
-2. per model at 640x360: ms per dream iteration, FLOPs per iteration (torch's
+2. per model at 640x360, float32 and bfloat16 autocast: ms per dream iteration, FLOPs per iteration (torch's
    FlopCounterMode), achieved GFLOP/s and its ratio to the matmul rate;
 3. a zoom render's wall time against the time of its dream steps alone (the
    warp, colour match, encoder and checkpoints should add <= 5 %);
 4. peak memory (RSS) of a 40-frame against a 400-frame render (streaming: ~1.0);
 5. palette drift of a long zoom with and without colour coherence;
-6. video dreaming: temporal instability with flow-guided blending against every
+6. the video dream's frames/s with batches of 1 and 4 independent frames;
+7. video dreaming: temporal instability with flow-guided blending against every
    frame dreamed on its own (``render.bench_video``; target ratio <= 0.5).
 
 Models whose weights are not on this machine are timed with random weights:
@@ -37,9 +38,11 @@ from dream.models.base import TapNet, freeze
 from dream.models.fold import fold_batchnorm
 from dream.models.registry import get_entry, load_model
 from dream.objectives import layer_l2
+from dream.speed import SpeedOptions, apply_speed_options
 from dream.step import StepParams, ascent_step
 
 ROOT = Path(__file__).resolve().parent.parent
+PRECISIONS = ("float32", "bfloat16")  # bfloat16 autocast runs on AMX / AVX512-BF16 units where the CPU has them
 BENCH_MODELS = (("googlenet", "inception4c"), ("efficientnet_lite0", "block10"), ("efficientnet_lite2", "block14"),
                 ("googlenet_places365", "inception_4c/output"))
 
@@ -55,10 +58,10 @@ def median_seconds(fn, repeats: int, warmup: int = 1) -> float:
     return statistics.median(times)
 
 
-def matmul_gflops(size: int = 2048, repeats: int = 7) -> float:
-    """This machine's float32 matmul rate in GFLOP/s."""
-    a, b = torch.randn(size, size), torch.randn(size, size)
-    return 2 * size**3 / median_seconds(lambda: a @ b, repeats, warmup=2) / 1e9
+def matmul_gflops(dtype: torch.dtype = torch.float32, size: int = 2048, repeats: int = 15) -> float:
+    """This machine's matmul rate in GFLOP/s for ``dtype`` (its practical peak)."""
+    a, b = torch.randn(size, size, dtype=dtype), torch.randn(size, size, dtype=dtype)
+    return 2 * size**3 / median_seconds(lambda: a @ b, repeats, warmup=3) / 1e9
 
 
 def bench_net(name: str) -> tuple[TapNet, str]:
@@ -81,17 +84,21 @@ def iteration_flops(net: TapNet, image: torch.Tensor, layer: str) -> float:
 
 
 def bench_models(width: int, height: int, repeats: int, matmul: float) -> list[dict]:
+    """Per model and precision: ms per dream iteration, FLOPs, GFLOP/s and the ratio to the fp32 matmul rate."""
     rows = []
     generator = torch.Generator().manual_seed(0)
     image = torch.rand(1, 3, height, width, generator=generator)
     for name, layer in BENCH_MODELS:
         net, weights = bench_net(name)
         objective, params = layer_l2(layer), StepParams(tile_size=0)
-        seconds = median_seconds(lambda: ascent_step(net, image, objective, params, generator), repeats)  # noqa: B023
         flops = iteration_flops(net, image, layer)
-        gflops = flops / seconds / 1e9
-        rows.append({"model": name, "layer": layer, "weights": weights, "ms_per_iteration": 1000 * seconds,
-                     "gflop_per_iteration": flops / 1e9, "gflops": gflops, "ratio_to_matmul": gflops / matmul})
+        for precision in PRECISIONS:
+            apply_speed_options(net, SpeedOptions(precision=precision), torch.device("cpu"))
+            seconds = median_seconds(lambda: ascent_step(net, image, objective, params, generator), repeats)  # noqa: B023
+            gflops = flops / seconds / 1e9
+            rows.append({"model": name, "layer": layer, "weights": weights, "precision": precision,
+                         "ms_per_iteration": 1000 * seconds, "gflop_per_iteration": flops / 1e9, "gflops": gflops,
+                         "ratio_to_matmul": gflops / matmul})
     return rows
 
 
@@ -111,8 +118,9 @@ def zoom_overhead(width: int, height: int, frames: int) -> dict:
         dream_seconds.append(time.perf_counter() - start)
         return out
 
-    cfg = compose_smoke([f"frames={frames}", f"width={width}", f"height={height}", "dream.octaves=2",
-                         "dream.iterations=3", "dream.first_frame_iterations=3", "output.checkpoint_every=8"])
+    # The headline preset as rendered offline (its fallback model): a real render's balance of work.
+    cfg = compose_preset("zoom_places", [f"frames={frames}", f"width={width}", f"height={height}",
+                                         "model=efficientnet_lite0", "dream.layer=block10"])
     render.engine.Engine.dream = timed_dream
     try:
         with tempfile.TemporaryDirectory() as folder:
@@ -120,18 +128,19 @@ def zoom_overhead(width: int, height: int, frames: int) -> dict:
     finally:
         render.engine.Engine.dream = real_dream
     loop = meta["loop_seconds"]
-    return {"frames": frames, "loop_seconds": loop, "dream_seconds": sum(dream_seconds),
+    return {"preset": "zoom_places (efficientnet_lite0)", "frames": frames, "loop_seconds": loop,
+            "dream_seconds": sum(dream_seconds), "overhead_ms_per_frame": 1000 * (loop - sum(dream_seconds)) / frames,
             "frames_per_second": frames / loop, "ratio": loop / sum(dream_seconds)}
 
 
-def compose_smoke(overrides: list[str]):
+def compose_preset(name: str, overrides: list[str]):
     from hydra import compose, initialize_config_dir
 
     from render.config import register_configs
 
     register_configs()
     with initialize_config_dir(config_dir=str(ROOT / "conf"), version_base=None):
-        return compose(config_name="smoke", overrides=overrides)
+        return compose(config_name=name, overrides=overrides)
 
 
 def peak_rss_mb(frames: int, width: int, height: int) -> float:
@@ -156,8 +165,9 @@ def colour_drift(frames: int, width: int, height: int) -> dict[str, dict]:
 
     results = {}
     for coherence in ("none", "lab"):
-        cfg = compose_smoke([f"frames={frames}", f"width={width}", f"height={height}", f"color.coherence={coherence}",
-                             "dream.octaves=2", "dream.iterations=2", "output.checkpoint_every=50"])
+        cfg = compose_preset("smoke", [f"frames={frames}", f"width={width}", f"height={height}",
+                                       f"color.coherence={coherence}", "dream.octaves=2", "dream.iterations=2",
+                                       "output.checkpoint_every=50"])
         with tempfile.TemporaryDirectory() as folder:
             run(cfg, Path(folder) / "run", Console(quiet=True))
             frames_of_run = iter_video_frames(Path(folder) / "run" / "smoke.mp4", device=torch.device("cpu"))
@@ -167,17 +177,20 @@ def colour_drift(frames: int, width: int, height: int) -> dict[str, dict]:
 
 def print_models(console: Console, rows: list[dict]) -> None:
     table = Table(title="Dream iteration at 640x360 (forward to the layer + backward to the image)")
-    for column in ("model", "layer", "weights", "ms/iter", "GFLOP/iter", "GFLOP/s", "ratio to matmul"):
+    for column in ("model", "layer", "weights", "precision", "ms/iter", "GFLOP/iter", "GFLOP/s",
+                   "ratio to fp32 matmul"):
         table.add_column(column)
     for r in rows:
-        table.add_row(r["model"], r["layer"], r["weights"], f"{r['ms_per_iteration']:.0f}",
+        table.add_row(r["model"], r["layer"], r["weights"], r["precision"], f"{r['ms_per_iteration']:.0f}",
                       f"{r['gflop_per_iteration']:.2f}", f"{r['gflops']:.1f}", f"{r['ratio_to_matmul']:.2f}")
     console.print(table)
 
 
 def print_zoom(console: Console, zoom: dict) -> None:
-    console.print(f"zoom render {zoom['frames']} frames: loop {zoom['loop_seconds']:.1f} s, dream steps alone "
-                  f"{zoom['dream_seconds']:.1f} s, {zoom['frames_per_second']:.2f} frames/s, "
+    console.print(f"zoom render ({zoom['preset']}, 640x360) {zoom['frames']} frames: "
+                  f"loop {zoom['loop_seconds']:.1f} s, dream steps alone "
+                  f"{zoom['dream_seconds']:.1f} s, overhead {zoom['overhead_ms_per_frame']:.0f} ms/frame, "
+                  f"{zoom['frames_per_second']:.2f} frames/s, "
                   f"[bold]ratio {zoom['ratio']:.3f}[/bold] (target <= 1.05)")
 
 
@@ -195,6 +208,18 @@ def print_drift(console: Console, drift: dict[str, dict], frames: int) -> None:
                       f"{d['chroma_first']:.1f} -> {d['chroma_last']:.1f}", f"{100 * d['lightness_change']:+.1f} %",
                       f"{100 * d['chroma_change']:+.1f} %")
     console.print(table)
+
+
+def video_batches(repeats: int) -> list[dict]:
+    """Video dream frames/s at 320x180 (the video_dream preset's model) for batches of 1 and 4 frames."""
+    from dream.speed import SpeedOptions
+    from render.bench_gpu import Case, Timer, print_video_batches, video_batch_rows
+
+    cpu = torch.device("cpu")
+    case = Case("efficientnet_lite0", "block10", 320, 180)
+    rows = video_batch_rows(case, (1, 4), SpeedOptions(precision="float32"), cpu, min(repeats, 3), Timer(cpu))
+    print_video_batches(Console(), case, rows, "CPU")
+    return rows
 
 
 def video_stability() -> dict:
@@ -218,14 +243,16 @@ def print_video(console: Console, figures: dict) -> None:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m render.bench", description=__doc__)
     parser.add_argument("--repeats", type=int, default=5)
-    parser.add_argument("--zoom-frames", type=int, default=16)
+    parser.add_argument("--zoom-frames", type=int, default=48)
     parser.add_argument("--drift-frames", type=int, default=300)
-    parser.add_argument("--skip", nargs="*", default=[], choices=("models", "zoom", "rss", "drift", "video"))
+    parser.add_argument("--skip", nargs="*", default=[], choices=("models", "zoom", "rss", "drift", "batch", "video"))
     parser.add_argument("--json", type=Path, help="also write the numbers to this file")
     args = parser.parse_args(argv)
-    console = Console()
-    results: dict = {"matmul_gflops": matmul_gflops(), "threads": torch.get_num_threads()}
-    console.print(f"float32 matmul: [bold]{results['matmul_gflops']:.1f} GFLOP/s[/bold] ({results['threads']} threads)")
+    console = Console(width=132)
+    results: dict = {"matmul_gflops": matmul_gflops(), "bf16_matmul_gflops": matmul_gflops(torch.bfloat16),
+                      "threads": torch.get_num_threads()}
+    console.print(f"float32 matmul: [bold]{results['matmul_gflops']:.1f} GFLOP/s[/bold], bfloat16 matmul: "
+                  f"{results['bf16_matmul_gflops']:.1f} GFLOP/s ({results['threads']} threads)")
     if "models" not in args.skip:
         results["models"] = bench_models(640, 360, args.repeats, results["matmul_gflops"])
         print_models(console, results["models"])
@@ -238,6 +265,8 @@ def main(argv: list[str] | None = None) -> None:
     if "drift" not in args.skip:
         results["drift"] = colour_drift(args.drift_frames, 160, 96)
         print_drift(console, results["drift"], args.drift_frames)
+    if "batch" not in args.skip:
+        results["video_batch"] = video_batches(args.repeats)
     if "video" not in args.skip:
         results["video"] = video_stability()
         print_video(console, results["video"])

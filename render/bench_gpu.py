@@ -8,6 +8,9 @@ setting: frames/s, achieved TFLOP/s of the dream steps, its ratio to a bf16
 matmul measured in the same run, and the relative L2 error of the frame
 against the float32 baseline from the same input and seed.
 
+Then the video dream's frames/s with batches of 1, 4 and 8 independent frames at
+1280x720 (bf16, channels_last).
+
 ``--device cpu --quick`` runs the same code on tiny sizes (what the tests do).
 """
 
@@ -144,6 +147,40 @@ def run_case(case: Case, device: torch.device, repeats: int, timer: Timer, deadl
     return rows
 
 
+def video_batch_rows(case: Case, batches: tuple[int, ...], options: SpeedOptions, device: torch.device,
+                     repeats: int, timer: Timer) -> list[dict]:
+    """Frames/s of the video dream (the ``video`` dream group: 3 octaves x 5 steps) per batch of frames.
+
+    Frames whose dreams don't depend on each other (``video.blend`` 0, or chunks that
+    start at scene cuts) are dreamed as one batch; batch 1 is the baseline.
+    """
+    net = fresh_net(case.model, device, options)
+    params = DreamParams(octaves=3, octave_scale=1.4, iterations=5, step_size=3.0, tile_size=0)
+    rows = []
+    for batch in batches:
+        frames = torch.rand(batch, 3, case.height, case.width, generator=torch.Generator().manual_seed(0)).to(device)
+
+        def dream_batch(frames=frames):
+            return deepdream(net, frames, layer_l2(case.layer), params, torch.Generator().manual_seed(1))
+
+        dream_batch()  # warm-up: cuDNN autotuning for this batch's shapes
+        seconds = statistics.median(timer(dream_batch) for _ in range(repeats))
+        rows.append({"batch": batch, "fps": batch / seconds})
+    for row in rows:
+        row["speedup"] = row["fps"] / rows[0]["fps"]
+    return rows
+
+
+def print_video_batches(console: Console, case: Case, rows: list[dict], device_name: str) -> None:
+    table = Table(title=f"Video dream frames/s by batch on {device_name} ({case.model}, {case.width}x{case.height}, "
+                        "3 octaves x 5 steps)")
+    for column in ("batch", "frames/s", "vs batch 1"):
+        table.add_column(column, justify="right")
+    for row in rows:
+        table.add_row(str(row["batch"]), f"{row['fps']:.2f}", f"{row['speedup']:.2f}x")
+    console.print(table)
+
+
 def print_table(console: Console, rows: list, device_name: str, matmul: float) -> None:
     table = Table(title=f"Zoom frames/s on {device_name} ({ITERATIONS} dream iterations per frame); "
                         f"bf16 matmul {matmul:.1f} TFLOP/s")
@@ -182,6 +219,10 @@ def main(argv: list[str] | None = None) -> None:
             rows += run_case(Case(model, layer, width, height), device, repeats, timer, deadline, matmul)
     name = torch.cuda.get_device_name(device) if device.type == "cuda" else "CPU"
     print_table(console, rows, name, matmul)
+    video_case = Case("googlenet", "inception4c", *((96, 64) if args.quick else (1280, 720)))
+    batches = (1, 2) if args.quick else (1, 4, 8)
+    video_rows = video_batch_rows(video_case, batches, SETTINGS["+ bf16 autocast"], device, repeats, timer)
+    print_video_batches(console, video_case, video_rows, name)
 
 
 if __name__ == "__main__":
