@@ -40,6 +40,7 @@ from dream.models.registry import get_entry, load_model
 from dream.objectives import layer_l2
 from dream.speed import SpeedOptions, apply_speed_options
 from dream.step import StepParams, ascent_step
+from render.cli import compose_preset
 
 ROOT = Path(__file__).resolve().parent.parent
 PRECISIONS = ("float32", "bfloat16")  # bfloat16 autocast runs on AMX / AVX512-BF16 units where the CPU has them
@@ -131,16 +132,6 @@ def zoom_overhead(width: int, height: int, frames: int) -> dict:
     return {"preset": "zoom_places (efficientnet_lite0)", "frames": frames, "loop_seconds": loop,
             "dream_seconds": sum(dream_seconds), "overhead_ms_per_frame": 1000 * (loop - sum(dream_seconds)) / frames,
             "frames_per_second": frames / loop, "ratio": loop / sum(dream_seconds)}
-
-
-def compose_preset(name: str, overrides: list[str]):
-    from hydra import compose, initialize_config_dir
-
-    from render.config import register_configs
-
-    register_configs()
-    with initialize_config_dir(config_dir=str(ROOT / "conf"), version_base=None):
-        return compose(config_name=name, overrides=overrides)
 
 
 def peak_rss_mb(frames: int, width: int, height: int) -> float:

@@ -22,7 +22,7 @@ import imageio_ffmpeg
 import torch
 from rich.console import Console
 
-from render.cli import CONF_DIR
+from render.cli import compose_preset
 from render.metrics import StabilityReport, measure_stability
 from render.run import run
 from render.video_source import iter_video_frames
@@ -55,13 +55,7 @@ def make_pan_clip(path: Path, pattern: str, width: int, height: int, seconds: fl
 
 def render_clip(clip: Path, run_dir: Path, overrides: list[str]) -> Path:
     """Render the ``video_dream`` preset over ``clip``; returns the video's path."""
-    from hydra import compose, initialize_config_dir
-
-    from render.config import register_configs
-
-    register_configs()
-    with initialize_config_dir(config_dir=str(CONF_DIR), version_base=None):
-        cfg = compose(config_name="video_dream", overrides=[f"input={clip}", *overrides])
+    cfg = compose_preset("video_dream", [f"input={clip}", *overrides])
     meta = run(cfg, run_dir, Console(stderr=True))
     return run_dir / meta["media"]
 

@@ -27,6 +27,15 @@ EXIT_USER_ERROR = 2
 EXIT_INTERRUPTED = 130
 
 
+def compose_preset(name: str, overrides: list[str] | None = None) -> DictConfig:
+    """The preset ``name`` with ``overrides``, composed as the CLI would, without running Hydra's app."""
+    from hydra import compose, initialize_config_dir
+
+    register_configs()
+    with initialize_config_dir(config_dir=str(CONF_DIR), version_base=None):
+        return compose(config_name=name, overrides=list(overrides or []))
+
+
 def presets() -> list[str]:
     return sorted(p.stem for p in CONF_DIR.glob("*.yaml"))
 

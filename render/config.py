@@ -16,6 +16,7 @@ from typing import Any
 from hydra.core.config_store import ConfigStore
 
 from dream.errors import UserError
+from render.flow import flow_settings
 
 
 @dataclass
@@ -154,8 +155,6 @@ CHOICES = {
     "motion.sampling": ("bilinear", "bicubic"),
     "motion.interpolation": ("linear", "cubic", "step"),
     "color.coherence": ("none", "lab", "rgb"),
-    "video.flow": ("dis",),
-    "video.flow_preset": ("ultrafast", "fast", "medium"),
 }
 
 POSITIVE = ("frames", "width", "height", "fps", "dream.octave_scale", "output.checkpoint_every")
@@ -187,5 +186,6 @@ def validate(cfg: Any) -> None:
         raise UserError(
             f"Config key 'init' is '{cfg.init}', but must be 'noise' or 'class:NAME' (e.g. init=class:banana)."
         )
+    flow_settings(cfg.video)  # the flow keys' checks live beside the flow code
     if not 0.0 <= cfg.color.strength <= 1.0:
         raise UserError(f"Config key 'color.strength' is {cfg.color.strength}, but must be in 0..1.")

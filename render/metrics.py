@@ -108,7 +108,8 @@ def measure_stability(
         if previous is not None:
             motion = frame_motion(previous_guide, guide_or_frame, settings)
             meter.add(previous, frame, motion)
-            source_meter.add(previous_guide, guide_or_frame, motion)
+            if guide is not None:  # without a source the second figure would measure the same frames again
+                source_meter.add(previous_guide, guide, motion)
             pairs += 1
         if guide is not None:
             difference += (frame - guide).abs().sum().item() * 255.0
