@@ -29,16 +29,16 @@ test-fast: $(STAMP)  ## run the tests not marked slow
 	$(BIN)/python -m pytest -q -m "not slow" $(ARGS)
 
 bench: $(STAMP)  ## CPU benchmark: GFLOP/s vs matmul, render overhead, memory, colour drift, video stability
-	$(BIN)/python -m render.bench $(ARGS)
+	$(BIN)/python -m render.tools.bench $(ARGS)
 
 bench-gpu: $(STAMP)  ## GPU benchmark (needs CUDA)
-	$(BIN)/python -m render.bench_gpu $(ARGS)
+	$(BIN)/python -m render.tools.bench_gpu $(ARGS)
 
 gallery: $(STAMP)  ## static index.html of run folders: make gallery ARGS="outputs/zoom_places"
-	$(BIN)/python -m render.gallery $(ARGS)
+	$(BIN)/python -m render.tools.gallery $(ARGS)
 
 quality: $(STAMP)  ## class visualisations: prior vs plain pixels, judged by a second network
-	$(BIN)/python -m render.quality $(ARGS)
+	$(BIN)/python -m render.tools.quality $(ARGS)
 
 lint: $(STAMP)  ## ruff
 	$(BIN)/ruff check dream render tests

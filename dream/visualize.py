@@ -64,7 +64,8 @@ def find_target(net: TapNet, target: str | int) -> Target:
     if not net.labels or net.logits_tap is None:
         raise UserError(
             f"target={text} names a class, but this model has no class labels. "
-            "Visualise a channel instead: target=LAYER:CHANNEL (list layers with `python -m render.list layers MODEL`)."
+            "Visualise a channel instead: target=LAYER:CHANNEL "
+            "(list layers with `python -m render.tools.list layers MODEL`)."
         )
     index = class_index(net.labels, text)
     return Target(net.logits_tap, index, net.labels[index], is_class=True)

@@ -19,8 +19,8 @@ from rich.console import Console
 
 from dream.errors import UserError
 from render.config import register_configs
+from render.media.run_folder import resume_run_dir
 from render.run import run
-from render.run_folder import resume_run_dir
 
 CONF_DIR = Path(__file__).resolve().parent.parent / "conf"
 EXIT_USER_ERROR = 2

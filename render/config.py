@@ -16,7 +16,6 @@ from typing import Any
 from hydra.core.config_store import ConfigStore
 
 from dream.errors import UserError
-from render.flow import flow_settings
 
 
 @dataclass
@@ -166,8 +165,11 @@ def _get(cfg: Any, dotted: str) -> Any:
     return cfg
 
 
-def validate(cfg: Any) -> None:
-    """Range and choice checks the schema's types can't express; one UserError per problem."""
+def validate(cfg: RenderConfig) -> None:
+    """Range and choice checks the schema's types can't express; one UserError per problem.
+
+    The flow keys are checked beside the flow code (``render.ops.flow.flow_settings``), called by ``run``.
+    """
     for key, choices in CHOICES.items():
         value = _get(cfg, key)
         if value not in choices:
@@ -186,6 +188,5 @@ def validate(cfg: Any) -> None:
         raise UserError(
             f"Config key 'init' is '{cfg.init}', but must be 'noise' or 'class:NAME' (e.g. init=class:banana)."
         )
-    flow_settings(cfg.video)  # the flow keys' checks live beside the flow code
     if not 0.0 <= cfg.color.strength <= 1.0:
         raise UserError(f"Config key 'color.strength' is {cfg.color.strength}, but must be in 0..1.")

@@ -5,7 +5,6 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
 import torch
 from omegaconf import OmegaConf
@@ -15,8 +14,9 @@ from dream.models.base import TapNet
 from dream.models.registry import LoadedModel, get_entry, load_model
 from dream.octaves import DreamParams, deepdream, resize
 from dream.speed import SpeedOptions, apply_speed_options
-from render.images import load_image
-from render.objective_plan import ObjectivePlan, PlanContext, build_plan
+from render.config import DreamConfig, RenderConfig
+from render.media.images import load_image
+from render.ops.objective_plan import ObjectivePlan, PlanContext, build_plan
 from render.schedule import Schedule, parse_schedule
 
 GUIDE_MAX_SIDE = 512
@@ -42,7 +42,7 @@ class DreamSchedules:
     octaves: Schedule
     iterations: Schedule
     step_size: Schedule
-    dream_cfg: Any
+    dream_cfg: DreamConfig
 
     def at(self, frame: int) -> DreamParams:
         iterations = round(self.iterations.at(frame))
@@ -58,7 +58,7 @@ class DreamSchedules:
         )
 
 
-def dream_schedules(dream_cfg: Any, frames: int, seed: int, interpolation: str) -> DreamSchedules:
+def dream_schedules(dream_cfg: DreamConfig, frames: int, seed: int, interpolation: str) -> DreamSchedules:
     def parse(key: str) -> Schedule:
         return parse_schedule(
             getattr(dream_cfg, key), frames=frames, seed=seed, name=f"dream.{key}", interpolation=interpolation
@@ -81,7 +81,7 @@ class Engine:
         return deepdream(self.model.net, image, self.plan.at(frame), self.schedules.at(frame), generator)
 
 
-def build_engine(cfg: Any, frames: int, warn: Callable[[str], None]) -> Engine:
+def build_engine(cfg: RenderConfig, frames: int, warn: Callable[[str], None]) -> Engine:
     """Load the model (or its fallback) and check the dream config against it."""
     device = pick_device(cfg.device)
     model = load_model(

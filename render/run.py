@@ -13,15 +13,18 @@ from rich.console import Console
 from dream.errors import UserError
 from render.config import RenderConfig, validate
 from render.engine import build_engine
-from render.loop import loop_length
-from render.progress import warner
-from render.run_folder import claim_run_dir, package_versions, read_meta, save_config, write_meta
-from render.still import render_still
-from render.video_source import probe_video
-from render.zoom import render_zoom
+from render.media.progress import warner
+from render.media.run_folder import claim_run_dir, package_versions, read_meta, save_config, write_meta
+from render.media.web_formats import web_outputs
+from render.modes.loop import loop_length
+from render.modes.still import render_still
+from render.modes.video_dream import render_video, video_frame_count
+from render.modes.visualize import render_visualization
+from render.modes.zoom import render_zoom
+from render.ops.flow import flow_settings
 
 
-def run(cfg: Any, run_dir: Path, console: Console | None = None, resume: bool = False) -> dict:
+def run(cfg: RenderConfig, run_dir: Path, console: Console | None = None, resume: bool = False) -> dict:
     """Render ``cfg`` into ``run_dir``; returns the meta.json contents.
 
     Args:
@@ -32,6 +35,7 @@ def run(cfg: Any, run_dir: Path, console: Console | None = None, resume: bool = 
     console = console or Console(stderr=True)
     cfg = typed_config(cfg)
     validate(cfg)
+    flow_settings(cfg.video)  # the flow keys are checked beside the flow code
     run_dir = Path(run_dir)
     if not resume:
         claim_run_dir(run_dir)
@@ -42,8 +46,6 @@ def run(cfg: Any, run_dir: Path, console: Console | None = None, resume: bool = 
     engine = build_engine(cfg, frame_count(cfg), warner(console))
     media = render_media(cfg, run_dir, engine, console, resume)
     if str(media["media"]).endswith(".mp4"):
-        from render.web_formats import web_outputs
-
         media.update(web_outputs(run_dir / media["media"], cfg.output))
     elapsed = previous.get("elapsed_seconds", 0.0) + time.perf_counter() - started
     meta = {**base_meta(cfg), **engine.model.record, **media}
@@ -54,7 +56,7 @@ def run(cfg: Any, run_dir: Path, console: Console | None = None, resume: bool = 
     return meta
 
 
-def typed_config(cfg: Any) -> Any:
+def typed_config(cfg: RenderConfig) -> Any:
     """``cfg`` on the schema: a saved config from an older version gains the newer keys' defaults."""
     try:
         return OmegaConf.merge(OmegaConf.structured(RenderConfig), cfg)
@@ -62,31 +64,24 @@ def typed_config(cfg: Any) -> Any:
         raise UserError(f"The config does not fit the renderer's schema: {exc}".replace("\n", " ")) from None
 
 
-def frame_count(cfg: Any) -> int:
+def frame_count(cfg: RenderConfig) -> int:
     """Frames the render dreams: the config's (plus a loop's tail), or a video's (at most ``frames``)."""
-    if cfg.mode != "video":
-        return cfg.frames + loop_length(cfg)
-    if not cfg.input:
-        raise UserError("Dreaming a video needs one: pass input=clip.mp4.")
-    source_frames = probe_video(cfg.input).frames
-    return min(source_frames, cfg.frames or source_frames)
+    if cfg.mode == "video":
+        return video_frame_count(cfg)
+    return cfg.frames + loop_length(cfg)
 
 
-def render_media(cfg: Any, run_dir: Path, engine, console: Console, resume: bool) -> dict:
+def render_media(cfg: RenderConfig, run_dir: Path, engine, console: Console, resume: bool) -> dict:
     if cfg.mode == "zoom":
         return render_zoom(cfg, run_dir, engine, console, resume)
     if cfg.mode == "video":
-        from render.video_dream import render_video
-
         return render_video(cfg, run_dir, engine, console, resume)
     if cfg.mode == "visualize":
-        from render.visualize import render_visualization
-
         return render_visualization(cfg, run_dir, engine, console)
     return render_still(cfg, run_dir, engine)
 
 
-def base_meta(cfg: Any) -> dict:
+def base_meta(cfg: RenderConfig) -> dict:
     return {
         "preset": cfg.preset,
         "mode": cfg.mode,

@@ -1,6 +1,6 @@
 import pytest
 
-from render import bench_gpu
+from render.tools import bench_gpu
 
 
 @pytest.mark.slow

@@ -1,7 +1,7 @@
 import pytest
 import torch
 
-from render.color import channel_stats, match_colors, palette_summary
+from render.ops.color import channel_stats, match_colors, palette_summary
 
 
 def _smooth(seed: int, low: float, high: float, tint=(1.0, 1.0, 1.0)) -> torch.Tensor:

@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from render.contact_sheet import contact_sheet, main, sampled_frames
+from render.tools.contact_sheet import contact_sheet, main, sampled_frames
 
 
 def _write_video(path, frames: int, width: int = 32, height: int = 16) -> None:

@@ -11,7 +11,7 @@ import torch.nn.functional as F
 from skimage import data
 
 from dream.errors import UserError
-from render.flow import (
+from render.ops.flow import (
     FlowSettings,
     estimate_flow,
     flow_reliability,

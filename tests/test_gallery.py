@@ -11,8 +11,8 @@ import pytest
 from PIL import Image
 
 from dream.errors import UserError
-from render.gallery import build_gallery, find_runs, main
-from render.web_formats import web_outputs
+from render.media.web_formats import web_outputs
+from render.tools.gallery import build_gallery, find_runs, main
 
 NASTY = '<script>alert("x")</script> & co'
 

@@ -4,7 +4,7 @@ import pytest
 import torch
 
 from dream.errors import UserError
-from render.images import load_image, pixels_to_tensor, save_png, smooth_noise, to_uint8_pixels
+from render.media.images import load_image, pixels_to_tensor, save_png, smooth_noise, to_uint8_pixels
 
 CPU = torch.device("cpu")
 

@@ -2,8 +2,8 @@ from types import SimpleNamespace
 
 import pytest
 
-from render.motion import motion_schedules
-from render.warp import Motion
+from render.ops.motion import motion_schedules
+from render.ops.warp import Motion
 
 
 def _motion_cfg(**overrides) -> SimpleNamespace:

@@ -5,7 +5,7 @@ import torch
 
 from dream.errors import NameChoiceError, UserError
 from dream.models.base import Preprocess, Stage, Tap, TapNet
-from render.objective_plan import PlanContext, build_plan
+from render.ops.objective_plan import PlanContext, build_plan
 
 FRAMES = 30
 

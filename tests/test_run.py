@@ -5,10 +5,10 @@ import numpy as np
 import pytest
 from compose import compose_preset
 
-import render.zoom
+import render.modes.zoom
 from dream.errors import UserError
+from render.media.run_folder import CONFIG_FILE
 from render.run import run
-from render.run_folder import CONFIG_FILE
 
 
 def decoded_frames(path) -> list[np.ndarray]:
@@ -73,17 +73,17 @@ def test_a_finished_run_is_never_overwritten(smoke_run):
 
 def test_resume_after_interruption_matches_uninterrupted(smoke_run, tmp_path, monkeypatch):
     cfg, run_dir, _ = smoke_run
-    real_advance = render.zoom.advance
+    real_advance = render.modes.zoom.advance
 
     def interrupted(state, *args):
         if state.next_index == 5:
             raise KeyboardInterrupt
         return real_advance(state, *args)
 
-    monkeypatch.setattr(render.zoom, "advance", interrupted)
+    monkeypatch.setattr(render.modes.zoom, "advance", interrupted)
     with pytest.raises(KeyboardInterrupt):
         run(cfg, tmp_path)
-    monkeypatch.setattr(render.zoom, "advance", real_advance)
+    monkeypatch.setattr(render.modes.zoom, "advance", real_advance)
     meta = run(cfg, tmp_path, resume=True)
     assert meta["frames_rendered_now"] == 7 - 3  # checkpoint_every=3: frames 0-2 were kept
     resumed, straight = decoded_frames(tmp_path / "smoke.mp4"), decoded_frames(run_dir / "smoke.mp4")

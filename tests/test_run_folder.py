@@ -5,7 +5,7 @@ import torch
 from omegaconf import OmegaConf
 
 from dream.errors import UserError
-from render.run_folder import (
+from render.media.run_folder import (
     CONFIG_FILE,
     claim_run_dir,
     holds_a_run,

@@ -8,7 +8,7 @@ from PIL import Image
 
 from dream.errors import UserError
 from render.run import run
-from render.seam import frame_difference, main, seam_report, seam_sheet
+from render.tools.seam import frame_difference, main, seam_report, seam_sheet
 
 
 def _write_video(path, levels: list[int], width: int = 32, height: int = 16):

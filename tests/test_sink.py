@@ -18,8 +18,8 @@ import torch
 from test_video_source import make_clip
 
 from dream.errors import UserError
-from render.sink import VideoSink, to_uint8_hwc
-from render.video_source import probe_video
+from render.media.sink import VideoSink, to_uint8_hwc
+from render.media.video_source import probe_video
 
 NTSC = Fraction(30000, 1001)
 W, H = 64, 48
@@ -160,7 +160,7 @@ def test_crash_then_resume_redoes_only_unmarked_frames(tmp_path):
 def test_resume_after_kill_9(tmp_path):
     script = textwrap.dedent(f"""
         import os, signal, torch
-        from render.sink import VideoSink
+        from render.media.sink import VideoSink
         with VideoSink({str(tmp_path)!r}, "killed", 25, {W}, {H}, crf=0, preset="ultrafast") as out:
             for i in range(12):
                 out.write(torch.full((1, 3, {H}, {W}), 8 * i / 255))

@@ -10,8 +10,8 @@ from hydra.core.utils import JobStatus
 from omegaconf import OmegaConf
 from rich.console import Console
 
-from render.gallery import build_gallery
-from render.sweep import SweepSummary, run_row, summary_table
+from render.tools.gallery import build_gallery
+from render.tools.sweep import SweepSummary, run_row, summary_table
 
 ROOT = Path(__file__).resolve().parent.parent
 

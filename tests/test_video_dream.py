@@ -15,13 +15,13 @@ import torch
 from compose import compose_preset
 from test_video_source import make_clip
 
-import render.video_dream
+import render.modes.video_dream
 from dream.errors import UserError
-from render.bench_video import make_pan_clip
-from render.metrics import temporal_instability
+from render.media.video_source import VideoInfo, iter_video_frames, probe_video
+from render.modes.video_dream import VideoSchedules, VideoState, batch_length, output_size, video_schedules
+from render.ops.stability import temporal_instability
 from render.run import run
-from render.video_dream import VideoSchedules, VideoState, batch_length, output_size, video_schedules
-from render.video_source import VideoInfo, iter_video_frames, probe_video
+from render.tools.bench_video import make_pan_clip
 
 CPU = torch.device("cpu")
 TINY_DREAM = ["dream.octaves=1", "dream.iterations=2", "output.checkpoint_every=4", "output.preset=ultrafast"]
@@ -120,18 +120,18 @@ def test_flow_blending_is_steadier_than_independent_frames(tmp_path):
 
 def test_resume_after_interruption_matches_uninterrupted(ntsc, tmp_path, monkeypatch):
     clip, run_dir, _ = ntsc
-    real_advance = render.video_dream.advance
+    real_advance = render.modes.video_dream.advance
 
     def interrupted(state, *args):
         if state.next_index == 6:
             raise KeyboardInterrupt
         return real_advance(state, *args)
 
-    monkeypatch.setattr(render.video_dream, "advance", interrupted)
+    monkeypatch.setattr(render.modes.video_dream, "advance", interrupted)
     cfg = compose_preset("video_dream", [f"input={clip}", *TINY_DREAM])
     with pytest.raises(KeyboardInterrupt):
         run(cfg, tmp_path)
-    monkeypatch.setattr(render.video_dream, "advance", real_advance)
+    monkeypatch.setattr(render.modes.video_dream, "advance", real_advance)
     meta = run(cfg, tmp_path, resume=True)
     assert meta["frames_rendered_now"] == 12 - 4  # checkpoint_every=4: frames 0-3 were kept
     resumed, straight = decoded(tmp_path / "video_dream.mp4"), decoded(run_dir / "video_dream.mp4")
@@ -141,7 +141,7 @@ def test_resume_after_interruption_matches_uninterrupted(ntsc, tmp_path, monkeyp
 
 
 def stream_that_stops(after: int, error: UserError | None = None):
-    real = render.video_dream.iter_video_frames
+    real = render.modes.video_dream.iter_video_frames
 
     def frames(*args, **kwargs):
         yield from itertools.islice(real(*args, **kwargs), after)
@@ -153,7 +153,7 @@ def stream_that_stops(after: int, error: UserError | None = None):
 
 def test_source_ending_early_writes_what_it_has(ntsc, tmp_path, monkeypatch):
     clip, run_dir, _ = ntsc
-    monkeypatch.setattr(render.video_dream, "iter_video_frames", stream_that_stops(5))
+    monkeypatch.setattr(render.modes.video_dream, "iter_video_frames", stream_that_stops(5))
     meta = dream_video(clip, tmp_path / "run")
     assert meta["frames"] == 5 and probe_video(tmp_path / "run" / "video_dream.mp4").frames == 5
     assert any("ended after 5 of the 12 frames" in note for note in meta["notes"])
@@ -163,14 +163,14 @@ def test_source_ending_early_writes_what_it_has(ntsc, tmp_path, monkeypatch):
 
 def test_decode_error_midway_keeps_the_frames_before_it(ntsc, tmp_path, monkeypatch):
     clip, _, _ = ntsc
-    monkeypatch.setattr(render.video_dream, "iter_video_frames", stream_that_stops(3, UserError("bad packet")))
+    monkeypatch.setattr(render.modes.video_dream, "iter_video_frames", stream_that_stops(3, UserError("bad packet")))
     meta = dream_video(clip, tmp_path / "run")
     assert meta["frames"] == 3 and any("bad packet" in note for note in meta["notes"])
 
 
 def test_no_readable_frame_is_a_user_error(ntsc, tmp_path, monkeypatch):
     clip, _, _ = ntsc
-    monkeypatch.setattr(render.video_dream, "iter_video_frames", stream_that_stops(0, UserError("bad packet")))
+    monkeypatch.setattr(render.modes.video_dream, "iter_video_frames", stream_that_stops(0, UserError("bad packet")))
     with pytest.raises(UserError, match="No frame of the input video"):
         dream_video(clip, tmp_path / "run")
 

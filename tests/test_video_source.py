@@ -11,7 +11,7 @@ import pytest
 import torch
 
 from dream.errors import UserError
-from render.video_source import iter_video_frames, probe_video
+from render.media.video_source import iter_video_frames, probe_video
 
 CPU = torch.device("cpu")
 

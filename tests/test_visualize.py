@@ -20,7 +20,7 @@ from dream.visualize import (
     visualize,
 )
 from render.config import RenderConfig
-from render.visualize import render_visualization
+from render.modes.visualize import render_visualization
 
 CPU = torch.device("cpu")
 
@@ -198,7 +198,7 @@ def test_real_network_sees_its_class(tmp_path):
 
 
 def test_transfer_check_plumbing(tiny_net, tmp_path):
-    from render.quality import one_class_per_image, results_table, save_report, visualize_classes
+    from render.tools.quality import one_class_per_image, results_table, save_report, visualize_classes
 
     labels = ["banana", "zebra"]
     objective = one_class_per_image("logits", [0, 3])

@@ -2,7 +2,7 @@ import kornia
 import pytest
 import torch
 
-from render.warp import Motion, motion_matrix, warp
+from render.ops.warp import Motion, motion_matrix, warp
 
 
 def _image(height: int = 9, width: int = 9, seed: int = 0) -> torch.Tensor:

@@ -8,7 +8,7 @@ import pytest
 from PIL import Image
 
 from dream.errors import UserError
-from render.web_formats import make_gif, web_outputs
+from render.media.web_formats import make_gif, web_outputs
 
 
 def _output_cfg(**asked) -> SimpleNamespace:

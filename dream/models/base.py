@@ -136,7 +136,7 @@ class TapNet(nn.Module):
             return name
         if name in self.aliases:
             return self.aliases[name]
-        hint = "List them with `python -m render.list layers MODEL`."
+        hint = "List them with `python -m render.tools.list layers MODEL`."
         raise NameChoiceError("layer", name, list(self.taps), hint=hint)
 
     @property

@@ -137,7 +137,7 @@ MODELS: dict[str, ModelEntry] = {
 
 def get_entry(name: str) -> ModelEntry:
     if name not in MODELS:
-        raise NameChoiceError("model", name, list(MODELS), hint="List them with `python -m render.list models`.")
+        raise NameChoiceError("model", name, list(MODELS), hint="List them with `python -m render.tools.list models`.")
     return MODELS[name]
 
 

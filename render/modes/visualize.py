@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
 import torch
 from PIL import Image, ImageDraw
@@ -19,11 +18,12 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from dream.errors import UserError
 from dream.octaves import resize
 from dream.visualize import find_target, optimised_size, top_classes, visualize
+from render.config import RenderConfig
 from render.engine import Engine
-from render.images import save_png, to_uint8_pixels
+from render.media.images import save_png, to_uint8_pixels
 
 
-def render_visualization(cfg: Any, run_dir: Path, engine: Engine, console: Console) -> dict:
+def render_visualization(cfg: RenderConfig, run_dir: Path, engine: Engine, console: Console) -> dict:
     """Visualise ``cfg.target`` with the ``cfg.visualize`` settings; returns facts for meta.json."""
     if not cfg.target:
         raise UserError(

@@ -13,16 +13,16 @@ ordinary step of the zoom, no jump.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import torch
 
-from render.sink import to_uint8_hwc
+from render.config import RenderConfig
+from render.media.sink import to_uint8_hwc
 
 HEAD_FOLDER = Path("chunks") / "loop_head"
 
 
-def loop_length(cfg: Any) -> int:
+def loop_length(cfg: RenderConfig) -> int:
     """K: the frames crossfaded at the seam (0 when the render doesn't loop)."""
     return min(cfg.loop_frames, cfg.frames // 2) if cfg.loop else 0
 

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
+from render.config import MotionConfig
+from render.ops.warp import Motion
 from render.schedule import Schedule, parse_schedule
-from render.warp import Motion
 
 MOTION_KEYS = ("zoom", "angle", "translation_x", "translation_y", "center_x", "center_y")
 
@@ -31,7 +31,7 @@ class MotionSchedules:
         return Motion(**values)
 
 
-def motion_schedules(motion_cfg: Any, frames: int, seed: int, fps: float) -> MotionSchedules:
+def motion_schedules(motion_cfg: MotionConfig, frames: int, seed: int, fps: float) -> MotionSchedules:
     schedules = {
         key: parse_schedule(
             getattr(motion_cfg, key), frames=frames, seed=seed, name=f"motion.{key}",

@@ -33,20 +33,19 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import torch
 from rich.console import Console
 
 from dream.errors import UserError
+from render.config import RenderConfig
 from render.engine import Engine
-from render.flow import FlowSettings, FrameMotion, flow_settings, frame_motion, warp_by_flow
-from render.metrics import StabilityMeter
-from render.progress import frame_progress, warner
-from render.run import frame_count
+from render.media.progress import frame_progress, warner
+from render.media.sink import VideoSink, state_writer
+from render.media.video_source import VideoInfo, iter_video_frames, probe_video
+from render.ops.flow import FlowSettings, FrameMotion, flow_settings, frame_motion, warp_by_flow
+from render.ops.stability import StabilityMeter
 from render.schedule import Schedule, parse_schedule
-from render.sink import VideoSink, state_writer
-from render.video_source import VideoInfo, iter_video_frames, probe_video
 
 
 @dataclass(frozen=True)
@@ -71,7 +70,15 @@ class VideoState:
     scene_cuts: list[int] = field(default_factory=list)  # frames where the previous dream was dropped
 
 
-def output_size(cfg: Any, info: VideoInfo) -> tuple[int, int]:
+def video_frame_count(cfg: RenderConfig) -> int:
+    """Frames dreamed: the source's, at most ``frames``."""
+    if not cfg.input:
+        raise UserError("Dreaming a video needs one: pass input=clip.mp4.")
+    source_frames = probe_video(cfg.input).frames
+    return min(source_frames, cfg.frames or source_frames)
+
+
+def output_size(cfg: RenderConfig, info: VideoInfo) -> tuple[int, int]:
     """(width, height) of the output: the source's, or ``width``/``height``; one alone keeps the aspect."""
     width, height = cfg.width, cfg.height
     if width is None and height is None:
@@ -83,7 +90,7 @@ def output_size(cfg: Any, info: VideoInfo) -> tuple[int, int]:
     return width, height
 
 
-def video_schedules(cfg: Any, frames: int) -> VideoSchedules:
+def video_schedules(cfg: RenderConfig, frames: int) -> VideoSchedules:
     """Parse ``video.blend`` (0..1) and ``video.strength`` (>= 0) over ``frames``; out of range is a UserError."""
 
     def parse(key: str, low: float, high: float, example: str) -> Schedule:
@@ -203,7 +210,7 @@ def load_state(path: Path, device: torch.device) -> VideoState:
     )
 
 
-def resumed_state(cfg: Any, run_dir: Path, device: torch.device, resume: bool) -> VideoState:
+def resumed_state(cfg: RenderConfig, run_dir: Path, device: torch.device, resume: bool) -> VideoState:
     """The state at the last resume point of ``run_dir``, or the start."""
     state = VideoState(torch.Generator().manual_seed(cfg.seed))
     if resume:
@@ -232,9 +239,9 @@ def take(frames: Iterator[torch.Tensor], count: int) -> tuple[list[torch.Tensor]
     return taken, None
 
 
-def render_video(cfg: Any, run_dir: Path, engine: Engine, console: Console, resume: bool = False) -> dict:
+def render_video(cfg: RenderConfig, run_dir: Path, engine: Engine, console: Console, resume: bool = False) -> dict:
     """Dream over the frames of ``cfg.input`` into ``run_dir/<name>.mp4``; returns facts for meta.json."""
-    info, total = probe_video(cfg.input), frame_count(cfg)
+    info, total = probe_video(cfg.input), video_frame_count(cfg)
     width, height = output_size(cfg, info)
     schedules, flow = video_schedules(cfg, total), flow_settings(cfg.video)
     if cfg.video.batch < 1:
@@ -278,7 +285,7 @@ def _end_early(source: str, state: VideoState, sources: list, expected: int, why
     warner(console)(note)
 
 
-def _open_sink(cfg: Any, run_dir: Path, info: VideoInfo, width: int, height: int, resume: bool) -> VideoSink:
+def _open_sink(cfg: RenderConfig, run_dir: Path, info: VideoInfo, width: int, height: int, resume: bool) -> VideoSink:
     return VideoSink(
         run_dir, cfg.output.name, info.fps_exact, width, height,
         crf=cfg.output.crf, preset=cfg.output.preset, chunk_frames=cfg.output.checkpoint_every,
@@ -286,7 +293,7 @@ def _open_sink(cfg: Any, run_dir: Path, info: VideoInfo, width: int, height: int
     )
 
 
-def _facts(cfg: Any, info: VideoInfo, state: VideoState, sink: VideoSink, video: Path, width: int, height: int,
+def _facts(cfg: RenderConfig, info: VideoInfo, state: VideoState, sink: VideoSink, video: Path, width: int, height: int,
            first: int, loop_seconds: float) -> dict:
     frames = state.next_index
     output, source = state.output_meter.value, state.source_meter.value
@@ -302,7 +309,7 @@ def _facts(cfg: Any, info: VideoInfo, state: VideoState, sink: VideoSink, video:
                    "frames": info.frames, "duration": round(info.duration, 4), "has_audio": info.has_audio},
         "flow": f"{cfg.video.flow}/{cfg.video.flow_preset}",
         "scene_cuts": list(state.scene_cuts),
-        # Measured on the frames before encoding, with the source's flow (render.metrics).
+        # Measured on the frames before encoding, with the source's flow (render.tools.metrics).
         "temporal_instability": {"output": _rounded(output), "source": _rounded(source),
                                  "ratio": _rounded(output / source if source else float("nan"))},
         "frames_rendered_now": frames - first,

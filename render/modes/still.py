@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import torch
 
 from dream.errors import UserError
+from render.config import RenderConfig
 from render.engine import Engine
-from render.images import load_image, save_png, smooth_noise
+from render.media.images import load_image, save_png, smooth_noise
 
 
-def render_still(cfg: Any, run_dir: Path, engine: Engine) -> dict:
+def render_still(cfg: RenderConfig, run_dir: Path, engine: Engine) -> dict:
     """Dream ``cfg.input`` (or noise) at the frame-0 settings; returns facts for meta.json.
 
     A photo keeps its own size (width/height are the video size of other modes),

@@ -1,10 +1,10 @@
-"""``python -m render.bench_video``: does flow-guided blending make a dreamed video stable?
+"""``python -m render.tools.bench_video``: does flow-guided blending make a dreamed video stable?
 
 On a generated clip with real motion (ffmpeg's ``mandelbrot`` or ``testsrc2`` seen
 through a panning crop, with a sine tone), render the ``video_dream`` preset twice at
 equal dream strength: with its default ``video.blend`` and with ``video.blend=0``
 (every frame dreamed on its own). Print each video's temporal instability
-(``render.metrics``, flow of the source), the source's, the ratio blended /
+(``render.tools.metrics``, flow of the source), the source's, the ratio blended /
 independent (the target is <= 0.5), and how far each video is from the source
 (the dream must stay visible).
 """
@@ -23,9 +23,9 @@ import torch
 from rich.console import Console
 
 from render.cli import compose_preset
-from render.metrics import StabilityReport, measure_stability
+from render.media.video_source import iter_video_frames
+from render.ops.stability import StabilityReport, measure_stability
 from render.run import run
-from render.video_source import iter_video_frames
 
 PATTERNS = {
     # Coloured fractal detail everywhere; the pattern also zooms slowly on its own.
@@ -82,7 +82,7 @@ def compare(folder: Path, pattern: str, width: int, height: int, seconds: float,
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m render.bench_video", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m render.tools.bench_video", description=__doc__.split("\n\n")[0])
     parser.add_argument("--pattern", choices=list(PATTERNS), default="mandelbrot")
     parser.add_argument("--width", type=int, default=320)
     parser.add_argument("--height", type=int, default=180)

@@ -1,4 +1,4 @@
-"""``python -m render.seam VIDEO [--sheet PNG]``: does a looping clip jump where it wraps around?
+"""``python -m render.tools.seam VIDEO [--sheet PNG]``: does a looping clip jump where it wraps around?
 
 A looped playback shows the last frame, then the first. The step across that seam
 should look like any other step between frames, so it is compared with the steps
@@ -22,7 +22,7 @@ import numpy as np
 from PIL import Image
 
 from dream.errors import UserError
-from render.contact_sheet import lay_out, thumbnail, video_frames
+from render.tools.contact_sheet import lay_out, thumbnail, video_frames
 
 SEAM_PERCENTILE = 95
 
@@ -75,7 +75,7 @@ def seam_sheet(video: Path, out: Path, around: int = 4, width: int = 160) -> Pat
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m render.seam", description=__doc__,
+    parser = argparse.ArgumentParser(prog="python -m render.tools.seam", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("video", type=Path)
     parser.add_argument("--sheet", type=Path, help="also save the frames around the seam as this PNG")

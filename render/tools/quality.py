@@ -1,4 +1,4 @@
-"""``python -m render.quality``: does the natural-image prior make pictures, or adversarial noise?
+"""``python -m render.tools.quality``: does the natural-image prior make pictures, or adversarial noise?
 
 The transfer check: visualise 10 classes with ``efficientnet_lite0``, once with
 the prior (Fourier-space, decorrelated colour, transformation robustness) and
@@ -27,7 +27,7 @@ from dream.objectives import Activations, Objective
 from dream.octaves import resize
 from dream.visualize import find_target, top_classes, visualize
 from render.config import VisualizeConfig
-from render.visualize import image_grid
+from render.modes.visualize import image_grid
 
 CLASSES = (
     "banana", "goldfish", "flamingo", "strawberry", "pineapple",
@@ -134,7 +134,7 @@ def save_report(labels: list[str], results: list[Result], out: Path, settings: d
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m render.quality", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m render.tools.quality", description=__doc__)
     parser.add_argument("--steps", type=int, default=128)
     parser.add_argument("--size", type=int, default=224)
     parser.add_argument("--seed", type=int, default=0)

@@ -33,7 +33,7 @@ import numpy as np
 import torch
 
 from dream.errors import UserError
-from render.run_folder import write_atomic
+from render.media.run_folder import write_atomic
 
 log = logging.getLogger(__name__)
 

@@ -32,9 +32,9 @@ from dream.models.registry import get_entry
 from dream.objectives import layer_l2
 from dream.octaves import DreamParams, deepdream
 from dream.speed import SpeedOptions, apply_speed_options
-from render.color import channel_stats, match_colors
-from render.sink import to_uint8_hwc
-from render.warp import Motion, warp
+from render.media.sink import to_uint8_hwc
+from render.ops.color import channel_stats, match_colors
+from render.ops.warp import Motion, warp
 
 MODELS = (("googlenet", "inception4c"), ("googlenet_places365", "inception_4c/output"))
 SETTINGS = {
@@ -197,7 +197,7 @@ def print_table(console: Console, rows: list, device_name: str, matmul: float) -
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m render.bench_gpu", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m render.tools.bench_gpu", description=__doc__)
     parser.add_argument("--device", default="cuda")
     parser.add_argument("--quick", action="store_true", help="tiny sizes and repeats (checks the script runs)")
     parser.add_argument("--budget-s", type=float, default=270.0, help="stop starting measurements after this")

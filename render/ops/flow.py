@@ -23,6 +23,7 @@ import torch
 import torch.nn.functional as F
 
 from dream.errors import UserError
+from render.config import VideoConfig
 
 FLOW_METHODS = ("dis",)
 DIS_PRESETS = {
@@ -71,7 +72,7 @@ class FrameMotion:
     scene_cut: bool
 
 
-def flow_settings(video_cfg) -> FlowSettings:
+def flow_settings(video_cfg: VideoConfig) -> FlowSettings:
     """The flow settings of a ``video`` config section, checked; bad values are UserErrors."""
     if video_cfg.flow not in FLOW_METHODS:
         raise UserError(

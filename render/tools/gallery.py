@@ -1,4 +1,4 @@
-"""``python -m render.gallery [PATH ...] [--out index.html]``: a static gallery page of finished renders.
+"""``python -m render.tools.gallery [PATH ...] [--out index.html]``: a static gallery page of finished renders.
 
 PATH is a run folder, a sweep folder or any folder above run folders (default: ``outputs/``);
 run folders (a ``meta.json`` with ``finished: true``) are found recursively. The page is one
@@ -163,7 +163,7 @@ def build_gallery(paths: list[Path], out: Path) -> tuple[Path, int]:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m render.gallery", description=__doc__,
+    parser = argparse.ArgumentParser(prog="python -m render.tools.gallery", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("paths", nargs="*", type=Path, help="run folders, sweep folders or outputs/ (default)")
     parser.add_argument("--out", type=Path, default=DEFAULT_ROOT / "index.html", help="the page to write")

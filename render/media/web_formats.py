@@ -11,11 +11,11 @@ import os
 import subprocess
 import tempfile
 from pathlib import Path
-from typing import Any
 
 import imageio_ffmpeg
 
 from dream.errors import UserError
+from render.config import OutputConfig
 
 STDERR_TAIL_CHARS = 1500
 WEBM_CRF = 32  # VP9 constant quality (0-63); ~32 is YouTube's advice for 360p-1080p
@@ -24,7 +24,7 @@ OPUS_BITRATE = "128k"
 JPEG_QUALITY = 3  # ffmpeg's -q:v for mjpeg: 2 best .. 31 worst
 
 
-def web_outputs(video: Path, output_cfg: Any) -> dict:
+def web_outputs(video: Path, output_cfg: OutputConfig) -> dict:
     """Make the web formats ``output_cfg`` asks for next to ``video``.
 
     Args:

@@ -1,4 +1,4 @@
-"""``python -m render.list models`` and ``python -m render.list layers MODEL``: what can be dreamed.
+"""``python -m render.tools.list models`` and ``python -m render.tools.list layers MODEL``: what can be dreamed.
 
 Listing layers builds the architecture only (random weights), so it works
 offline for every model.
@@ -48,7 +48,7 @@ def layers_table(name: str) -> Table:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m render.list", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m render.tools.list", description=__doc__)
     parser.add_argument("what", choices=("models", "layers", "classes"))
     parser.add_argument("model", nargs="?", default="efficientnet_lite0")
     args = parser.parse_args(argv)

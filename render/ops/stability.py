@@ -1,7 +1,7 @@
 """Temporal stability: how much consecutive frames differ once the picture's motion is compensated.
 
 The figure is the mean absolute difference, in 8-bit levels, between each frame and
-the previous frame warped onto it along the optical flow (``render.flow``), over the
+the previous frame warped onto it along the optical flow (``render.ops.flow``), over the
 pixels where that flow is reliable, pooled over all consecutive pairs. A still or
 perfectly tracked picture scores near 0; flicker, and a dream that swims over the
 picture instead of moving with it, raise it.
@@ -13,26 +13,18 @@ the source. (Flow estimated on a dreamed video would follow swimming dream patte
 and hide the very motion the figure is meant to catch.) Without a source, the video's
 own flow is used.
 
-Command line::
-
-    python -m render.metrics VIDEO [--source SRC] [--flow-preset medium]
+The command line that measures a finished video is ``python -m render.tools.metrics``.
 """
 
 from __future__ import annotations
 
-import argparse
 import itertools
-import logging
-import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass
-from pathlib import Path
 
 import torch
 
-from dream.errors import UserError
-from render.flow import DIS_PRESETS, FlowSettings, FrameMotion, frame_motion, warp_by_flow
-from render.video_source import iter_video_frames
+from render.ops.flow import FlowSettings, FrameMotion, frame_motion, warp_by_flow
 
 
 @dataclass
@@ -137,50 +129,3 @@ def temporal_instability(
         settings: flow preset and thresholds.
     """
     return measure_stability(frames, source, settings).instability
-
-
-def video_and_source_frames(
-    video: Path, source: Path | None, device: torch.device
-) -> tuple[Iterator[torch.Tensor], Iterator[torch.Tensor] | None]:
-    """Stream a video's frames and, when given, its source's frames scaled to the video's size."""
-    frames = iter_video_frames(video, device=device)
-    if source is None:
-        return frames, None
-    first = next(frames, None)
-    if first is None:
-        raise UserError(f"{video} holds no frames to measure; pass a video with at least two frames.")
-    size = (first.shape[-1], first.shape[-2])
-    return itertools.chain([first], frames), iter_video_frames(source, size=size, device=device)
-
-
-def format_report(video: Path, source: Path | None, report: StabilityReport) -> str:
-    """The lines the command line prints."""
-    flow_of = source if source is not None else video
-    lines = [f"{video}: temporal instability {report.instability:.3f} "
-             f"(8-bit levels, {report.pairs} frame pairs, flow of {flow_of})"]
-    if report.source_instability is not None:
-        ratio = report.instability / report.source_instability if report.source_instability else float("nan")
-        lines.append(f"{source}: temporal instability {report.source_instability:.3f}")
-        lines.append(f"ratio video/source: {ratio:.2f}")
-        lines.append(f"mean difference video - source: {report.difference_from_source:.2f} levels")
-    return "\n".join(lines)
-
-
-def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m render.metrics", description=__doc__.split("\n\n")[0])
-    parser.add_argument("video", type=Path)
-    parser.add_argument("--source", type=Path, help="the source video; its flow measures both (recommended)")
-    parser.add_argument("--flow-preset", choices=list(DIS_PRESETS), default="medium")
-    args = parser.parse_args(argv)
-    logging.getLogger("imageio_ffmpeg").setLevel(logging.ERROR)  # scaling the source on decode is deliberate
-    try:
-        frames, source = video_and_source_frames(args.video, args.source, torch.device("cpu"))
-        report = measure_stability(frames, source, FlowSettings(preset=args.flow_preset))
-    except UserError as exc:
-        print(f"Error: {exc}", file=sys.stderr)
-        sys.exit(2)
-    print(format_report(args.video, args.source, report))
-
-
-if __name__ == "__main__":
-    main()

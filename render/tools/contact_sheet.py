@@ -1,7 +1,7 @@
-"""``python -m render.contact_sheet VIDEO [--every N] [--out sheet.png]``: an animation at a glance.
+"""``python -m render.tools.contact_sheet VIDEO [--every N] [--out sheet.png]``: an animation at a glance.
 
 Every N-th frame, scaled down and laid out in a grid with its frame number, saved as one PNG.
-The pieces (streamed frames, thumbnails, the grid) also serve the loop-seam sheet in ``render.seam``.
+The pieces (streamed frames, thumbnails, the grid) also serve the loop-seam sheet in ``render.tools.seam``.
 """
 
 from __future__ import annotations
@@ -62,7 +62,7 @@ def contact_sheet(video: Path, out: Path, every: int = 10, width: int = 240, col
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m render.contact_sheet", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m render.tools.contact_sheet", description=__doc__)
     parser.add_argument("video", type=Path)
     parser.add_argument("--every", type=int, default=10)
     parser.add_argument("--width", type=int, default=240)

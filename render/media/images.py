@@ -11,7 +11,7 @@ import torch.nn.functional as F
 
 from dream.errors import UserError
 from dream.octaves import resize
-from render.sink import to_uint8_hwc
+from render.media.sink import to_uint8_hwc
 
 
 def load_image(path: str | Path, device: torch.device, size: tuple[int, int] | None = None) -> torch.Tensor:

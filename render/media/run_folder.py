@@ -12,6 +12,7 @@ from typing import Any
 from omegaconf import OmegaConf
 
 from dream.errors import UserError
+from render.config import RenderConfig
 
 CONFIG_FILE = Path(".hydra") / "config.yaml"
 PACKAGES = ("torch", "torchvision", "kornia", "imageio", "imageio-ffmpeg", "numpy", "hydra-core", "deepdream-render")
@@ -51,7 +52,7 @@ def resume_run_dir(run_dir: str | Path) -> tuple[Path, Any]:
     return run_dir, OmegaConf.load(config)
 
 
-def save_config(run_dir: Path, cfg: Any) -> None:
+def save_config(run_dir: Path, cfg: RenderConfig) -> None:
     """Write the resolved config: enough to render the same frames again."""
     path = Path(run_dir) / CONFIG_FILE
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -11,7 +11,7 @@ Every ratio is measured in this one run, so it holds for the machine it runs on:
 5. palette drift of a long zoom with and without colour coherence;
 6. the video dream's frames/s with batches of 1 and 4 independent frames;
 7. video dreaming: temporal instability with flow-guided blending against every
-   frame dreamed on its own (``render.bench_video``; target ratio <= 0.5).
+   frame dreamed on its own (``render.tools.bench_video``; target ratio <= 0.5).
 
 Models whose weights are not on this machine are timed with random weights:
 speed does not depend on the values.
@@ -150,9 +150,9 @@ def peak_rss_mb(frames: int, width: int, height: int) -> float:
 
 def colour_drift(frames: int, width: int, height: int) -> dict[str, dict]:
     """Palette drift of the same zoom with and without colour coherence."""
-    from render.color import palette_drift
+    from render.media.video_source import iter_video_frames
+    from render.ops.color import palette_drift
     from render.run import run
-    from render.video_source import iter_video_frames
 
     results = {}
     for coherence in ("none", "lab"):
@@ -204,7 +204,7 @@ def print_drift(console: Console, drift: dict[str, dict], frames: int) -> None:
 def video_batches(repeats: int) -> list[dict]:
     """Video dream frames/s at 320x180 (the video_dream preset's model) for batches of 1 and 4 frames."""
     from dream.speed import SpeedOptions
-    from render.bench_gpu import Case, Timer, print_video_batches, video_batch_rows
+    from render.tools.bench_gpu import Case, Timer, print_video_batches, video_batch_rows
 
     cpu = torch.device("cpu")
     case = Case("efficientnet_lite0", "block10", 320, 180)
@@ -214,8 +214,8 @@ def video_batches(repeats: int) -> list[dict]:
 
 
 def video_stability() -> dict:
-    """Flow-guided blending against independent frames on a 3 s panning clip (render.bench_video)."""
-    from render.bench_video import compare
+    """Flow-guided blending against independent frames on a 3 s panning clip (render.tools.bench_video)."""
+    from render.tools.bench_video import compare
 
     with tempfile.TemporaryDirectory() as folder:
         return compare(Path(folder), "mandelbrot", 320, 180, 3.0, [])
@@ -232,7 +232,7 @@ def print_video(console: Console, figures: dict) -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m render.bench", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m render.tools.bench", description=__doc__)
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--zoom-frames", type=int, default=48)
     parser.add_argument("--drift-frames", type=int, default=300)

@@ -22,6 +22,7 @@ from dream import objectives as obj
 from dream.errors import UserError
 from dream.models.base import TapNet
 from dream.visualize import find_target
+from render.config import DreamConfig
 from render.schedule import Schedule, parse_schedule
 
 TERM_KEYS = {"layer", "channel", "class", "guide", "weight"}
@@ -69,7 +70,7 @@ class PlanContext:
     load_guide: GuideLoader
 
 
-def build_plan(dream_cfg: Any, ctx: PlanContext) -> ObjectivePlan:
+def build_plan(dream_cfg: DreamConfig, ctx: PlanContext) -> ObjectivePlan:
     """The ObjectivePlan a ``dream`` config section asks for, checked against the network."""
     if dream_cfg.objective:
         return ObjectivePlan(tuple(_term(spec, ctx) for spec in dream_cfg.objective))

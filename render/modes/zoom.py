@@ -10,19 +10,19 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import torch
 from rich.console import Console
 
-from render.color import channel_stats, match_colors
+from render.config import RenderConfig
 from render.engine import Engine
-from render.images import load_image, smooth_noise
-from render.loop import close_loop, loop_length
-from render.motion import MotionSchedules, motion_schedules
-from render.progress import frame_progress
-from render.sink import VideoSink, state_writer
-from render.warp import warp
+from render.media.images import load_image, smooth_noise
+from render.media.progress import frame_progress
+from render.media.sink import VideoSink, state_writer
+from render.modes.loop import close_loop, loop_length
+from render.ops.color import channel_stats, match_colors
+from render.ops.motion import MotionSchedules, motion_schedules
+from render.ops.warp import warp
 
 
 @dataclass
@@ -35,7 +35,7 @@ class ZoomState:
     next_index: int
 
 
-def initial_state(cfg: Any, engine: Engine) -> ZoomState:
+def initial_state(cfg: RenderConfig, engine: Engine) -> ZoomState:
     """Frame -1: the input image, a class visualisation or noise.
 
     The colour reference of an input photo is the photo's; otherwise it is the first dreamed frame's.
@@ -59,7 +59,7 @@ def initial_state(cfg: Any, engine: Engine) -> ZoomState:
     return ZoomState(start, reference, generator, 0)
 
 
-def advance(state: ZoomState, engine: Engine, motion: MotionSchedules, cfg: Any) -> torch.Tensor:
+def advance(state: ZoomState, engine: Engine, motion: MotionSchedules, cfg: RenderConfig) -> torch.Tensor:
     """Make frame ``state.next_index`` and update the state to follow it. Returns (1, 3, H, W)."""
     index = state.next_index
     frame = state.frame
@@ -97,7 +97,7 @@ def load_state(path: Path, device: torch.device) -> ZoomState:
     return ZoomState(snapshot["frame"].to(device), reference, generator, int(snapshot["next_index"]))
 
 
-def render_zoom(cfg: Any, run_dir: Path, engine: Engine, console: Console, resume: bool = False) -> dict:
+def render_zoom(cfg: RenderConfig, run_dir: Path, engine: Engine, console: Console, resume: bool = False) -> dict:
     """Render ``cfg.frames`` zoom frames into ``run_dir/<name>.mp4``; returns facts for meta.json.
 
     With ``loop=true`` it dreams ``loop_length`` frames more and closes the loop (render/loop.py).
@@ -131,7 +131,8 @@ def render_zoom(cfg: Any, run_dir: Path, engine: Engine, console: Console, resum
     }
 
 
-def emit_one_frame(state: ZoomState, engine: Engine, motion, cfg: Any, run_dir: Path, sink: VideoSink, extra: int):
+def emit_one_frame(state: ZoomState, engine: Engine, motion: MotionSchedules, cfg: RenderConfig, run_dir: Path,
+                   sink: VideoSink, extra: int):
     """Dream the next frame, write what the video shows of it, and mark resume points."""
     frame = advance(state, engine, motion, cfg)
     shown = close_loop(run_dir, state.next_index - 1, frame, cfg.frames, extra) if extra else frame
@@ -144,7 +145,7 @@ def emit_one_frame(state: ZoomState, engine: Engine, motion, cfg: Any, run_dir: 
         sink.mark(state_saver(run_dir, state))
 
 
-def _open_sink(cfg: Any, run_dir: Path, resume: bool) -> VideoSink:
+def _open_sink(cfg: RenderConfig, run_dir: Path, resume: bool) -> VideoSink:
     return VideoSink(
         run_dir, cfg.output.name, cfg.fps, cfg.width, cfg.height,
         crf=cfg.output.crf, preset=cfg.output.preset, chunk_frames=cfg.output.checkpoint_every,

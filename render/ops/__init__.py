@@ -1,0 +1,1 @@
+"""Per-frame operations: motion schedules, warps, colour coherence, optical flow, objective plans, stability."""
