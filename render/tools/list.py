@@ -18,7 +18,8 @@ from dream.models.registry import MODELS, default_weights_path, get_entry
 
 def models_table() -> Table:
     table = Table(title="Models (model=NAME)")
-    for column in ("name", "dream layer", "weights", "available here", "description"):
+    table.add_column("name", no_wrap=True)  # the name is what a user types: never cut it
+    for column in ("dream layer", "weights", "available here", "description"):
         table.add_column(column)
     for entry in MODELS.values():
         try:

@@ -3,12 +3,12 @@ import json
 import imageio_ffmpeg
 import numpy as np
 import pytest
-from compose import compose_preset
 
 import render.modes.zoom
 from dream.errors import UserError
 from render.media.run_folder import CONFIG_FILE
 from render.run import run
+from tests.compose import compose_preset
 
 
 def decoded_frames(path) -> list[np.ndarray]:
@@ -89,19 +89,6 @@ def test_resume_after_interruption_matches_uninterrupted(smoke_run, tmp_path, mo
     resumed, straight = decoded_frames(tmp_path / "smoke.mp4"), decoded_frames(run_dir / "smoke.mp4")
     assert len(resumed) == 7
     assert all(np.array_equal(a, b) for a, b in zip(resumed, straight, strict=True))
-
-
-def test_still_image_mode_writes_png(tmp_path):
-    import imageio.v3 as iio
-    from skimage import data
-
-    photo = tmp_path / "coffee.png"
-    iio.imwrite(photo, data.coffee()[::4, ::4])
-    cfg = compose_preset("dream_image", [f"input={photo}", "dream.octaves=2", "dream.iterations=2"])
-    meta = run(cfg, tmp_path / "run")
-    dreamed = iio.imread(tmp_path / "run" / "dream.png")
-    assert dreamed.shape == (100, 150, 3) and (meta["width"], meta["height"]) == (150, 100)
-    assert np.abs(dreamed.astype(int) - iio.imread(photo).astype(int)).mean() > 2
 
 
 @pytest.mark.parametrize(

@@ -1,11 +1,8 @@
-"""Dreams from noise: target parsing, the optimisation, diversity, zoom starts and the visualize mode."""
+"""Dreams from noise: target parsing, the optimisation, diversity and zoom starts."""
 
-import json
-from types import SimpleNamespace
 
 import pytest
 import torch
-from omegaconf import OmegaConf
 
 from dream.errors import NameChoiceError, UserError
 from dream.models.base import TapNet
@@ -19,8 +16,6 @@ from dream.visualize import (
     top_classes,
     visualize,
 )
-from render.config import RenderConfig
-from render.modes.visualize import render_visualization
 
 CPU = torch.device("cpu")
 
@@ -148,43 +143,6 @@ def test_top_classes(tiny_net, tiny_image):
     assert {label for label, _ in top[0]} <= set(tiny_net.labels)
 
 
-def visualize_config(**overrides):
-    cfg = OmegaConf.structured(RenderConfig)
-    cfg.merge_with(
-        {"mode": "visualize", "target": "zebra", "width": 20, "height": 16, "output": {"name": "vis"},
-         "visualize": {"size": 16, "steps": 3, "jitter": 2}}
-    )  # fmt: skip
-    cfg.merge_with(overrides)
-    return cfg
-
-
-def run_visualization(net, tmp_path, **overrides) -> dict:
-    engine = SimpleNamespace(model=SimpleNamespace(net=net), device=CPU)
-    from rich.console import Console
-
-    return render_visualization(visualize_config(**overrides), tmp_path, engine, Console(file=open("/dev/null", "w")))
-
-
-def test_render_one_image_with_self_check(tiny_net, tmp_path):
-    meta = run_visualization(tiny_net, tmp_path)
-    assert meta["media"] == ["vis.png"] and (tmp_path / "vis.png").is_file()
-    assert (meta["label"], meta["width"], meta["height"]) == ("zebra", 20, 16)
-    assert len(meta["self_check_top5"]) == 1 and len(meta["self_check_top5"][0]) == 5
-    json.dumps(meta)  # meta.json must be able to hold it
-
-
-def test_render_a_batch_writes_each_image_and_a_sheet(tiny_net, tmp_path):
-    meta = run_visualization(tiny_net, tmp_path, visualize={"batch": 3, "diversity": 10.0})
-    assert meta["media"] == ["vis_0.png", "vis_1.png", "vis_2.png", "vis_sheet.png"]
-    assert all((tmp_path / name).is_file() for name in meta["media"])
-    assert len(meta["self_check_top5"]) == 3
-
-
-def test_render_without_target_says_how_to_give_one(tiny_net, tmp_path):
-    with pytest.raises(UserError, match="target=banana"):
-        run_visualization(tiny_net, tmp_path, target=None)
-
-
 def test_real_network_sees_its_class(tmp_path):
     from dream.models.registry import load_model
 
@@ -195,18 +153,3 @@ def test_real_network_sees_its_class(tmp_path):
     )
     label, probability = top_classes(net, images)[0][0]
     assert label == "banana" and probability > 0.5
-
-
-def test_transfer_check_plumbing(tiny_net, tmp_path):
-    from render.tools.quality import one_class_per_image, results_table, save_report, visualize_classes
-
-    labels = ["banana", "zebra"]
-    objective = one_class_per_image("logits", [0, 3])
-    logits = torch.arange(10.0).view(2, 5)
-    assert objective({"logits": logits}).tolist() == [0.0, 8.0]
-    results = [visualize_classes(tiny_net, tiny_net, labels, p, steps=2, size=12, seed=0) for p in ("fourier", "pixel")]
-    assert results[0].images.shape == (2, 3, 12, 12) and len(results[1].judge_top5) == 2
-    assert "top-5" in results_table(labels, results).caption
-    save_report(labels, results, tmp_path, {"steps": 2})
-    report = json.loads((tmp_path / "transfer.json").read_text())
-    assert set(report["results"]) == {"fourier", "pixel"} and (tmp_path / "transfer_sheet.png").is_file()

@@ -6,7 +6,11 @@ import math
 import pytest
 import torch
 import torch.nn.functional as F
-from test_googlenet_caffe import (
+from torchvision.models._meta import _IMAGENET_CATEGORIES
+
+from dream.errors import NameChoiceError
+from dream.models.inception5h import DREAM_LAYER, build_inception5h, pad_same, same_pads, tf_lrn
+from tests.dream.models.test_googlenet_caffe import (
     SPECS,
     all_layers_at_224,
     assert_body_matches_spec,
@@ -14,10 +18,6 @@ from test_googlenet_caffe import (
     load_spec,
     load_through_file,
 )
-from torchvision.models._meta import _IMAGENET_CATEGORIES
-
-from dream.errors import NameChoiceError
-from dream.models.inception5h import DREAM_LAYER, build_inception5h, pad_same, same_pads, tf_lrn
 
 
 @pytest.fixture(scope="module")

@@ -12,7 +12,7 @@ import pytest
 from dream.errors import UserError
 from render.schedule import ScheduleError, parse_schedule
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 
 
 def values(spec, frames, **kwargs):

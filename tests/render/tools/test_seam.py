@@ -3,12 +3,12 @@ import math
 import imageio_ffmpeg
 import numpy as np
 import pytest
-from compose import compose_preset
 from PIL import Image
 
 from dream.errors import UserError
 from render.run import run
 from render.tools.seam import frame_difference, main, seam_report, seam_sheet
+from tests.compose import compose_preset
 
 
 def _write_video(path, levels: list[int], width: int = 32, height: int = 16):

@@ -15,11 +15,11 @@ import imageio_ffmpeg
 import numpy as np
 import pytest
 import torch
-from test_video_source import make_clip
 
 from dream.errors import UserError
 from render.media.sink import VideoSink, to_uint8_hwc
 from render.media.video_source import probe_video
+from tests.render.media.test_video_source import make_clip
 
 NTSC = Fraction(30000, 1001)
 W, H = 64, 48
@@ -168,7 +168,7 @@ def test_resume_after_kill_9(tmp_path):
                     out.mark(lambda n: "state")
             out.mark(lambda n: os.kill(os.getpid(), signal.SIGKILL))  # dies mid-checkpoint
     """)
-    result = subprocess.run([sys.executable, "-c", script], cwd=Path(__file__).parents[1])
+    result = subprocess.run([sys.executable, "-c", script], cwd=Path(__file__).parents[3])
     assert result.returncode == -signal.SIGKILL
     assert VideoSink.resume_point(tmp_path) == (7, "state")
     with VideoSink(tmp_path, "killed", 25, W, H, resume=True, **FAST) as out:

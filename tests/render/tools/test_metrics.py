@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from test_video_source import make_clip
 
 from render.tools.metrics import main
+from tests.render.media.test_video_source import make_clip
 
 
 def test_command_line_prints_video_and_source_figures(tmp_path, capsys):

@@ -11,7 +11,7 @@ import pytest
 
 from render.cli import presets
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def cli(*args: str, timeout: float = 300) -> subprocess.CompletedProcess:

@@ -13,7 +13,7 @@ from rich.console import Console
 from render.tools.gallery import build_gallery
 from render.tools.sweep import SweepSummary, run_row, summary_table
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[3]
 
 
 def _job_end(summary: SweepSummary, run_dir: Path, overrides: list[str], status=JobStatus.COMPLETED) -> None:

@@ -12,8 +12,6 @@ import imageio_ffmpeg
 import numpy as np
 import pytest
 import torch
-from compose import compose_preset
-from test_video_source import make_clip
 
 import render.modes.video_dream
 from dream.errors import UserError
@@ -22,6 +20,8 @@ from render.modes.video_dream import VideoSchedules, VideoState, batch_length, o
 from render.ops.stability import temporal_instability
 from render.run import run
 from render.tools.bench_video import make_pan_clip
+from tests.compose import compose_preset
+from tests.render.media.test_video_source import make_clip
 
 CPU = torch.device("cpu")
 TINY_DREAM = ["dream.octaves=1", "dream.iterations=2", "output.checkpoint_every=4", "output.preset=ultrafast"]

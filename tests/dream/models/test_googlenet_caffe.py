@@ -18,7 +18,7 @@ from dream.models.googlenet_caffe import (
     build_googlenet_places365,
 )
 
-SPECS = Path(__file__).parent / "model_specs"
+SPECS = Path(__file__).parents[2] / "model_specs"
 
 BUILDERS = {
     "bvlc_googlenet": build_bvlc_googlenet,

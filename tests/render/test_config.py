@@ -1,0 +1,38 @@
+"""The typed config: schema defaults validate; choices and ranges fail as one clear UserError."""
+
+import pytest
+from omegaconf import OmegaConf
+
+from dream.errors import UserError
+from render.config import RenderConfig, validate
+
+
+def config(**overrides):
+    cfg = OmegaConf.structured(RenderConfig)
+    cfg.merge_with(overrides)
+    return cfg
+
+
+def test_schema_defaults_are_valid():
+    validate(config())
+
+
+@pytest.mark.parametrize(
+    ("overrides", "key"),
+    [
+        ({"mode": "film"}, "mode"),
+        ({"speed": {"precision": "int8"}}, "speed.precision"),
+        ({"fps": 0}, "fps"),
+        ({"dream": {"octave_scale": -1.0}}, "dream.octave_scale"),
+        ({"output": {"crf": 60}}, "output.crf"),
+        ({"color": {"strength": 2.0}}, "color.strength"),
+        ({"init": "photo"}, "init"),
+    ],
+)
+def test_bad_values_name_the_key(overrides, key):
+    with pytest.raises(UserError, match=key.replace(".", r"\.")):
+        validate(config(**overrides))
+
+
+def test_video_size_may_come_from_the_source():
+    validate(config(mode="video", frames=None, width=None, height=None))
