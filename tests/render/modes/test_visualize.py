@@ -117,3 +117,25 @@ def test_importance_fade_greys_the_unimportant_areas(tiny_net, tmp_path):
 def test_bad_visualize_settings_name_the_key(visualize, key):
     with pytest.raises(UserError, match=key):
         validate_visualize(visualize_config(visualize=visualize).visualize)
+
+
+def test_class_visualize_preset_defaults_to_the_prior_and_the_ensemble():
+    from render.config import validate
+    from render.run import typed_config
+    from tests.compose import compose_preset
+
+    cfg = typed_config(compose_preset("class_visualize", ["target=goldfish"]))
+    validate(cfg)
+    assert cfg.visualize.parameterization == "maco" and cfg.model.name == cfg.visualize.ensemble[0]
+    assert cfg.visualize.ensemble == ["efficientnet_lite0", "efficientnet_lite2"]
+    single = typed_config(compose_preset("class_visualize", ["model=efficientnet_lite2"]))
+    assert single.visualize.ensemble[0] != single.model.name  # model=NAME alone: that network alone
+
+
+def test_zoom_from_a_class_start_uses_the_visualize_settings(tiny_net, other_model):
+    from render.modes.zoom import initial_state
+
+    cfg = visualize_config(mode="zoom", init="class:zebra", visualize={"ensemble": ["tiny", "other"]})
+    engine = SimpleNamespace(model=fake_model(tiny_net), device=CPU)
+    state = initial_state(OmegaConf.to_object(cfg), engine)
+    assert state.frame.shape == (1, 3, 16, 20) and other_model == ["other"]
