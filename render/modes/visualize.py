@@ -17,7 +17,6 @@ from pathlib import Path
 import torch
 from PIL import Image, ImageDraw
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
 from dream.errors import UserError
 from dream.models.base import TapNet
@@ -27,6 +26,7 @@ from dream.visualize import Robustness, find_target, is_class_target, optimised_
 from render.config import RenderConfig, VisualizeConfig
 from render.engine import Engine
 from render.media.images import save_png, to_uint8_pixels
+from render.media.progress import counting_progress
 
 
 def render_visualization(cfg: RenderConfig, run_dir: Path, engine: Engine, console: Console) -> dict:
@@ -39,7 +39,7 @@ def render_visualization(cfg: RenderConfig, run_dir: Path, engine: Engine, conso
     nets, records = visualization_nets(cfg, engine, cfg.target, console.print)
     targets = [find_target(net, cfg.target) for net in nets]
     optimised = optimised_size(cfg.height, cfg.width, settings.size)
-    with step_progress(console) as progress:
+    with counting_progress(console, "steps") as progress:
         task = progress.add_task(f"visualising {targets[0].label}", total=settings.steps)
         result = visualize(
             nets,
@@ -117,20 +117,6 @@ def save_importance(importance: torch.Tensor, run_dir: Path, name: str) -> list[
     if grey.shape[0] == 1:
         return [save_png(grey, run_dir / f"{name}_importance.png").name]
     return [save_png(map_[None], run_dir / f"{name}_importance_{i}.png").name for i, map_ in enumerate(grey)]
-
-
-def step_progress(console: Console) -> Progress:
-    """A progress bar over optimisation steps with elapsed time and ETA."""
-    return Progress(
-        TextColumn("[bold]{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("steps"),
-        TimeElapsedColumn(),
-        TextColumn("ETA"),
-        TimeRemainingColumn(),
-        console=console,
-    )
 
 
 def save_images(images: torch.Tensor, run_dir: Path, name: str) -> list[str]:
