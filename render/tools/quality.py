@@ -10,10 +10,16 @@ torchvision ImageNet network whose weights are already in the local torch cache
 (another architecture family; nothing is downloaded). Adversarial noise fools
 only the networks it was made on; a picture of a banana is a banana to all.
 
+Each judge also classifies a thumbnail of every image (56 px, scaled back up):
+a picture of an object survives that, a texture of parts that excites the
+network only up close does not, even when the full-size image fools a judge of
+the same family.
+
 Writes into ``--out`` (default ``outputs/quality``), after every row so an
 interrupted run keeps what it measured: ``transfer.json`` (every judge's top-5,
 seconds per image), ``transfer_sheet.png`` (one row per setting),
-``classes_sheet.png`` (the default's images, large: the contact sheet) and a
+``classes_sheet.png`` (the default's images, large: the contact sheet), every image
+in ``images/`` and a
 ``meta.json`` that makes the folder a card of ``make gallery``.
 """
 
@@ -36,6 +42,7 @@ from dream.octaves import resize
 from dream.visualize import LUCID_ROBUSTNESS, PLAIN, Robustness, find_target, top_classes, visualize
 from render.cli import compose_preset
 from render.config import VisualizeConfig
+from render.media.images import save_png
 from render.modes.visualize import image_grid, robustness_of
 
 CLASSES = (
@@ -47,6 +54,8 @@ HELD_OUT_JUDGE = "efficientnet_lite1"
 TORCHVISION_JUDGES = ("resnet50", "mobilenet_v2", "googlenet", "vgg16", "inception_v3")
 JUDGE_SIZE = {"efficientnet_lite1": 240, "inception_v3": 299}  # training resolutions; others 224
 BASELINE_SIZE = 224  # the canvas the Fourier and pixel visualisations were made at
+COARSE_SIZE = 56  # the thumbnail each judge also sees: a quarter of the networks' input side
+COARSE_VIEW = "1/4"  # how the thumbnail judge is named in the report
 
 
 @dataclass(frozen=True)
@@ -118,10 +127,21 @@ def run_setting(
         row.images.append(result.images.cpu())
         for name, judge in judges.items():
             size = JUDGE_SIZE.get(name, 224)
-            row.top5.setdefault(name, []).extend(top_classes(judge, resize(result.images, (size, size))))
+            for view, images in ((name, result.images), (f"{name} {COARSE_VIEW}", coarse(result.images))):
+                row.top5.setdefault(view, []).extend(top_classes(judge, resize(images, (size, size))))
         judged = {name: tops[-1][0] for name, tops in row.top5.items()}
         log(f"{setting.name:17s} {label:12s} {row.seconds[-1]:6.1f} s  {judged}")
     return row
+
+
+def coarse(images: torch.Tensor, size: int = COARSE_SIZE) -> torch.Tensor:
+    """(B, 3, H, W) -> (B, 3, H, W) seen at ``size`` pixels (area-averaged down, bilinear up).
+
+    An object still reads as itself in a thumbnail; a texture of parts that only
+    fires the network up close (eyes and scales everywhere) does not.
+    """
+    small = torch.nn.functional.interpolate(images, size=(size, size), mode="area")
+    return resize(small, tuple(images.shape[-2:]))
 
 
 def results_table(labels: list[str], rows: list[Row], judge: str) -> Table:
@@ -182,6 +202,11 @@ def save_report(labels: list[str], rows: list[Row], out: Path, settings: dict) -
     default_captions = [f"{lab} {mark(default, judge, labels, i)}" for i, lab in enumerate(labels[: len(images)])]
     image_grid(images, columns=4, captions=default_captions).save(out / "classes_sheet.png")
     write_card(out, default, labels, settings)
+    (out / "images").mkdir(exist_ok=True)
+    for row in rows:
+        for label, image in zip(labels, row.images):
+            name = f"{row.setting.name.replace('/', '_')}_{label.replace(' ', '_')}.png"
+            save_png(image, out / "images" / name)
 
 
 def mark(row: Row, judge: str, labels: list[str], index: int) -> str:
@@ -234,7 +259,7 @@ def main(argv: list[str] | None = None) -> None:
     for setting in chosen:
         rows.append(run_setting(setting, nets, judges, labels, args.seed, console.print))
         save_report(labels, rows, args.out, settings)
-    for judge in judges:
+    for judge in rows[0].top5 if rows else []:
         console.print(results_table(labels, rows, judge))
     console.print(f"wrote {args.out / 'transfer.json'}, {args.out / 'classes_sheet.png'} and transfer_sheet.png")
 

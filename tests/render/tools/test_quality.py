@@ -10,6 +10,7 @@ from render.tools.quality import (
     HELD_OUT_JUDGE,
     SOURCES,
     Setting,
+    coarse,
     preset_settings,
     results_table,
     run_setting,
@@ -41,7 +42,8 @@ def test_rows_judged_reported_and_shown_in_the_gallery(tiny_net, tmp_path):
     lines = []
     rows = [run_setting(setting, nets, judges, labels, seed=0, log=lines.append) for setting in settings]
     assert len(lines) == 4 and rows[0].images[0].shape == (1, 3, 16, 16)
-    assert len(rows[1].top5[HELD_OUT_JUDGE]) == 2 and len(rows[1].seconds) == 2
+    assert len(rows[1].top5[HELD_OUT_JUDGE]) == len(rows[1].top5[f"{HELD_OUT_JUDGE} 1/4"]) == 2
+    assert len(rows[1].seconds) == 2
     assert "top-5" in results_table(labels, rows, HELD_OUT_JUDGE).caption
     save_report(labels, rows, tmp_path, {"seed": 0})
     report = json.loads((tmp_path / "transfer.json").read_text())
@@ -50,6 +52,7 @@ def test_rows_judged_reported_and_shown_in_the_gallery(tiny_net, tmp_path):
     top5 = report["results"]["maco/ensemble"]["top5"][HELD_OUT_JUDGE]
     assert hits["top5"] == sum(label in [name for name, _ in top] for label, top in zip(labels, top5))
     assert (tmp_path / "transfer_sheet.png").is_file() and (tmp_path / "classes_sheet.png").is_file()
+    assert (tmp_path / "images" / "maco_ensemble_zebra.png").is_file()
     assert find_runs([tmp_path]) == [tmp_path.resolve()]
     assert json.loads((tmp_path / "meta.json").read_text())["media"] == "classes_sheet.png"
 
@@ -59,3 +62,12 @@ def test_same_seed_same_images(tiny_net):
     setting = Setting("maco", "one", TINY_CROPS, 16, 2)
     first, again = (run_setting(setting, nets, {}, ["banana"], 0, lambda _: None) for _ in range(2))
     assert torch.equal(first.images[0], again.images[0])
+
+
+def test_coarse_view_keeps_shapes_and_drops_fine_texture():
+    checker = (torch.arange(64)[:, None] + torch.arange(64)[None, :]) % 2  # 1-pixel checkerboard
+    images = torch.stack([checker.float().expand(3, -1, -1), torch.ones(3, 64, 64)])
+    seen = coarse(images, size=16)
+    assert seen.shape == images.shape
+    assert torch.allclose(seen[0], torch.full_like(seen[0], 0.5), atol=1e-4)  # texture gone
+    assert torch.allclose(seen[1], images[1])  # flat areas stay
