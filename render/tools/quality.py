@@ -10,10 +10,11 @@ torchvision ImageNet network whose weights are already in the local torch cache
 (another architecture family; nothing is downloaded). Adversarial noise fools
 only the networks it was made on; a picture of a banana is a banana to all.
 
-Each judge also classifies a thumbnail of every image (56 px, scaled back up):
-a picture of an object survives that, a texture of parts that excites the
-network only up close does not, even when the full-size image fools a judge of
-the same family.
+Each judge also classifies a thumbnail of every image (56 px, scaled back up),
+reported as "JUDGE 1/4": a texture of parts that excites the network only up
+close loses its class there. So does a small object: MaCo's crops make objects
+of about a quarter of the canvas, which the thumbnail shrinks to a few pixels;
+read it beside the full-size judge, not alone.
 
 Writes into ``--out`` (default ``outputs/quality``), after every row so an
 interrupted run keeps what it measured: ``transfer.json`` (every judge's top-5,
@@ -137,8 +138,7 @@ def run_setting(
 def coarse(images: torch.Tensor, size: int = COARSE_SIZE) -> torch.Tensor:
     """(B, 3, H, W) -> (B, 3, H, W) seen at ``size`` pixels (area-averaged down, bilinear up).
 
-    An object still reads as itself in a thumbnail; a texture of parts that only
-    fires the network up close (eyes and scales everywhere) does not.
+    Fine texture that fires the network only up close (eyes and scales everywhere) is averaged away.
     """
     small = torch.nn.functional.interpolate(images, size=(size, size), mode="area")
     return resize(small, tuple(images.shape[-2:]))
