@@ -89,5 +89,6 @@ def test_warmup_brings_the_first_kept_frame_close_to_the_sequential_one(pan, tmp
     cold_frames, warm_frames = decoded(tmp_path / "cold" / cold["media"]), decoded(tmp_path / "warm" / warm["media"])
     assert warm["frames"] == cold["frames"] == len(warm_frames) == 12  # the warm-up frames are dropped
     assert warm["segment"] == {"index": 1, "count": 2, "start": 2, "first": 12, "end": 24, "warmup_frames": 10}
-    warm_gap, cold_gap = mean_difference(warm_frames[0], sequential[12]), mean_difference(cold_frames[0], sequential[12])
+    warm_gap = mean_difference(warm_frames[0], sequential[12])
+    cold_gap = mean_difference(cold_frames[0], sequential[12])
     assert warm_gap < 0.8 * cold_gap, (warm_gap, cold_gap)
