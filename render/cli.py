@@ -20,7 +20,7 @@ from rich.console import Console
 
 from dream.errors import UserError
 from render.config import register_configs
-from render.media.run_folder import CONFIG_FILE, read_meta, resume_run_dir
+from render.media.run_folder import CONFIG_FILE, read_meta, resume_override, resume_run_dir
 from render.media.stop import RenderStopped, StopSignals
 from render.run import run, typed_config
 
@@ -75,12 +75,12 @@ def render_job(cfg: DictConfig) -> dict:
         except RenderStopped as stopped:
             console.print(f"[bold yellow]Stopped by {stopped.signal_name}[/bold yellow] after the frame in progress: "
                           f"{stopped.frames_kept} frames are kept with a resume point. Continue with: python -m render "
-                          f"resume={run_dir}", highlight=False, soft_wrap=True)
+                          f"{resume_override(run_dir)}", highlight=False, soft_wrap=True)
             stop.chain()  # submitit's checkpoint-and-requeue, when it installed a handler: the requeued job continues
             sys.exit(EXIT_STOPPED.get(stopped.signal_name, EXIT_INTERRUPTED))
         except KeyboardInterrupt:
-            fail(console, f"Interrupted. Frames up to the last resume point are kept; continue with resume={run_dir}",
-                 EXIT_INTERRUPTED)
+            fail(console, f"Interrupted. Frames up to the last resume point are kept; continue with "
+                 f"{resume_override(run_dir)}", EXIT_INTERRUPTED)
     return {}
 
 

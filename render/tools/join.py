@@ -26,7 +26,7 @@ from omegaconf import OmegaConf
 from rich.console import Console
 
 from dream.errors import UserError
-from render.media.run_folder import CONFIG_FILE, package_versions, read_meta, write_meta
+from render.media.run_folder import CONFIG_FILE, package_versions, read_meta, resume_override, write_meta
 from render.media.sink import concat_chunks
 from render.media.video_source import probe_video
 from render.run import typed_config
@@ -74,7 +74,7 @@ def complete_segments(sweep_dir: Path) -> list[tuple[Path, dict, dict]]:
         elif index in found:
             folder = found[index][0][0]
             problems.append(f"segment {index} is unfinished in {folder}: continue it with "
-                            f"python -m render resume={folder}")
+                            f"python -m render {resume_override(folder)}")
         else:
             problems.append(f"segment {index} has no run folder: render it with {render_command(any_cfg, index)}")
     if problems:

@@ -7,6 +7,7 @@ import re
 import shutil
 import subprocess
 import sys
+import time
 from fractions import Fraction
 from pathlib import Path
 
@@ -93,7 +94,7 @@ def test_join_refuses_while_a_segment_is_unfinished_and_says_how_to_resume(sweep
     meta = json.loads((folder / "meta.json").read_text())
     (folder / "meta.json").write_text(json.dumps({**meta, "finished": False}))
     with pytest.raises(UserError, match=rf"segment 2 is unfinished in .*: continue it with python -m render "
-                                        rf"resume=.*{re.escape(folder.name)}"):
+                                        rf"\"resume='.*{re.escape(folder.name)}'\""):
         join_segments(sweep)
 
 
@@ -133,3 +134,35 @@ def test_multirun_end_callback_joins_segments_and_ignores_other_sweeps(sweep, tm
     SegmentJoin().on_multirun_end(OmegaConf.create({"hydra": {"sweep": {"dir": str(sweep)}}}))
     assert "Joined 3 segments" in capsys.readouterr().err
     assert json.loads((sweep / "meta.json").read_text())["finished"] is True
+
+
+@pytest.mark.slow
+def test_killed_segment_resumed_then_joined_gives_the_frames_of_an_unkilled_one(rendered, sweep):
+    clip, _ = rendered
+    run_dir = sweep / "1_segment.index=1"
+    shutil.rmtree(run_dir)
+    args = ["--config-name", "video_dream", f"input={clip}", "dream.octaves=1", "dream.iterations=2",
+            "output.checkpoint_every=4", "output.preset=ultrafast", f"segment.count={SEGMENTS}", "segment.index=1",
+            "segment.warmup=3"]
+    process = subprocess.Popen([sys.executable, "-m", "render", *args, f"hydra.run.dir='{run_dir}'"], cwd=ROOT,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    manifest = run_dir / "chunks" / "manifest.json"
+    while process.poll() is None and not manifest.is_file():
+        time.sleep(0.05)
+    assert process.poll() is None, "the render ended before its first resume point"
+    process.kill()  # kill -9, mid-render: the frames after the resume point are lost and redone
+    process.wait()
+    assert not (run_dir / "video_dream.mp4").exists()
+    with pytest.raises(UserError, match="segment 1 is unfinished"):
+        join_segments(sweep)
+    resumed = subprocess.run([sys.executable, "-m", "render", *args, f"resume='{run_dir}'",
+                              f"hydra.run.dir={sweep.parent / 'unused'}"], cwd=ROOT, capture_output=True, text=True,
+                             timeout=300)
+    assert resumed.returncode == 0, resumed.stderr
+    join_segments(sweep)
+    unkilled = sweep.parent / "unkilled"
+    shutil.copytree(rendered[1], unkilled)
+    join_segments(unkilled)
+    assert len(decoded(sweep / "video_dream.mp4")) == 20
+    assert all(np.array_equal(a, b) for a, b in zip(decoded(sweep / "video_dream.mp4"),
+                                                    decoded(unkilled / "video_dream.mp4"), strict=True))
