@@ -71,8 +71,19 @@ class StopSignals:
         self.event.set()
 
     def chain(self) -> None:
-        """Call the handler that was installed before for the signal received (submitit's requeue), if any."""
-        previous = self._previous.get(self.received)
-        if callable(previous) and previous is not signal.default_int_handler:
-            previous(self.received, None)
+        """Hand over to the handler installed before (submitit's checkpoint-and-requeue), if there was one.
 
+        submitit ignores SIGTERM and requeues on SIGUSR2; a render stopped by SIGTERM inside such a job
+        asks for the requeue too, so the job continues from the resume point just written.
+        """
+        number = self.received
+        requeue = self._previous.get(getattr(signal, "SIGUSR2", None))
+        if number == signal.SIGTERM and _is_python_handler(requeue):
+            number = signal.SIGUSR2
+        previous = self._previous.get(number)
+        if _is_python_handler(previous):
+            previous(number, None)
+
+
+def _is_python_handler(handler) -> bool:
+    return callable(handler) and handler is not signal.default_int_handler
