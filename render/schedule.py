@@ -40,10 +40,12 @@ that is evaluated with numpy over all frames of a segment at once; nothing is pa
 at the position in the string with a caret.
 
 Command line (prints ``frame<TAB>value`` per line, value to 10 significant digits;
-``--plot`` also writes a PNG line plot; a bad string exits with status 2)::
+``--plot`` also writes a PNG line plot, over the audio's loudness and beat envelope
+with ``--audio``; a bad string or audio file exits with status 2)::
 
     python -m render.schedule "0:(1.04), 120:(1.0)" --frames 240 [--seed S]
         [--interpolation linear|cubic|step] [--name NAME] [--plot out.png]
+    python -m render.schedule "0:(1.0+0.04*beat)" --fps 30 --audio song.mp3 [--frames N] [--plot p.png]
 """
 
 from __future__ import annotations
@@ -763,19 +765,29 @@ def _pchip_slopes(xs: np.ndarray, ys: np.ndarray) -> np.ndarray:
 # ------------------------------------------------------------------------ plot
 
 
-def write_plot(schedule: Schedule, path: str | Path, *, size: tuple[int, int] = (640, 240)) -> None:
-    """Write a PNG line plot of the schedule with its name, value range and frame range."""
+def write_plot(schedule: Schedule, path: str | Path, *, size: tuple[int, int] = (640, 240),
+               backdrop: Mapping[str, np.ndarray] | None = None) -> None:
+    """Write a PNG line plot of the schedule with its name, value range and frame range.
+
+    Args:
+        schedule: the schedule to draw.
+        path: the PNG to write.
+        size: (width, height) in pixels.
+        backdrop: 0..1 per-frame curves drawn filled behind the schedule on their own scale, e.g.
+            ``{"loud": (frames,), "beat": (frames,)}`` (the audio's envelope), at most two.
+    """
     from PIL import Image, ImageDraw
 
     width, height = size
     left, right, top, bottom = 64, width - 12, 18, height - 20
     values = schedule.table if schedule.frames > 1 else np.repeat(schedule.table, 2)
-    low, high = float(values.min()), float(values.max())
-    pad = 0.0 if high > low else max(abs(low), 1.0) * 0.1
     xs = left + np.linspace(0.0, 1.0, len(values)) * (right - left)
-    ys = bottom - (values - (low - pad)) / (high - low + 2 * pad) * (bottom - top)
     image = Image.new("RGB", size, "white")
     draw = ImageDraw.Draw(image)
+    _draw_backdrop(draw, backdrop or {}, xs, top, bottom, schedule.frames > 1)
+    low, high = float(values.min()), float(values.max())
+    pad = 0.0 if high > low else max(abs(low), 1.0) * 0.1
+    ys = bottom - (values - (low - pad)) / (high - low + 2 * pad) * (bottom - top)
     draw.rectangle((left, top, right, bottom), outline=(190, 190, 190))
     draw.line(list(zip(xs.tolist(), ys.tolist(), strict=True)), fill=(20, 70, 200), width=2)
     draw.text((left, 3), schedule.name, fill="black")
@@ -784,6 +796,21 @@ def write_plot(schedule: Schedule, path: str | Path, *, size: tuple[int, int] = 
     draw.text((left, bottom + 4), "0", fill="black")
     draw.text((right - 40, bottom + 4), f"{schedule.frames - 1}", fill="black")
     image.save(Path(path), format="PNG")
+
+
+_BACKDROP_COLORS = ((205, 205, 205), (250, 180, 170))  # grey, then light red
+
+
+def _draw_backdrop(draw, curves: Mapping[str, np.ndarray], xs: np.ndarray, top: float, bottom: float,
+                   several_frames: bool) -> None:
+    """Fill each 0..1 curve ``(frames,)`` from the bottom of the plot, and name it in the top-right corner."""
+    for index, ((label, curve), color) in enumerate(zip(curves.items(), _BACKDROP_COLORS, strict=False)):
+        curve = np.clip(np.asarray(curve, dtype=np.float64), 0.0, 1.0)
+        curve = curve if several_frames else np.repeat(curve, 2)
+        ys = bottom - curve[: len(xs)] * (bottom - top)
+        outline = list(zip(xs.tolist(), ys.tolist(), strict=True))
+        draw.polygon([(xs[0], bottom), *outline, (xs[-1], bottom)], fill=color)
+        draw.text((xs[-1] - 120 + 60 * index, 3), label, fill=tuple(c - 90 for c in color))
 
 
 # ------------------------------------------------------------------------- CLI
@@ -795,23 +822,53 @@ def _argument_parser() -> argparse.ArgumentParser:
         description="Print a keyframe schedule, one 'frame<TAB>value' line per frame.",
     )
     parser.add_argument("spec", help='keyframe string, e.g. "0:(1.04), 120:(1.0)", or a number')
-    parser.add_argument("--frames", type=int, required=True, help="number of frames")
+    parser.add_argument("--frames", type=int, help="number of frames (default with --audio: the track's length)")
     parser.add_argument("--seed", type=int, default=0, help="the seed, 's' in expressions")
     parser.add_argument("--interpolation", choices=INTERPOLATIONS, default="linear")
     parser.add_argument("--name", default="schedule", help="name shown in messages and on the plot")
-    parser.add_argument("--plot", type=Path, help="also write a PNG plot to this path")
+    parser.add_argument("--plot", type=Path, help="also write a PNG plot to this path (over the audio's envelope)")
+    parser.add_argument("--fps", type=float, default=30.0, help="frames per second the audio is analysed at")
+    parser.add_argument("--audio", help="a soundtrack: its features loud beat low mid high become variables")
+    parser.add_argument("--audio-smoothing", type=float, default=0.1, help="seconds features fall off after a peak")
     return parser
 
 
+def _audio_variables(args: argparse.Namespace) -> tuple[int, ScheduleVariables, dict[str, np.ndarray]]:
+    """(frames, the audio features as variables, the envelope to plot) from ``--audio``/``--frames``/``--fps``.
+
+    The command line sits on top of this module, so it reaches up for the audio decoder and
+    features; ``parse_schedule`` itself knows nothing of audio.
+    """
+    from render.ops.audio_features import FEATURE_NAMES
+
+    if not args.audio:
+        if args.frames is None:
+            raise ScheduleError("--frames N is needed (or --audio song.mp3, whose length then sets it).")
+        missing = "is an audio feature: pass --audio song.mp3 to use it"
+        return args.frames, ScheduleVariables(missing=dict.fromkeys(FEATURE_NAMES, missing)), {}
+    from render.media.audio import decode_audio
+    from render.ops.audio_features import audio_features, fit_to_frames, frame_count
+
+    if not args.fps > 0 or not args.audio_smoothing >= 0:
+        raise ScheduleError("--fps must be greater than 0 and --audio-smoothing 0 or more.")
+    track = decode_audio(args.audio)
+    features = audio_features(track.samples, track.sample_rate, args.fps, args.audio_smoothing)
+    frames = args.frames or frame_count(track.duration, args.fps)
+    fitted = fit_to_frames(features, frames)
+    return frames, ScheduleVariables(values=fitted), {"loudness": fitted["loud"], "beat": fitted["beat"]}
+
+
 def main(argv: list[str] | None = None) -> int:
-    """Run the command line; returns the exit status (2 for a bad schedule or plot path)."""
+    """Run the command line; returns the exit status (2 for a bad schedule, audio file or plot path)."""
     args = _argument_parser().parse_args(argv)
     try:
+        frames, variables, envelope = _audio_variables(args)
         schedule = parse_schedule(
-            args.spec, frames=args.frames, seed=args.seed, name=args.name, interpolation=args.interpolation
+            args.spec, frames=frames, seed=args.seed, name=args.name, interpolation=args.interpolation,
+            variables=variables,
         )
         if args.plot is not None:
-            write_plot(schedule, args.plot)
+            write_plot(schedule, args.plot, backdrop=envelope)
     except UserError as error:
         print(error, file=sys.stderr)
         return 2
