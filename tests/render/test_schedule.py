@@ -288,6 +288,76 @@ def test_cli_bad_string_exits_2_without_traceback():
     assert result.stdout == ""
 
 
+def test_cli_with_audio_reads_features_at_fps_and_plots_over_the_envelope(tmp_path):
+    from tests.render.media.test_audio import click_track
+
+    track = click_track(tmp_path / "clicks.wav", [0.5, 1.2], 2.0)
+    plot = tmp_path / "beat.png"
+    result = run_cli("0:(1.0+0.04*beat)", "--fps", "30", "--audio", str(track), "--plot", str(plot))
+    assert result.returncode == 0, result.stderr
+    zoom = np.array([float(line.split("\t")[1]) for line in result.stdout.splitlines()])
+    assert len(zoom) == 60  # 2 s at 30 fps
+    assert zoom.max() == pytest.approx(1.04) and zoom.min() == pytest.approx(1.0)
+    assert {int(np.argmax(zoom))} <= {15, 16, 36, 37} and zoom[15] > 1.02 and zoom[36] > 1.02 and zoom[10] == 1.0
+    import imageio.v3 as iio
+
+    image = iio.imread(plot)
+    grey = (image[..., 0] == 205) & (image[..., 1] == 205)
+    red = (image[..., 0] == 250) & (image[..., 1] == 180)
+    assert grey.any() and red.any()  # the loudness and beat envelopes are drawn behind the curve
+
+
+def test_cli_audio_variable_without_audio_exits_2_with_the_fix():
+    result = run_cli("0:(1.0+0.04*beat)", "--frames", "10")
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert "'beat' is an audio feature: pass --audio song.mp3" in result.stderr
+
+
+# ----------------------------------------------------------- extra variables
+
+
+def test_extra_variables_are_read_per_frame_beside_t():
+    from render.schedule import ScheduleVariables
+
+    beat = np.array([0.0, 1.0, 0.0, 0.5, 0.0])
+    variables = ScheduleVariables(values={"beat": beat})
+    assert values("0:(1.0 + 0.04*beat), 3:(t + beat)", 5, variables=variables) == pytest.approx(
+        [1.0, 1.04, 1.0, 3.5, 4.0]
+    )
+    with pytest.raises(ScheduleError, match="unknown name 'beat'"):
+        parse_schedule("0:(beat)", frames=5)
+    with pytest.raises(ScheduleError, match="'beat' has 5 frames, the schedule needs 6"):
+        parse_schedule("0:(beat)", frames=6, variables=variables)
+    with pytest.raises(ScheduleError, match="unknown name 'beat'"):  # not in keys: a key is one frame number
+        parse_schedule("beat:(1)", frames=5, variables=variables)
+
+
+def test_missing_variables_fail_with_their_own_sentence():
+    from render.schedule import ScheduleVariables
+
+    missing = ScheduleVariables(missing={"loud": "needs audio=song.mp3"})
+    with pytest.raises(ScheduleError, match="dream.step_size: .* column 8: 'loud' needs audio=song.mp3"):
+        parse_schedule("0:(1.0+loud)", frames=3, name="dream.step_size", variables=missing)
+
+
+def test_unused_lazy_variables_are_never_read():
+    from collections.abc import Mapping
+
+    from render.schedule import ScheduleVariables
+
+    class Untouchable(Mapping):
+        def __getitem__(self, name):
+            raise AssertionError("read")
+
+        def __iter__(self):
+            return iter(["beat"])
+
+        def __len__(self):
+            return 1
+
+    assert values("0:(t)", 3, variables=ScheduleVariables(values=Untouchable())).tolist() == [0, 1, 2]
+
+
 # ------------------------------------------------------------ Deforum parity
 #
 # ``deforum_values`` re-states Deforum's FrameInterpolater (sd-webui-deforum, animation_key_frames.py):
