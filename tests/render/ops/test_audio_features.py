@@ -59,7 +59,8 @@ def test_loudness_rises_monotonically_with_a_tone_that_gets_louder(tmp_path):
 
 
 def test_bands_separate_a_low_tone_from_a_high_one(tmp_path):
-    track = decode_audio(make_track(tmp_path / "low_high.wav", "0.5*if(lt(t,1.5),sin(2*PI*80*t),sin(2*PI*5000*t))", 3.0))
+    low_then_high = "0.5*if(lt(t,1.5),sin(2*PI*80*t),sin(2*PI*5000*t))"
+    track = decode_audio(make_track(tmp_path / "low_high.wav", low_then_high, 3.0))
     features = audio_features(track.samples, track.sample_rate, 30.0, smoothing=0.0)
     first, second = slice(5, 40), slice(50, 85)  # away from the switch at frame 45
     assert features["low"][first].min() > 0.8 and features["low"][second].max() < 0.05
