@@ -154,7 +154,7 @@ def soundtrack_note(cfg: RenderConfig, sink: VideoSink, console: Console) -> Pat
         return None
     audio_seconds, video_seconds = decode_audio(cfg.audio, NOTE_SAMPLE_RATE).duration, cfg.frames / cfg.fps
     if abs(audio_seconds - video_seconds) < 0.5 / cfg.fps:
-        fitted = "as long as the video"
+        fitted = "kept whole: it is as long as"
     else:
         fitted = "trimmed to" if audio_seconds > video_seconds else "padded with silence to"
     note = f"The soundtrack {cfg.audio} ({audio_seconds:.3f} s) is {fitted} the video's {video_seconds:.3f} s."
