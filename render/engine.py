@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
-from dataclasses import dataclass
+import functools
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
 
+import numpy as np
 import torch
 from omegaconf import OmegaConf
 
@@ -15,11 +18,18 @@ from dream.models.registry import LoadedModel, get_entry, load_model
 from dream.octaves import DreamParams, deepdream, resize
 from dream.speed import SpeedOptions, apply_speed_options
 from render.config import DreamConfig, RenderConfig
+from render.media.audio import AudioTrack, decode_audio, existing_audio
 from render.media.images import load_image
+from render.media.video_source import probe_video
+from render.ops.audio_features import FEATURE_NAMES, audio_features, fit_to_frames, load_features, save_features
 from render.ops.objective_plan import ObjectivePlan, PlanContext, build_plan
-from render.schedule import Schedule, parse_schedule
+from render.schedule import Schedule, ScheduleVariables, parse_schedule
 
 GUIDE_MAX_SIDE = 512
+AUDIO_MISSING = (
+    "is an audio feature, and this render has no audio: pass audio=song.mp3 (any file ffmpeg reads) so that "
+    "schedules can follow the music"
+)
 
 
 def pick_device(name: str) -> torch.device:
@@ -58,10 +68,12 @@ class DreamSchedules:
         )
 
 
-def dream_schedules(dream_cfg: DreamConfig, frames: int, seed: int, interpolation: str) -> DreamSchedules:
+def dream_schedules(dream_cfg: DreamConfig, frames: int, seed: int, interpolation: str,
+                    variables: ScheduleVariables | None = None) -> DreamSchedules:
     def parse(key: str) -> Schedule:
         return parse_schedule(
-            getattr(dream_cfg, key), frames=frames, seed=seed, name=f"dream.{key}", interpolation=interpolation
+            getattr(dream_cfg, key), frames=frames, seed=seed, name=f"dream.{key}", interpolation=interpolation,
+            variables=variables,
         )
 
     return DreamSchedules(parse("octaves"), parse("iterations"), parse("step_size"), dream_cfg)
@@ -69,20 +81,33 @@ def dream_schedules(dream_cfg: DreamConfig, frames: int, seed: int, interpolatio
 
 @dataclass
 class Engine:
-    """A loaded model with its objective plan and dream schedules, ready to dream frames."""
+    """A loaded model with its objective plan and dream schedules, ready to dream frames.
+
+    ``variables`` are the extra schedule variables (audio features) the modes' own schedules read too.
+    """
 
     model: LoadedModel
     plan: ObjectivePlan
     schedules: DreamSchedules
     device: torch.device
+    variables: ScheduleVariables = field(default_factory=ScheduleVariables)
 
     def dream(self, image: torch.Tensor, frame: int, generator: torch.Generator) -> torch.Tensor:
         """(B, 3, H, W) -> (B, 3, H, W): the frame's dream with the frame's settings."""
         return deepdream(self.model.net, image, self.plan.at(frame), self.schedules.at(frame), generator)
 
 
-def build_engine(cfg: RenderConfig, frames: int, warn: Callable[[str], None]) -> Engine:
-    """Load the model (or its fallback) and check the dream config against it."""
+def build_engine(cfg: RenderConfig, frames: int, warn: Callable[[str], None],
+                 variables: ScheduleVariables | None = None) -> Engine:
+    """Load the model (or its fallback) and check the dream config against it.
+
+    Args:
+        cfg: the render's config.
+        frames: frames the schedules cover.
+        warn: prints a loud warning (fallback model, remapped layers).
+        variables: extra schedule variables, e.g. ``audio_variables``; none by default.
+    """
+    variables = variables or ScheduleVariables()
     device = pick_device(cfg.device)
     model = load_model(
         cfg.model.name, device=device, weights=cfg.model.weights, fallback=cfg.model.fallback, warn=warn
@@ -98,12 +123,13 @@ def build_engine(cfg: RenderConfig, frames: int, warn: Callable[[str], None]) ->
         frames=frames,
         seed=cfg.seed,
         load_guide=lambda layer, path: guide_features(net, layer, path, device),
+        variables=variables,
     )
     if model.record["fallback"] and cfg.dream.layer is None:
         ctx = dataclasses.replace(ctx, default_layer=model.entry.dream_layer)
     plan = build_plan(cfg.dream, ctx)
-    schedules = dream_schedules(cfg.dream, frames, cfg.seed, cfg.motion.interpolation)
-    return Engine(model, plan, schedules, device)
+    schedules = dream_schedules(cfg.dream, frames, cfg.seed, cfg.motion.interpolation, variables)
+    return Engine(model, plan, schedules, device, variables)
 
 
 def guide_features(net: TapNet, layer: str, path: str, device: torch.device) -> torch.Tensor:
@@ -133,3 +159,83 @@ def fallback_resolver(requested: TapNet, fallback: TapNet, warn: Callable[[str],
         return mapped
 
     return resolve
+
+
+# ----------------------------------------------------------------- soundtrack
+
+
+def open_soundtrack(cfg: RenderConfig, resume: bool) -> AudioTrack | None:
+    """Decode ``audio=`` before anything renders, so that a missing file, a file without sound or an empty
+    track is a clear error at once; a resumed render only checks the file is there (its features are stored).
+
+    Returns:
+        The decoded track, or None without ``audio=`` or on resume.
+    """
+    if not cfg.audio:
+        return None
+    if resume:
+        existing_audio(cfg.audio)
+        return None
+    return decode_audio(cfg.audio)
+
+
+def audio_variables(cfg: RenderConfig, run_dir: Path, frames: int, shift: int,
+                    track: AudioTrack | None = None) -> ScheduleVariables:
+    """The audio features as schedule variables over ``frames`` dreamed frames.
+
+    The soundtrack is ``audio=``, or for a video dream the source's own audio. Features are computed on
+    the first read (a render whose schedules use no audio never analyses it), once, and stored in the
+    run folder, where a resumed render reads them back.
+
+    Args:
+        cfg: the render's config.
+        run_dir: the run folder.
+        frames: dreamed frames the schedules cover.
+        shift: dreamed frame - shown frame (a loop's head length, 0 otherwise).
+        track: ``audio=`` already decoded by ``open_soundtrack``, if it was.
+    """
+    source = cfg.audio or (cfg.input if cfg.mode == "video" else None)
+    if source is None:
+        return ScheduleVariables(missing=dict.fromkeys(FEATURE_NAMES, AUDIO_MISSING))
+
+    def load() -> dict[str, np.ndarray]:
+        fps = probe_video(cfg.input).fps if cfg.mode == "video" else cfg.fps
+        features = stored_features(Path(source), Path(run_dir), fps, cfg.audio_smoothing, track,
+                                   from_video=not cfg.audio)
+        return fit_to_frames(features, frames, shift)
+
+    return ScheduleVariables(values=_LazyFeatures(load))
+
+
+def stored_features(source: Path, run_dir: Path, fps: float, smoothing: float, track: AudioTrack | None,
+                    from_video: bool = False) -> dict[str, np.ndarray]:
+    """The run folder's features of ``source`` at ``fps``, computed and stored there the first time."""
+    info = {"audio": str(source), "fps": fps, "smoothing": smoothing}
+    features = load_features(run_dir, info)
+    if features is None:
+        try:
+            track = track or decode_audio(source)
+        except UserError as error:
+            if not from_video:
+                raise
+            raise UserError(f"A schedule reads an audio feature ({', '.join(FEATURE_NAMES)}), but the input "
+                            f"video can't give one: {error}") from None
+        features = audio_features(track.samples, track.sample_rate, fps, smoothing)
+        save_features(run_dir, features, info)
+    return features
+
+
+class _LazyFeatures(Mapping):
+    """name -> ``(frames,)`` feature; ``load`` runs on the first read of any of them, and only once."""
+
+    def __init__(self, load: Callable[[], dict[str, np.ndarray]]):
+        self._load = functools.cache(load)
+
+    def __getitem__(self, name: str) -> np.ndarray:
+        return self._load()[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(FEATURE_NAMES)
+
+    def __len__(self) -> int:
+        return len(FEATURE_NAMES)
