@@ -12,7 +12,7 @@ from rich.console import Console
 
 from dream.errors import UserError
 from render.config import RenderConfig, validate
-from render.engine import audio_variables, build_engine, open_soundtrack
+from render.engine import build_engine
 from render.media.progress import warner
 from render.media.run_folder import claim_run_dir, package_versions, read_meta, save_config, write_meta
 from render.media.web_formats import web_outputs
@@ -23,6 +23,7 @@ from render.modes.visualize import render_visualization
 from render.modes.zoom import render_zoom
 from render.ops.audio_features import frame_count as frames_of_audio
 from render.ops.flow import flow_settings
+from render.soundtrack import audio_variables, open_soundtrack
 
 
 def run(cfg: RenderConfig, run_dir: Path, console: Console | None = None, resume: bool = False) -> dict:

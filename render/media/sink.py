@@ -372,8 +372,8 @@ class VideoSink:
         Args:
             save_state: called as ``save_state(frames_done)`` after the chunk is closed; writes the
                 renderer's state file (a new name per checkpoint, e.g. with ``frames_done`` in it, so a
-                crash mid-write never spoils the state the manifest points at) and returns its name
-                relative to ``run_dir``. The previous checkpoint's state file is deleted once the new
+                crash mid-write never spoils the state the manifest points at) into the chunks folder
+                and returns its name there. The previous checkpoint's state file is deleted once the new
                 manifest is in place.
         """
         self._raise_pending()
@@ -589,7 +589,7 @@ class VideoSink:
             },
         )
         if self._state and self._state != state:
-            (self.run_dir / self._state).unlink(missing_ok=True)
+            (self.chunks_dir / self._state).unlink(missing_ok=True)
         self._state = state
         self._marks_done += 1
 
