@@ -4,8 +4,9 @@ A sweep such as ``python -m render -m --config-name video_dream input=clip.mp4 s
 'segment.index=range(4)'`` renders each segment into its own folder under SWEEP_DIR. The join
 finds them (any depth, by their saved config), checks that every segment 0..count-1 of one
 render is there and finished, and writes ``SWEEP_DIR/<output.name>.mp4`` by stream copy (the
-segments' H.264 is never re-encoded; they share every encoder setting), with the source's audio
-muxed once over the whole, plus ``SWEEP_DIR/meta.json`` (``finished: true``, each segment's facts).
+segments' H.264 is never re-encoded; they share every encoder setting), with the source's audio (or
+the ``audio`` soundtrack) muxed once over the whole, plus ``SWEEP_DIR/meta.json`` (``finished: true``,
+each segment's facts).
 It refuses, naming the segment and the command that completes it, while one is missing or
 unfinished, and never overwrites a joined video.
 
@@ -28,7 +29,6 @@ from rich.console import Console
 from dream.errors import UserError
 from render.media.run_folder import CONFIG_FILE, package_versions, read_meta, resume_override, write_meta
 from render.media.sink import concat_chunks
-from render.media.video_source import probe_video
 from render.run import typed_config
 
 SEGMENT_FACTS = ("model", "fallback", "device", "elapsed_seconds", "loop_seconds", "frames_per_second",
@@ -104,12 +104,12 @@ def join_segments(sweep_dir: Path) -> dict:
     if out.exists() or read_meta(sweep_dir).get("finished"):
         raise UserError(f"{sweep_dir} holds a joined video already ({out.name}, meta.json); it is kept as it is.")
     started = time.perf_counter()
-    source = probe_video(cfg["input"])
     fps = Fraction(segments[0][2]["fps_exact"])
     frames = sum(meta["frames"] for _, _, meta in segments)
     listing = sweep_dir / f".{out.stem}.concat.txt"
     videos = [run_dir / meta["media"] for run_dir, _, meta in segments]
-    notes = concat_chunks(videos, out, Path(cfg["input"]) if source.has_audio else None, float(frames / fps), listing)
+    audio = Path(cfg.get("audio") or cfg["input"])  # the soundtrack, or the source's own audio (if it has any)
+    notes = concat_chunks(videos, out, audio, float(frames / fps), listing=listing)
     listing.unlink()
     _check_frames(out, frames)
     meta = _joined_meta(cfg, segments, sweep_dir, frames, fps, notes, time.perf_counter() - started)

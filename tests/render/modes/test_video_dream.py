@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import json
 import subprocess
 from fractions import Fraction
 from pathlib import Path
@@ -17,7 +18,7 @@ import render.modes.video_dream
 from dream.errors import UserError
 from render.media.video_source import VideoInfo, iter_video_frames, probe_video
 from render.modes.video_dream import VideoSchedules, VideoState, batch_length, output_size, video_schedules
-from render.ops.stability import temporal_instability
+from render.ops.stability import measure_stability
 from render.run import run
 from render.tools.bench_video import make_pan_clip
 from tests.compose import compose_preset
@@ -114,7 +115,7 @@ def test_flow_blending_is_steadier_than_independent_frames(tmp_path):
     for name, blend in (("blended", []), ("independent", ["video.blend=0"])):  # blended: the preset's default
         meta = dream_video(clip, tmp_path / name, *tiny, *blend)
         frames = iter_video_frames(tmp_path / name / meta["media"], device=CPU)
-        figures[name] = temporal_instability(frames, iter_video_frames(clip, device=CPU))
+        figures[name] = measure_stability(frames, iter_video_frames(clip, device=CPU)).instability
     assert figures["blended"] < 0.7 * figures["independent"]
 
 
@@ -218,3 +219,19 @@ def test_batched_independent_frames_render_every_frame(ntsc, tmp_path):
     clip, _, _ = ntsc
     meta = dream_video(clip, tmp_path / "run", "video.blend=0", "video.batch=5")
     assert meta["frames"] == 12 and probe_video(tmp_path / "run" / "video_dream.mp4").frames == 12
+
+
+@pytest.mark.slow
+def test_schedules_read_the_sources_own_audio_by_default(ntsc, tmp_path):
+    clip, _, _ = ntsc
+    meta = dream_video(clip, tmp_path / "run", "video.strength='0:(0.4+0.6*loud)'")
+    stored = np.load(tmp_path / "run" / "audio_features.npz")
+    assert json.loads(str(stored["info"])) == {"audio": str(clip), "fps": 30000 / 1001, "smoothing": 0.1}
+    assert meta["frames"] == 12 and probe_video(tmp_path / "run" / "video_dream.mp4").has_audio
+
+
+def test_audio_variables_over_a_silent_source_fail_before_any_frame(tmp_path):
+    clip = make_clip(tmp_path / "silent.mp4", "48x64", "25", 5, audio=False)
+    with pytest.raises(UserError, match=r"reads an audio feature .* has no audio stream"):
+        dream_video(clip, tmp_path / "run", "video.strength='0:(0.4+0.6*low)'")
+    assert not (tmp_path / "run" / "chunks").exists()
