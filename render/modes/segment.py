@@ -5,8 +5,9 @@ A video of ``T`` frames split into ``segment.count`` pieces gives piece ``k`` th
 before it, so a piece can't start cold: it starts ``segment.warmup`` frames earlier, dreams
 them with the same settings, and drops them. The carried detail forgets its start
 geometrically (each frame keeps ``video.blend`` of it, less where the flow is unreliable), so
-after the warm-up the dream at the first kept frame is close to, but not bit-identical with,
-a sequential render's there: the jitter generator and the early dreams differ.
+every frame's jitter is seeded by its index (``frame_seed``), so after the warm-up the dream at
+the first kept frame is close to a sequential render's there, but not bit-identical: the
+warm-up's first frame was dreamed without the detail carried from before it.
 
 Zoom animations have no such split: each frame is dreamed from the last one's output, so
 their frames must be made one after another; sweeps of zooms run many renders in parallel.
@@ -19,7 +20,7 @@ from dataclasses import asdict, dataclass
 from dream.errors import UserError
 from render.config import RenderConfig, SegmentConfig
 
-SEED_STRIDE = 1_000_003  # a segment's jitter generator is seeded apart from its neighbours' and other seeds'
+SEED_STRIDE = 1_000_003  # frames of one seed get seeds apart from other seeds' frames
 
 
 @dataclass(frozen=True)
@@ -68,6 +69,11 @@ def segment_span(segment: SegmentConfig, total: int) -> SegmentSpan:
     return SegmentSpan(segment.index, segment.count, max(0, first - segment.warmup), first, end)
 
 
-def segment_seed(seed: int, span: SegmentSpan) -> int:
-    """The jitter generator's seed: the config's for the first segment (it equals a sequential render there)."""
-    return seed + SEED_STRIDE * span.index
+def frame_seed(seed: int, index: int) -> int:
+    """The jitter generator's seed for frame ``index``: the same in every render with ``seed``.
+
+    Seeding by frame, not once per render, makes a segment dream each frame with the jitter the
+    sequential render uses there, so the only difference left after the warm-up is the carried
+    detail's start, which fades by ``video.blend`` per frame.
+    """
+    return (seed * SEED_STRIDE + index) % 2**63

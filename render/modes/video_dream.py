@@ -44,7 +44,7 @@ from render.media.progress import frame_progress, warner
 from render.media.sink import VideoSink, state_writer
 from render.media.stop import StopSignals
 from render.media.video_source import VideoInfo, iter_video_frames, probe_video
-from render.modes.segment import SegmentSpan, segment_seed, segment_span
+from render.modes.segment import SegmentSpan, frame_seed, segment_span
 from render.ops.flow import FlowSettings, FrameMotion, flow_settings, frame_motion, warp_by_flow
 from render.ops.stability import StabilityMeter
 from render.schedule import Schedule, ScheduleVariables, parse_schedule
@@ -215,7 +215,7 @@ def load_state(path: Path, device: torch.device) -> VideoState:
 def resumed_state(cfg: RenderConfig, run_dir: Path, device: torch.device, resume: bool,
                   span: SegmentSpan) -> VideoState:
     """The state at the last resume point of ``run_dir``, or the segment's start (frame 0 for a whole video)."""
-    state = VideoState(torch.Generator().manual_seed(segment_seed(cfg.seed, span)), span.start)
+    state = VideoState(torch.Generator().manual_seed(cfg.seed), span.start)
     if resume:
         frames_done, state_file = VideoSink.resume_point(run_dir)
         if state_file:
@@ -269,6 +269,7 @@ def render_video(cfg: RenderConfig, run_dir: Path, engine: Engine, console: Cons
             warmup_left = span.first - state.next_index  # a batch never straddles the end of the warm-up
             limit = min(cfg.video.batch, warmup_left) if warmup_left > 0 else cfg.video.batch
             sources, ended_early = take(frames, batch_length(state, engine, schedules, limit, span.end))
+            state.generator.manual_seed(frame_seed(cfg.seed, state.next_index))  # segments share each frame's jitter
             if ended_early is not None:
                 _end_early(cfg.input, state, sources, span.end, ended_early, sink, console)
             outputs = advance(state, sources, engine, schedules, flow) if sources else []

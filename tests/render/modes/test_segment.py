@@ -9,7 +9,7 @@ import pytest
 
 from dream.errors import UserError
 from render.config import SegmentConfig
-from render.modes.segment import check_segment_keys, segment_seed, segment_span
+from render.modes.segment import check_segment_keys, frame_seed, segment_span
 from render.tools.bench_video import make_pan_clip
 from tests.compose import compose_preset
 from tests.render.modes.test_video_dream import decoded, dream_video
@@ -30,10 +30,10 @@ def test_warmup_starts_earlier_but_never_before_frame_0():
     assert spans[2].as_meta()["warmup_frames"] == 30
 
 
-def test_first_segment_keeps_the_config_seed():
-    spans = [segment_span(SegmentConfig(3, index), 30) for index in range(3)]
-    seeds = [segment_seed(7, span) for span in spans]
-    assert seeds[0] == 7 and len(set(seeds)) == 3
+def test_each_frame_has_its_own_jitter_seed_the_same_in_every_render():
+    seeds = [frame_seed(7, index) for index in range(100)]
+    assert len(set(seeds)) == 100 and seeds == [frame_seed(7, index) for index in range(100)]
+    assert not set(seeds) & {frame_seed(8, index) for index in range(100)}
 
 
 @pytest.mark.parametrize(
