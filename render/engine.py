@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import torch
 from omegaconf import OmegaConf
@@ -17,7 +17,7 @@ from dream.speed import SpeedOptions, apply_speed_options
 from render.config import DreamConfig, RenderConfig
 from render.media.images import load_image
 from render.ops.objective_plan import ObjectivePlan, PlanContext, build_plan
-from render.schedule import Schedule, parse_schedule
+from render.schedule import Schedule, ScheduleVariables, parse_schedule
 
 GUIDE_MAX_SIDE = 512
 
@@ -58,10 +58,12 @@ class DreamSchedules:
         )
 
 
-def dream_schedules(dream_cfg: DreamConfig, frames: int, seed: int, interpolation: str) -> DreamSchedules:
+def dream_schedules(dream_cfg: DreamConfig, frames: int, seed: int, interpolation: str,
+                    variables: ScheduleVariables | None = None) -> DreamSchedules:
     def parse(key: str) -> Schedule:
         return parse_schedule(
-            getattr(dream_cfg, key), frames=frames, seed=seed, name=f"dream.{key}", interpolation=interpolation
+            getattr(dream_cfg, key), frames=frames, seed=seed, name=f"dream.{key}", interpolation=interpolation,
+            variables=variables,
         )
 
     return DreamSchedules(parse("octaves"), parse("iterations"), parse("step_size"), dream_cfg)
@@ -69,20 +71,33 @@ def dream_schedules(dream_cfg: DreamConfig, frames: int, seed: int, interpolatio
 
 @dataclass
 class Engine:
-    """A loaded model with its objective plan and dream schedules, ready to dream frames."""
+    """A loaded model with its objective plan and dream schedules, ready to dream frames.
+
+    ``variables`` are the extra schedule variables (audio features) the modes' own schedules read too.
+    """
 
     model: LoadedModel
     plan: ObjectivePlan
     schedules: DreamSchedules
     device: torch.device
+    variables: ScheduleVariables = field(default_factory=ScheduleVariables)
 
     def dream(self, image: torch.Tensor, frame: int, generator: torch.Generator) -> torch.Tensor:
         """(B, 3, H, W) -> (B, 3, H, W): the frame's dream with the frame's settings."""
         return deepdream(self.model.net, image, self.plan.at(frame), self.schedules.at(frame), generator)
 
 
-def build_engine(cfg: RenderConfig, frames: int, warn: Callable[[str], None]) -> Engine:
-    """Load the model (or its fallback) and check the dream config against it."""
+def build_engine(cfg: RenderConfig, frames: int, warn: Callable[[str], None],
+                 variables: ScheduleVariables | None = None) -> Engine:
+    """Load the model (or its fallback) and check the dream config against it.
+
+    Args:
+        cfg: the render's config.
+        frames: frames the schedules cover.
+        warn: prints a loud warning (fallback model, remapped layers).
+        variables: extra schedule variables, e.g. ``audio_variables``; none by default.
+    """
+    variables = variables or ScheduleVariables()
     device = pick_device(cfg.device)
     model = load_model(
         cfg.model.name, device=device, weights=cfg.model.weights, fallback=cfg.model.fallback, warn=warn
@@ -98,12 +113,13 @@ def build_engine(cfg: RenderConfig, frames: int, warn: Callable[[str], None]) ->
         frames=frames,
         seed=cfg.seed,
         load_guide=lambda layer, path: guide_features(net, layer, path, device),
+        variables=variables,
     )
     if model.record["fallback"] and cfg.dream.layer is None:
         ctx = dataclasses.replace(ctx, default_layer=model.entry.dream_layer)
     plan = build_plan(cfg.dream, ctx)
-    schedules = dream_schedules(cfg.dream, frames, cfg.seed, cfg.motion.interpolation)
-    return Engine(model, plan, schedules, device)
+    schedules = dream_schedules(cfg.dream, frames, cfg.seed, cfg.motion.interpolation, variables)
+    return Engine(model, plan, schedules, device, variables)
 
 
 def guide_features(net: TapNet, layer: str, path: str, device: torch.device) -> torch.Tensor:

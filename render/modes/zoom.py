@@ -16,13 +16,17 @@ from rich.console import Console
 
 from render.config import RenderConfig
 from render.engine import Engine
+from render.media.audio import decode_audio
 from render.media.images import load_image, smooth_noise
 from render.media.progress import frame_progress
 from render.media.sink import VideoSink, state_writer
+from render.media.stop import StopSignals
 from render.modes.loop import close_loop, loop_length
 from render.ops.color import channel_stats, match_colors
 from render.ops.motion import MotionSchedules, motion_schedules
 from render.ops.warp import warp
+
+NOTE_SAMPLE_RATE = 8000  # enough to measure a track's length for the log
 
 
 @dataclass
@@ -100,14 +104,16 @@ def load_state(path: Path, device: torch.device) -> ZoomState:
     return ZoomState(snapshot["frame"].to(device), reference, generator, int(snapshot["next_index"]))
 
 
-def render_zoom(cfg: RenderConfig, run_dir: Path, engine: Engine, console: Console, resume: bool = False) -> dict:
+def render_zoom(cfg: RenderConfig, run_dir: Path, engine: Engine, console: Console, resume: bool = False,
+                stop: StopSignals | None = None) -> dict:
     """Render ``cfg.frames`` zoom frames into ``run_dir/<name>.mp4``; returns facts for meta.json.
 
     With ``loop=true`` it dreams ``loop_length`` frames more and closes the loop (render/loop.py).
+    A stop request (``stop``) ends the render after the frame being dreamed, with a resume point written.
     """
     extra = loop_length(cfg)
     total = cfg.frames + extra
-    motion = motion_schedules(cfg.motion, total, cfg.seed, cfg.fps)
+    motion = motion_schedules(cfg.motion, total, cfg.seed, cfg.fps, engine.variables)
     state = initial_state(cfg, engine)
     if resume:
         frames_done, state_file = VideoSink.resume_point(run_dir)
@@ -119,10 +125,10 @@ def render_zoom(cfg: RenderConfig, run_dir: Path, engine: Engine, console: Conso
         task = progress.add_task("dreaming", total=total, completed=state.next_index, rate="-")
         first = state.next_index
         while state.next_index < total:
-            emit_one_frame(state, engine, motion, cfg, run_dir, sink, extra)
+            emit_one_frame(state, engine, motion, cfg, run_dir, sink, extra, stop)
             rate = (state.next_index - first) / (time.perf_counter() - started)
             progress.update(task, completed=state.next_index, rate=f"{rate:.2f}")
-        video = sink.finish()
+        video = sink.finish(audio_from=soundtrack_note(cfg, sink, console), fit_audio=True)
     loop_seconds = time.perf_counter() - started
     return {
         "media": video.name,
@@ -135,8 +141,8 @@ def render_zoom(cfg: RenderConfig, run_dir: Path, engine: Engine, console: Conso
 
 
 def emit_one_frame(state: ZoomState, engine: Engine, motion: MotionSchedules, cfg: RenderConfig, run_dir: Path,
-                   sink: VideoSink, extra: int):
-    """Dream the next frame, write what the video shows of it, and mark resume points."""
+                   sink: VideoSink, extra: int, stop: StopSignals | None = None):
+    """Dream the next frame, write what the video shows of it, and mark resume points (at once on a stop)."""
     frame = advance(state, engine, motion, cfg)
     shown = close_loop(run_dir, state.next_index - 1, frame, cfg.frames, extra) if extra else frame
     if shown is None:
@@ -144,8 +150,26 @@ def emit_one_frame(state: ZoomState, engine: Engine, motion: MotionSchedules, cf
     state.frame = shown  # a loop's tail grows from the crossfaded frame
     sink.write(shown)
     written = state.next_index - extra
-    if written % cfg.output.checkpoint_every == 0 and written < cfg.frames:
+    stopping = stop is not None and stop.requested and written < cfg.frames
+    if (written % cfg.output.checkpoint_every == 0 or stopping) and written < cfg.frames:
         sink.mark(state_saver(run_dir, state))
+    if stopping:
+        raise stop.stopped(written)
+
+
+def soundtrack_note(cfg: RenderConfig, sink: VideoSink, console: Console) -> Path | None:
+    """``audio=`` for muxing, after saying in the log and meta.json how it is fitted to the video's length."""
+    if not cfg.audio:
+        return None
+    audio_seconds, video_seconds = decode_audio(cfg.audio, NOTE_SAMPLE_RATE).duration, cfg.frames / cfg.fps
+    if abs(audio_seconds - video_seconds) < 0.5 / cfg.fps:
+        fitted = "kept whole: it is as long as"
+    else:
+        fitted = "trimmed to" if audio_seconds > video_seconds else "padded with silence to"
+    note = f"The soundtrack {cfg.audio} ({audio_seconds:.3f} s) is {fitted} the video's {video_seconds:.3f} s."
+    sink.notes.append(note)
+    console.print(note, highlight=False)
+    return Path(cfg.audio)
 
 
 def _open_sink(cfg: RenderConfig, run_dir: Path, resume: bool) -> VideoSink:

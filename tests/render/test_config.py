@@ -27,6 +27,8 @@ def test_schema_defaults_are_valid():
         ({"output": {"crf": 60}}, "output.crf"),
         ({"color": {"strength": 2.0}}, "color.strength"),
         ({"init": "photo"}, "init"),
+        ({"audio_smoothing": -0.1}, "audio_smoothing"),
+        ({"frames": None}, "frames"),
     ],
 )
 def test_bad_values_name_the_key(overrides, key):
@@ -36,3 +38,7 @@ def test_bad_values_name_the_key(overrides, key):
 
 def test_video_size_may_come_from_the_source():
     validate(config(mode="video", frames=None, width=None, height=None))
+
+
+def test_frames_may_come_from_the_soundtrack():
+    validate(config(audio="song.mp3", frames=None))
