@@ -82,12 +82,12 @@ class VisualizeConfig:
     # maco (phase only, the Fourier magnitude of natural photos) | fourier (lucid: decorrelated colour +
     # 1/f-scaled spectrum) | pixel (plain ascent)
     parameterization: str = "maco"
-    steps: int = 512
+    steps: int = 64  # 64 MaCo steps of 6 crops make an object; lucid-style fourier wanted 256-512
     learning_rate: float | None = None  # null: the parameterisation's own (maco 1.0 with NAdam, else 0.05 with Adam)
     batch: int = 1  # several images at once
     diversity: float = 0.0  # weight of the term pushing batch images apart
     ensemble: list = field(default_factory=list)  # models optimised together for class targets; empty: `model` alone
-    crops: int = 8  # random crops per image per step (MaCo robustness); 0: jitter, scales and rotation instead
+    crops: int = 6  # random crops per image per step (MaCo robustness); 0: jitter, scales and rotation instead
     crop_range: list = field(default_factory=lambda: [0.45, 0.9])  # crop side, fraction of the image's shorter side
     crop_size: int = 224  # side each crop is resized to for the network
     crop_noise: float = 0.05  # standard deviation of the noise added to each crop
