@@ -133,7 +133,7 @@ class Robustness:
         jitter, scales, rotate_degrees: lucid's chain, used when crops is 0 (0, [1], 0 turn it off).
     """
 
-    crops: int = 8
+    crops: int = 6
     crop_range: tuple[float, float] = (0.45, 0.9)
     crop_size: int = 224
     noise: float = 0.05
@@ -288,7 +288,7 @@ def class_start_image(
     width: int,
     generator: torch.Generator,
     device: torch.device,
-    steps: int = 150,
+    steps: int = 64,
     size: int = 320,
     parameterization: str = "maco",
     robust: Robustness = Robustness(),
