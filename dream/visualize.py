@@ -182,7 +182,7 @@ def visualize(
     generator: torch.Generator,
     device: torch.device,
     batch: int = 1,
-    steps: int = 512,
+    steps: int = 64,
     lr: float | None = None,
     parameterization: str = "maco",
     diversity: float = 0.0,
