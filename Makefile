@@ -45,7 +45,7 @@ bench-gpu: $(STAMP)  ## GPU benchmark (needs CUDA)
 gallery: $(STAMP)  ## static index.html of run folders: make gallery ARGS="outputs/zoom_places"
 	$(BIN)/python -m render.tools.gallery $(ARGS)
 
-quality: $(STAMP)  ## class visualisations: prior vs plain pixels, judged by a second network
+quality: $(STAMP)  ## class visualisations (MaCo, Fourier, pixels; one net, ensemble) judged by held-out networks
 	$(BIN)/python -m render.tools.quality $(ARGS)
 
 lint: $(STAMP)  ## ruff

@@ -3,7 +3,12 @@
 Each ``*_image`` function returns ``(params, render)``: the tensors to optimise
 and a callable that turns them into a ``(B, 3, H, W)`` RGB image in [0, 1].
 
-``fourier_image`` is the natural-image prior (after lucid's ``optvis/param``):
+``maco_image`` is the default natural-image prior (MaCo, Fel et al. 2023): the
+image's Fourier magnitude is fixed to the average spectrum of natural photos
+(``dream.spectrum``) and only the phase is optimised, so every iterate has the
+energy per frequency of a photo; the optimiser can only decide *where* edges and
+regions go, never turn the image into high-frequency noise.
+``fourier_image`` is lucid's prior (``optvis/param``):
 the image is a spectrum whose amplitudes are scaled by 1/frequency, so a step
 moves whole regions (neighbouring pixels are correlated), and its channels are
 decorrelated colour, mapped to RGB through the ImageNet colour covariance, so a
@@ -29,6 +34,9 @@ COLOR_CORRELATION_SVD_SQRT = (
 )
 # lucid divides the spectrum's image by 4 so the initial image sits well inside the sigmoid's linear range.
 FOURIER_IMAGE_SCALE = 0.25
+# Standard deviation of the magnitude-constrained image's logits before the sigmoid: about 1.5 puts
+# most pixels in the sigmoid's responsive range with visible but not clipped contrast.
+MACO_CONTRAST = 1.5
 
 
 def color_correlation(device: torch.device) -> torch.Tensor:
@@ -40,6 +48,12 @@ def color_correlation(device: torch.device) -> torch.Tensor:
 def decorrelated_to_rgb(image: torch.Tensor) -> torch.Tensor:
     """(B, 3, H, W) decorrelated colour -> (B, 3, H, W) RGB logits (before the sigmoid)."""
     return torch.einsum("rc,bchw->brhw", color_correlation(image.device), image)
+
+
+def rgb_to_decorrelated(image: torch.Tensor) -> torch.Tensor:
+    """(B, 3, H, W) RGB -> (B, 3, H, W) decorrelated colour: the inverse of ``decorrelated_to_rgb``."""
+    inverse = torch.linalg.inv(color_correlation(image.device))
+    return torch.einsum("cr,brhw->bchw", inverse, image)
 
 
 def spectrum_scale(height: int, width: int, decay_power: float, device: torch.device) -> torch.Tensor:
@@ -88,6 +102,46 @@ def fourier_image(
     return [spectrum], render
 
 
+def maco_image(
+    batch: int,
+    height: int,
+    width: int,
+    generator: torch.Generator,
+    device: torch.device,
+    contrast: float = MACO_CONTRAST,
+) -> tuple[list[torch.Tensor], Render]:
+    """A phase-only image whose Fourier magnitude is that of natural photos (magnitude-constrained).
+
+    Each decorrelated colour channel is ``irfft2(magnitude * exp(i * phase))``;
+    the image is then standardised (zero mean, unit deviation over the whole
+    image), so its statistics cannot drift, mapped to RGB through the colour
+    covariance and squashed into [0, 1] by a sigmoid.
+
+    Args:
+        batch, height, width: the rendered image is (batch, 3, height, width).
+        generator: seeds the initial phase, uniform in [-pi, pi) (a CPU generator).
+        device: where the parameters live.
+        contrast: gain before the sigmoid (standard deviation of the RGB logits).
+
+    Returns:
+        ([phase (B, 3, H, W // 2 + 1)], render () -> (B, 3, H, W) in [0, 1]).
+    """
+    from dream.spectrum import magnitude_for
+
+    magnitude = magnitude_for(height, width, device)  # (3, H, W // 2 + 1)
+    phase = (torch.rand((batch, *magnitude.shape), generator=generator) * 2 - 1) * torch.pi
+    phase = phase.to(device).requires_grad_(True)
+
+    def render() -> torch.Tensor:
+        spectrum = torch.polar(magnitude.expand_as(phase), phase)  # (B, 3, H, W // 2 + 1)
+        image = torch.fft.irfft2(spectrum, s=(height, width), norm="ortho")  # (B, 3, H, W)
+        image = image - image.mean(dim=(1, 2, 3), keepdim=True)
+        image = image / (image.std(dim=(1, 2, 3), keepdim=True) + 1e-6)
+        return torch.sigmoid(contrast * decorrelated_to_rgb(image))
+
+    return [phase], render
+
+
 def pixel_image(
     batch: int,
     height: int,
@@ -111,13 +165,13 @@ def pixel_image(
     return [logits], lambda: torch.sigmoid(logits)
 
 
-PARAMETERIZATIONS = {"fourier": fourier_image, "pixel": pixel_image}
+PARAMETERIZATIONS = {"maco": maco_image, "fourier": fourier_image, "pixel": pixel_image}
 
 
 def make_image(
     parameterization: str, batch: int, height: int, width: int, generator: torch.Generator, device: torch.device
 ) -> tuple[list[torch.Tensor], Render]:
-    """``fourier_image`` or ``pixel_image`` by name; an unknown name is a UserError listing both."""
+    """``maco_image``, ``fourier_image`` or ``pixel_image`` by name; an unknown name is a UserError listing them."""
     if parameterization not in PARAMETERIZATIONS:
         raise NameChoiceError("parameterization", parameterization, list(PARAMETERIZATIONS))
     return PARAMETERIZATIONS[parameterization](batch, height, width, generator, device)

@@ -16,6 +16,7 @@ from collections.abc import Callable, Sequence
 import kornia.geometry.transform as KT
 import torch
 import torch.nn.functional as F
+from torchvision.ops import roi_align
 
 Transform = Callable[[torch.Tensor], torch.Tensor]
 
@@ -94,3 +95,56 @@ def robustness(
             jitter(jitter_pixels // 2, generator),
         ]
     )
+
+
+def random_crops(
+    count: int,
+    box_range: Sequence[float],
+    output_size: int,
+    noise: float,
+    generator: torch.Generator,
+) -> Transform:
+    """``count`` square crops per image, of random size and position, resized to ``output_size``, plus noise.
+
+    MaCo's robustness: each step the network sees the image at several scales
+    and framings, so only a picture that reads as the object everywhere (the whole
+    thing at once and in close-up) scores well; a few pixels of jitter cannot ask that.
+
+    Args:
+        count: crops per image per step.
+        box_range: (smallest, largest) side of a crop as a fraction of the image's shorter side.
+        output_size: side of each crop fed to the network (its training size, e.g. 224).
+        noise: standard deviation of Gaussian noise added to the crops.
+        generator: draws the boxes and the noise (a CPU generator).
+
+    Returns:
+        A transform (B, 3, H, W) -> (B * count, 3, output_size, output_size); image b's crops
+        are rows b * count .. b * count + count - 1.
+    """
+    low, high = float(box_range[0]), float(box_range[1])
+
+    def transform(image: torch.Tensor) -> torch.Tensor:
+        batch, _, height, width = image.shape
+        boxes = crop_boxes(batch * count, height, width, low, high, generator)  # (B * count, 4)
+        owner = torch.arange(batch).repeat_interleave(count)[:, None].to(boxes)  # (B * count, 1)
+        rois = torch.cat([owner, boxes], dim=1).to(image.device, image.dtype)
+        crops = roi_align(image, rois, output_size=output_size, aligned=True, sampling_ratio=2)
+        if noise > 0:
+            crops = crops + noise * torch.randn(crops.shape, generator=generator).to(crops)
+        return crops
+
+    return transform
+
+
+def crop_boxes(
+    count: int, height: int, width: int, low: float, high: float, generator: torch.Generator
+) -> torch.Tensor:
+    """``count`` square boxes (x0, y0, x1, y1) in pixels, side uniform in [low, high] of the shorter side.
+
+    Returns:
+        (count, 4) float boxes that lie inside the image.
+    """
+    side = (low + (high - low) * torch.rand(count, generator=generator)) * min(height, width)  # (count,)
+    x0 = torch.rand(count, generator=generator) * (width - side)
+    y0 = torch.rand(count, generator=generator) * (height - side)
+    return torch.stack([x0, y0, x0 + side, y0 + side], dim=1)

@@ -14,6 +14,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import torch
+from kornia.filters import gaussian_blur2d
 
 from dream.errors import UserError
 from dream.labels import class_index
@@ -21,7 +22,7 @@ from dream.models.base import TapNet
 from dream.objectives import Activations, Objective, channel, class_logit
 from dream.octaves import resize
 from dream.param import make_image
-from dream.transforms import robustness
+from dream.transforms import Transform, random_crops, robustness
 
 # Where the diversity term compares images when the objective reads the class scores:
 # a fraction of the way through the network, where features describe parts and textures.
@@ -97,91 +98,169 @@ def diversity_tap(net: TapNet, objective: Objective) -> str:
     return features[round(DIVERSITY_DEPTH * (len(features) - 1))]
 
 
-def gram_similarity(activation: torch.Tensor) -> torch.Tensor:
-    """Mean cosine similarity between the Gram matrices of every pair of batch images (lucid's diversity).
+def gram_similarity(activation: torch.Tensor, images: int | None = None) -> torch.Tensor:
+    """Mean cosine similarity between the Gram matrices of every pair of images (lucid's diversity).
 
     Gram matrices describe which features occur together regardless of where,
     so images that differ here differ in kind, not only in layout.
 
     Args:
-        activation: (B, C, h, w) with B >= 2.
+        activation: (B, C, h, w); with ``images`` given, B = images * crops, each image's
+            crops in consecutive rows, and an image's Gram matrix is the mean over its crops.
+        images: how many images the rows belong to (None: every row is an image). At least 2.
 
     Returns:
         () in [-1, 1]; 1 when all images have the same feature statistics.
     """
     flat = activation.flatten(2)  # (B, C, hw)
     grams = torch.bmm(flat, flat.transpose(1, 2)).flatten(1)  # (B, C*C)
+    batch = images or activation.shape[0]
+    grams = grams.reshape(batch, -1, grams.shape[1]).mean(1)  # (images, C*C)
     grams = torch.nn.functional.normalize(grams, dim=1, eps=1e-10)
-    similarity = grams @ grams.T  # (B, B)
-    batch = activation.shape[0]
+    similarity = grams @ grams.T  # (images, images)
     return (similarity.sum() - similarity.diagonal().sum()) / (batch * (batch - 1))
 
 
+@dataclass(frozen=True)
+class Robustness:
+    """How the image is changed at random before every step.
+
+    Attributes:
+        crops: random crops per image per step (MaCo); 0 uses jitter, scales and rotation instead.
+        crop_range: (smallest, largest) crop side as a fraction of the image's shorter side.
+        crop_size: side each crop is resized to before the network sees it.
+        noise: standard deviation of the noise added to each crop.
+        jitter, scales, rotate_degrees: lucid's chain, used when crops is 0 (0, [1], 0 turn it off).
+    """
+
+    crops: int = 6
+    crop_range: tuple[float, float] = (0.45, 0.9)
+    crop_size: int = 224
+    noise: float = 0.05
+    jitter: int = 16
+    scales: tuple[float, ...] = (1.0, 0.975, 1.025, 0.95, 1.05)
+    rotate_degrees: float = 5.0
+
+    def transform(self, generator: torch.Generator) -> Transform:
+        if self.crops > 0:
+            return random_crops(self.crops, self.crop_range, self.crop_size, self.noise, generator)
+        return robustness(self.jitter, self.scales, self.rotate_degrees, generator)
+
+
+LUCID_ROBUSTNESS = Robustness(crops=0)
+"""Today's Fourier-prior robustness: a few pixels of jitter, 5 % scaling, 5 degrees of rotation."""
+PLAIN = Robustness(crops=0, jitter=0, scales=(1.0,), rotate_degrees=0.0)
+"""No robustness at all (plain pixel ascent)."""
+LEARNING_RATES = {"maco": 1.0, "fourier": 0.05, "pixel": 0.05}
+"""Each parameterisation's learning rate: a phase moves in radians, a spectrum or a logit in small units."""
+
+
+@dataclass
+class Visualization:
+    """The optimised images and where the gradient accumulated on them.
+
+    Attributes:
+        images: (B, 3, H, W) RGB in [0, 1].
+        importance: (B, 1, H, W) in [0, 1]: the mean absolute gradient on each pixel over all
+            steps, smoothed and scaled so the 99th percentile is 1 (MaCo's transparency map).
+    """
+
+    images: torch.Tensor
+    importance: torch.Tensor
+
+    def faded(self, strength: float) -> torch.Tensor:
+        """(B, 3, H, W): unimportant areas blended toward grey by ``strength`` in [0, 1] (0: unchanged)."""
+        keep = 1 - strength * (1 - self.importance)
+        return self.images * keep + 0.5 * (1 - keep)
+
+
 def visualize(
-    net: TapNet,
-    objective: Objective,
+    nets: TapNet | Sequence[TapNet],
+    objectives: Objective | Sequence[Objective],
     *,
     size: int | tuple[int, int],
     generator: torch.Generator,
     device: torch.device,
     batch: int = 1,
-    steps: int = 512,
-    lr: float = 0.05,
-    parameterization: str = "fourier",
+    steps: int = 64,
+    lr: float | None = None,
+    parameterization: str = "maco",
     diversity: float = 0.0,
-    jitter: int = 16,
-    scales: Sequence[float] = (1.0, 0.975, 1.025, 0.95, 1.05),
-    rotate_degrees: float = 5.0,
+    robust: Robustness = Robustness(),
     on_step: Callable[[int], None] | None = None,
-) -> torch.Tensor:
-    """Optimise ``batch`` images from near-grey to maximise ``objective``.
+) -> Visualization:
+    """Optimise ``batch`` images from noise to maximise the objectives, one per network, together.
 
     Args:
-        net: a frozen TapNet on ``device``.
-        objective: what to maximise, e.g. ``parse_target(net, "banana")``.
+        nets: a frozen TapNet on ``device``, or several: an ensemble whose mean objective is
+            maximised (an image that convinces several networks is an object, not their noise).
+        objectives: what to maximise on each net, e.g. ``parse_target(net, "banana")``.
         size: side of a square image, or (H, W).
         generator: all randomness (initial image, transforms); a CPU generator.
         device: where the image is optimised.
         batch: images optimised together.
-        steps: Adam steps.
-        lr: Adam learning rate.
-        parameterization: "fourier" (the natural-image prior) or "pixel" (plain pixel ascent).
+        steps: optimiser steps (NAdam for "maco", Adam otherwise).
+        lr: learning rate (None: the parameterisation's, ``LEARNING_RATES``).
+        parameterization: "maco" (phase only, natural magnitude), "fourier" (lucid) or "pixel".
         diversity: weight of the penalty on Gram-matrix similarity between batch images
             (class logits reach ~30-40 on efficientnet_lite0; 50 gives clearly different images); ignored
             when batch is 1.
-        jitter, scales, rotate_degrees: transformation robustness per step (0, [1], 0 turn it off).
+        robust: the random changes before every step.
         on_step: called with the step index after every step (progress bars).
 
     Returns:
-        (B, 3, H, W) RGB in [0, 1], detached.
+        The images and their importance maps, detached.
     """
+    nets, objectives = _as_list(nets), _as_list(objectives)
     height, width = (size, size) if isinstance(size, int) else size
     params, render = make_image(parameterization, batch, height, width, generator, device)
-    transform = robustness(jitter, scales, rotate_degrees, generator)
-    loss_of = visualization_loss(net, objective, batch, diversity)
-    optimizer = torch.optim.Adam(params, lr=lr)
+    transform = robust.transform(generator)
+    losses = [visualization_loss(net, objective, batch, diversity) for net, objective in zip(nets, objectives)]
+    optimizer_class = torch.optim.NAdam if parameterization == "maco" else torch.optim.Adam
+    optimizer = optimizer_class(params, lr=LEARNING_RATES.get(parameterization, 0.05) if lr is None else lr)
+    gradient_sum = torch.zeros(batch, 1, height, width, device=device)
     for step in range(steps):
         optimizer.zero_grad(set_to_none=True)
-        loss_of(transform(render())).backward()
+        image = render()
+        image.retain_grad()
+        crops = transform(image)
+        (sum(loss(crops) for loss in losses) / len(losses)).backward()
+        gradient_sum += image.grad.abs().mean(1, keepdim=True)
         optimizer.step()
         if on_step is not None:
             on_step(step)
     with torch.no_grad():
-        return render().detach()
+        return Visualization(render().detach(), importance_map(gradient_sum))
+
+
+def _as_list(value):
+    return list(value) if isinstance(value, (list, tuple)) else [value]
+
+
+def importance_map(gradient_sum: torch.Tensor) -> torch.Tensor:
+    """(B, 1, H, W) accumulated |gradient| -> (B, 1, H, W) in [0, 1], smoothed, 99th percentile at 1."""
+    sigma = max(1.0, gradient_sum.shape[-1] / 64)
+    kernel = int(4 * sigma) | 1
+    smooth = gaussian_blur2d(gradient_sum, (kernel, kernel), (sigma, sigma))
+    top = smooth.flatten(1).quantile(0.99, dim=1).clamp(min=1e-12)[:, None, None, None]
+    return (smooth / top).clamp(0, 1)
 
 
 def visualization_loss(
     net: TapNet, objective: Objective, batch: int, diversity: float
 ) -> Callable[[torch.Tensor], torch.Tensor]:
-    """``image (B, 3, H, W) -> ()``: minus the mean objective, plus the weighted diversity penalty."""
+    """``crops (B * n, 3, H, W) -> ()``: minus the mean objective, plus the weighted diversity penalty.
+
+    ``batch`` is B, the number of images the crops were cut from (image-major order).
+    """
     compare = diversity_tap(net, objective) if batch > 1 and diversity > 0 else None
     taps = list(objective.taps) + ([compare] if compare else [])
 
-    def loss(image: torch.Tensor) -> torch.Tensor:
-        activations: Activations = net(image, taps)
+    def loss(crops: torch.Tensor) -> torch.Tensor:
+        activations: Activations = net(crops, taps)
         value = -objective(activations).mean()
         if compare:
-            value = value + diversity * gram_similarity(activations[compare])
+            value = value + diversity * gram_similarity(activations[compare], images=batch)
         return value
 
     return loss
@@ -203,26 +282,40 @@ def top_classes(net: TapNet, images: torch.Tensor, k: int = 5) -> list[list[tupl
 
 
 def class_start_image(
-    net: TapNet,
+    nets: TapNet | Sequence[TapNet],
     target: str,
     height: int,
     width: int,
     generator: torch.Generator,
     device: torch.device,
-    steps: int = 128,
-    size: int = 224,
+    steps: int = 64,
+    size: int = 320,
+    parameterization: str = "maco",
+    robust: Robustness = Robustness(),
+    lr: float | None = None,
 ) -> torch.Tensor:
     """A class (or channel) visualisation to start a zoom from: optimised small, then resized.
 
-    The shorter side is optimised at ``size`` pixels (the networks' training
-    size, and fast), keeping the frame's aspect ratio.
+    The shorter side is optimised at ``size`` pixels (fast, and the crops the
+    networks see are near their training size), keeping the frame's aspect ratio.
+    A channel target is read on the first network only: a channel belongs to one network.
 
     Returns:
         (1, 3, height, width) RGB in [0, 1].
     """
+    nets = _as_list(nets)
+    targets = [find_target(net, target) for net in (nets if is_class_target(nets[0], target) else nets[:1])]
     small = optimised_size(height, width, size)
-    image = visualize(net, parse_target(net, target), size=small, generator=generator, device=device, steps=steps)
-    return resize(image, (height, width))
+    result = visualize(
+        nets[: len(targets)], [t.objective() for t in targets], size=small, generator=generator, device=device,
+        steps=steps, lr=lr, parameterization=parameterization, robust=robust,
+    )  # fmt: skip
+    return resize(result.images, (height, width))
+
+
+def is_class_target(net: TapNet, target: str | int) -> bool:
+    """Whether ``target`` names a class (not ``LAYER:CHANNEL``); raises what ``find_target`` raises."""
+    return find_target(net, target).is_class
 
 
 def optimised_size(height: int, width: int, size: int) -> tuple[int, int]:

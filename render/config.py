@@ -79,15 +79,23 @@ class OutputConfig:
 class VisualizeConfig:
     """Dreams from noise with a natural-image prior (class and channel visualisation)."""
 
-    parameterization: str = "fourier"  # fourier (decorrelated colour + Fourier-space image) | pixel (plain ascent)
-    steps: int = 512
-    learning_rate: float = 0.05
+    # maco (phase only, the Fourier magnitude of natural photos) | fourier (lucid: decorrelated colour +
+    # 1/f-scaled spectrum) | pixel (plain ascent)
+    parameterization: str = "maco"
+    steps: int = 64  # 64 MaCo steps of 6 crops make an object; lucid-style fourier wanted 256-512
+    learning_rate: float | None = None  # null: the parameterisation's own (maco 1.0 with NAdam, else 0.05 with Adam)
     batch: int = 1  # several images at once
     diversity: float = 0.0  # weight of the term pushing batch images apart
-    jitter: int = 16  # transformation robustness: random shift in pixels
+    ensemble: list = field(default_factory=list)  # models optimised together for class targets; empty: `model` alone
+    crops: int = 6  # random crops per image per step (MaCo robustness); 0: jitter, scales and rotation instead
+    crop_range: list = field(default_factory=lambda: [0.45, 0.9])  # crop side, fraction of the image's shorter side
+    crop_size: int = 224  # side each crop is resized to for the network
+    crop_noise: float = 0.05  # standard deviation of the noise added to each crop
+    jitter: int = 16  # transformation robustness when crops is 0: random shift in pixels
     scales: list = field(default_factory=lambda: [1.0, 0.975, 1.025, 0.95, 1.05])
     rotate_degrees: float = 5.0
-    size: int = 224  # side of the optimised image before it is scaled to width x height
+    size: int = 320  # side of the optimised image (the canvas) before it is scaled to width x height
+    importance_fade: float = 0.0  # 0..1: fade areas where little gradient accumulated toward grey
 
 
 @dataclass
@@ -159,7 +167,7 @@ def register_configs() -> None:
 
 CHOICES = {
     "mode": ("zoom", "image", "video", "visualize"),
-    "visualize.parameterization": ("fourier", "pixel"),
+    "visualize.parameterization": ("maco", "fourier", "pixel"),
     "speed.precision": ("float32", "bfloat16", "float16"),
     "speed.compile": ("none", "default", "reduce-overhead", "max-autotune"),
     "motion.border": ("reflection", "replicate", "zeros"),
@@ -202,7 +210,27 @@ def validate(cfg: RenderConfig) -> None:
         raise UserError(
             f"Config key 'init' is '{cfg.init}', but must be 'noise' or 'class:NAME' (e.g. init=class:banana)."
         )
+    validate_visualize(cfg.visualize)
     if not cfg.audio_smoothing >= 0:
         raise UserError(f"Config key 'audio_smoothing' is {cfg.audio_smoothing}, but must be 0 or more seconds.")
     if not 0.0 <= cfg.color.strength <= 1.0:
         raise UserError(f"Config key 'color.strength' is {cfg.color.strength}, but must be in 0..1.")
+
+
+def validate_visualize(settings: VisualizeConfig) -> None:
+    """The crop range, crop size and fade of ``visualize``: one UserError naming the key and a valid value."""
+    low, high = (list(settings.crop_range) + [None, None])[:2]
+    if len(settings.crop_range) != 2 or not (isinstance(low, (int, float)) and isinstance(high, (int, float))) or not (
+        0 < low <= high <= 1
+    ):
+        raise UserError(
+            f"Config key 'visualize.crop_range' is {list(settings.crop_range)}, but must be two fractions "
+            "0 < smallest <= largest <= 1 of the image's shorter side (e.g. visualize.crop_range=[0.45,0.9])."
+        )
+    if settings.crops < 0 or settings.crop_size < 8 or settings.steps < 1:
+        raise UserError(
+            "Config keys 'visualize.crops' (0 or more), 'visualize.crop_size' (8 or more) and 'visualize.steps' "
+            f"(1 or more) are {settings.crops}, {settings.crop_size} and {settings.steps}."
+        )
+    if not 0.0 <= settings.importance_fade <= 1.0:
+        raise UserError(f"Config key 'visualize.importance_fade' is {settings.importance_fade}, but must be in 0..1.")

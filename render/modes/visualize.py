@@ -1,5 +1,9 @@
 """Class and channel visualisation (mode: visualize): ``<name>.png`` of what the network thinks ``target`` is.
 
+Beside it, ``<name>_importance.png``: where the gradient accumulated (white: the
+pixels the networks relied on), MaCo's transparency map; ``visualize.importance_fade``
+fades the rest of the image toward grey.
+
 A batch writes ``<name>_0.png``, ``<name>_1.png``, ... and ``<name>_sheet.png``,
 all of them side by side. meta.json records the target, its label and how the
 network that made each image classifies it (the self-check).
@@ -7,7 +11,7 @@ network that made each image classifies it (the self-check).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import torch
@@ -15,9 +19,11 @@ from PIL import Image, ImageDraw
 from rich.console import Console
 
 from dream.errors import UserError
+from dream.models.base import TapNet
+from dream.models.registry import get_entry, load_model
 from dream.octaves import resize
-from dream.visualize import find_target, optimised_size, top_classes, visualize
-from render.config import RenderConfig
+from dream.visualize import Robustness, find_target, is_class_target, optimised_size, top_classes, visualize
+from render.config import RenderConfig, VisualizeConfig
 from render.engine import Engine
 from render.media.images import save_png, to_uint8_pixels
 from render.media.progress import counting_progress
@@ -29,41 +35,88 @@ def render_visualization(cfg: RenderConfig, run_dir: Path, engine: Engine, conso
         raise UserError(
             "Visualisation needs a target: pass a class name or index (target=banana) or target=LAYER:CHANNEL."
         )
-    net = engine.model.net
-    target = find_target(net, cfg.target)
     settings = cfg.visualize
+    nets, records = visualization_nets(cfg, engine, cfg.target, console.print)
+    targets = [find_target(net, cfg.target) for net in nets]
     optimised = optimised_size(cfg.height, cfg.width, settings.size)
     with counting_progress(console, "steps") as progress:
-        task = progress.add_task(f"visualising {target.label}", total=settings.steps)
-        images = visualize(
-            net,
-            target.objective(),
+        task = progress.add_task(f"visualising {targets[0].label}", total=settings.steps)
+        result = visualize(
+            nets,
+            [target.objective() for target in targets],
             size=optimised,
             batch=settings.batch,
             steps=settings.steps,
             lr=settings.learning_rate,
             parameterization=settings.parameterization,
             diversity=settings.diversity,
-            jitter=settings.jitter,
-            scales=list(settings.scales),
-            rotate_degrees=settings.rotate_degrees,
+            robust=robustness_of(settings),
             generator=torch.Generator().manual_seed(cfg.seed),
             device=engine.device,
             on_step=lambda _step: progress.advance(task),
         )
-    self_check = top_classes(net, images) if net.labels else []
+    images = result.faded(settings.importance_fade) if settings.importance_fade > 0 else result.images
+    self_check = top_classes(nets[0], images) if nets[0].labels else []
     media = save_images(resize(images, (cfg.height, cfg.width)), run_dir, cfg.output.name)
+    media += save_importance(resize(result.importance, (cfg.height, cfg.width)), run_dir, cfg.output.name)
     return {
         "media": media,
         "target": str(cfg.target),
-        "label": target.label,
-        "target_objective": target.objective().name,
+        "label": targets[0].label,
+        "target_objective": targets[0].objective().name,
         "parameterization": settings.parameterization,
+        "ensemble": records,
         "self_check_top5": [[{"label": label, "probability": p} for label, p in top] for top in self_check],
         "width": int(cfg.width),
         "height": int(cfg.height),
         "frames": 1,
     }
+
+
+def visualization_nets(
+    cfg: RenderConfig, engine: Engine, target: str, note: Callable[[str], None]
+) -> tuple[list[TapNet], list[dict]]:
+    """The networks ``target`` is optimised against, and what was loaded for each (for meta.json).
+
+    The ensemble is led by ``model``: it is used while ``model`` is its first entry, so
+    ``model=NAME`` alone still means that one network. ``visualize.ensemble=[]`` also means
+    ``model`` alone. A channel target belongs to one network, so it always uses ``model``.
+
+    Raises:
+        NameChoiceError: an unknown model in the ensemble (before anything is optimised).
+    """
+    names = list(dict.fromkeys(cfg.visualize.ensemble))
+    for name in names:
+        get_entry(name)
+    own = engine.model
+    if not names or names[0] != own.entry.name or not is_class_target(own.net, target):
+        if names:
+            note(f"visualising {target} with {own.entry.name} alone (visualize.ensemble is led by {names[0]}).")
+        return [own.net], [own.record]
+    loaded = [own] + [load_model(name, device=engine.device) for name in names[1:]]
+    note(f"optimising against an ensemble of {len(loaded)}: {', '.join(names)}")
+    return [model.net for model in loaded], [model.record for model in loaded]
+
+
+def robustness_of(settings: VisualizeConfig) -> Robustness:
+    """The ``visualize`` section's random crops (or lucid's jitter, scales and rotation when crops is 0)."""
+    return Robustness(
+        crops=settings.crops,
+        crop_range=(float(settings.crop_range[0]), float(settings.crop_range[1])),
+        crop_size=settings.crop_size,
+        noise=settings.crop_noise,
+        jitter=settings.jitter,
+        scales=tuple(float(s) for s in settings.scales),
+        rotate_degrees=settings.rotate_degrees,
+    )
+
+
+def save_importance(importance: torch.Tensor, run_dir: Path, name: str) -> list[str]:
+    """Write (B, 1, H, W) importance maps as ``name_importance.png`` (B = 1) or ``name_importance_i.png``."""
+    grey = importance.expand(-1, 3, -1, -1)
+    if grey.shape[0] == 1:
+        return [save_png(grey, run_dir / f"{name}_importance.png").name]
+    return [save_png(map_[None], run_dir / f"{name}_importance_{i}.png").name for i, map_ in enumerate(grey)]
 
 
 def save_images(images: torch.Tensor, run_dir: Path, name: str) -> list[str]:

@@ -48,10 +48,13 @@ def initial_state(cfg: RenderConfig, engine: Engine) -> ZoomState:
     device = engine.device
     if cfg.init.startswith("class:"):
         from dream.visualize import class_start_image
+        from render.modes.visualize import robustness_of, visualization_nets
 
+        target, settings = cfg.init[6:], cfg.visualize
+        nets, _ = visualization_nets(cfg, engine, target, print)
         start = class_start_image(
-            engine.model.net, cfg.init[6:], cfg.height, cfg.width, generator, device,
-            steps=cfg.visualize.steps, size=cfg.visualize.size,
+            nets, target, cfg.height, cfg.width, generator, device, steps=settings.steps, size=settings.size,
+            parameterization=settings.parameterization, robust=robustness_of(settings), lr=settings.learning_rate,
         )
         reference = None
     elif cfg.input:

@@ -1,12 +1,27 @@
-"""``python -m render.tools.quality``: does the natural-image prior make pictures, or adversarial noise?
+"""``python -m render.tools.quality``: do class visualisations read as objects to a network that never made them?
 
-The transfer check: visualise 10 classes with ``efficientnet_lite0``, once with
-the prior (Fourier-space, decorrelated colour, transformation robustness) and
-once with plain pixel ascent, then classify every image with
-``efficientnet_lite2``, a network that never saw the optimisation. Adversarial
-noise fools only the network it was made on; a picture of a banana is a banana
-to both. Prints a table, writes ``outputs/quality/transfer.json`` and a contact
-sheet ``outputs/quality/transfer_sheet.png`` (top row: prior, bottom: pixels).
+The held-out transfer check. Every class is visualised with each
+parameterisation (``maco``: phase only with the magnitude of natural photos, the
+default; ``fourier``: lucid's prior with a few pixels of jitter, as before;
+``pixel``: plain ascent), once against one network (EfficientNet-Lite0) and once
+against an ensemble (Lite0 + Lite2). Then judges that were never optimised
+against classify every image: EfficientNet-Lite1 (offline weights) and every
+torchvision ImageNet network whose weights are already in the local torch cache
+(another architecture family; nothing is downloaded). Adversarial noise fools
+only the networks it was made on; a picture of a banana is a banana to all.
+
+Each judge also classifies a thumbnail of every image (56 px, scaled back up),
+reported as "JUDGE 1/4": a texture of parts that excites the network only up
+close loses its class there. So does a small object: MaCo's crops make objects
+of about a quarter of the canvas, which the thumbnail shrinks to a few pixels;
+read it beside the full-size judge, not alone.
+
+Writes into ``--out`` (default ``outputs/quality``), after every row so an
+interrupted run keeps what it measured: ``transfer.json`` (every judge's top-5,
+seconds per image), ``transfer_sheet.png`` (one row per setting),
+``classes_sheet.png`` (the default's images, large: the contact sheet), every image
+in ``images/`` and a
+``meta.json`` that makes the folder a card of ``make gallery``.
 """
 
 from __future__ import annotations
@@ -14,146 +29,239 @@ from __future__ import annotations
 import argparse
 import json
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import torch
+from omegaconf import OmegaConf
 from rich.console import Console
 from rich.table import Table
 
 from dream.models.base import TapNet
-from dream.models.registry import load_model
-from dream.objectives import Activations, Objective
+from dream.models.registry import MODELS, default_weights_path, load_model
 from dream.octaves import resize
-from dream.visualize import find_target, top_classes, visualize
+from dream.visualize import LUCID_ROBUSTNESS, PLAIN, Robustness, find_target, top_classes, visualize
+from render.cli import compose_preset
 from render.config import VisualizeConfig
-from render.modes.visualize import image_grid
+from render.media.images import save_png
+from render.modes.visualize import image_grid, robustness_of
 
 CLASSES = (
-    "banana", "goldfish", "flamingo", "strawberry", "pineapple",
-    "daisy", "zebra", "jellyfish", "volcano", "monarch",
+    "banana", "strawberry", "pineapple", "goldfish", "flamingo", "zebra",
+    "monarch", "jellyfish", "daisy", "volcano", "school bus", "teapot",
 )  # fmt: skip
-SOURCE_MODEL, JUDGE_MODEL = "efficientnet_lite0", "efficientnet_lite2"
-JUDGE_SIZE = 260  # EfficientNet-Lite2's training resolution
-# Plain pixel ascent: no prior at all, so no transformation robustness either.
-PLAIN = {"jitter": 0, "scales": [1.0], "rotate_degrees": 0.0}
+SOURCES = {"ensemble": ("efficientnet_lite0", "efficientnet_lite2"), "one": ("efficientnet_lite0",)}
+HELD_OUT_JUDGE = "efficientnet_lite1"
+TORCHVISION_JUDGES = ("resnet50", "mobilenet_v2", "googlenet", "vgg16", "inception_v3")
+JUDGE_SIZE = {"efficientnet_lite1": 240, "inception_v3": 299}  # training resolutions; others 224
+BASELINE_SIZE = 224  # the canvas the Fourier and pixel visualisations were made at
+COARSE_SIZE = 56  # the thumbnail each judge also sees: a quarter of the networks' input side
+COARSE_VIEW = "1/4"  # how the thumbnail judge is named in the report
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One row of the table: a parameterisation, its robustness and canvas, and the networks optimised."""
+
+    parameterization: str
+    sources: str  # a key of SOURCES
+    robust: Robustness
+    size: int
+    steps: int
+
+    @property
+    def name(self) -> str:
+        return f"{self.parameterization}/{self.sources}"
 
 
 @dataclass
-class Result:
-    """One parameterisation's images and how both networks classify them."""
+class Row:
+    """A setting's images, each judge's top-5 per image, and the seconds each image took."""
 
-    parameterization: str
-    images: torch.Tensor  # (N, 3, H, W)
-    self_top5: list[list[tuple[str, float]]]
-    judge_top5: list[list[tuple[str, float]]]
+    setting: Setting
+    images: list[torch.Tensor] = field(default_factory=list)  # (1, 3, H, W) each
+    top5: dict[str, list[list[tuple[str, float]]]] = field(default_factory=dict)  # judge -> per class
+    seconds: list[float] = field(default_factory=list)
 
-    def judged_in_top5(self, labels: list[str]) -> list[bool]:
-        return [label in [name for name, _ in top] for label, top in zip(labels, self.judge_top5)]
-
-    def self_hits(self, labels: list[str]) -> list[bool]:
-        return [label == top[0][0] for label, top in zip(labels, self.self_top5)]
+    def hits(self, judge: str, labels: list[str], k: int) -> list[bool]:
+        return [label in [name for name, _ in top[:k]] for label, top in zip(labels, self.top5[judge])]
 
 
-def one_class_per_image(tap: str, indices: list[int]) -> Objective:
-    """The logit of class ``indices[b]`` for image ``b``: several classes optimised in one batch."""
-    index = torch.tensor(indices)
-
-    def score(a: Activations) -> torch.Tensor:
-        logits = a[tap].flatten(1)  # (B, K)
-        return logits.gather(1, index.to(logits.device)[:, None])[:, 0]
-
-    return Objective((tap,), score, f"classes({', '.join(map(str, indices))})")
+def preset_settings(overrides: list[str] | None = None) -> VisualizeConfig:
+    """The ``class_visualize`` preset's ``visualize`` section: the default the table measures."""
+    section = compose_preset("class_visualize", overrides).visualize
+    return VisualizeConfig(**OmegaConf.to_container(section, resolve=True))
 
 
-def visualize_classes(
-    source: TapNet, judge: TapNet, labels: list[str], parameterization: str, steps: int, size: int, seed: int
-) -> Result:
-    """Visualise ``labels`` (one image each) on ``source``; classify with ``source`` and ``judge``."""
-    settings = VisualizeConfig()
-    robustness = {"jitter": settings.jitter, "scales": settings.scales, "rotate_degrees": settings.rotate_degrees}
-    indices = [find_target(source, label).index for label in labels]
-    device = next(source.parameters()).device
-    images = visualize(
-        source,
-        one_class_per_image(source.logits_tap, indices),
-        size=size,
-        batch=len(labels),
-        steps=steps,
-        lr=settings.learning_rate,
-        parameterization=parameterization,
-        generator=torch.Generator().manual_seed(seed),
-        device=device,
-        **(robustness if parameterization == "fourier" else PLAIN),
-    )
-    judged = top_classes(judge, resize(images, (JUDGE_SIZE, JUDGE_SIZE)))
-    return Result(parameterization, images, top_classes(source, images), judged)
+def settings_table(default: VisualizeConfig, steps: int, baseline_steps: int) -> list[Setting]:
+    """Six rows, the default prior first: MaCo, today's Fourier prior and plain pixels, x one net and the ensemble."""
+    maco = [Setting("maco", sources, robustness_of(default), default.size, steps) for sources in ("ensemble", "one")]
+    baselines = [
+        Setting(parameterization, sources, robust, BASELINE_SIZE, baseline_steps)
+        for sources in ("one", "ensemble")
+        for parameterization, robust in (("fourier", LUCID_ROBUSTNESS), ("pixel", PLAIN))
+    ]
+    return maco + baselines
 
 
-def results_table(labels: list[str], results: list[Result]) -> Table:
-    """Per class and parameterisation: the judge's top-1 and whether the class is in its top-5."""
-    table = Table(title=f"Transfer check: optimised on {SOURCE_MODEL}, classified by {JUDGE_MODEL}")
+def available_judges(device: torch.device) -> dict[str, TapNet]:
+    """EfficientNet-Lite1 and every torchvision judge whose weights file is already on this machine."""
+    names = [HELD_OUT_JUDGE] + [name for name in TORCHVISION_JUDGES if default_weights_path(MODELS[name]).is_file()]
+    return {name: load_model(name, device=device).net for name in names}
+
+
+def run_setting(
+    setting: Setting, nets: dict[str, TapNet], judges: dict[str, TapNet], labels: list[str], seed: int, log
+) -> Row:
+    """Visualise every class with ``setting`` (one image each, as ``class_visualize`` does) and judge it."""
+    sources = [nets[name] for name in SOURCES[setting.sources]]
+    device = next(sources[0].parameters()).device
+    row = Row(setting)
+    for label in labels:
+        started = time.perf_counter()
+        result = visualize(
+            sources, [find_target(net, label).objective() for net in sources], size=setting.size,
+            steps=setting.steps, parameterization=setting.parameterization, robust=setting.robust,
+            generator=torch.Generator().manual_seed(seed), device=device,
+        )  # fmt: skip
+        row.seconds.append(round(time.perf_counter() - started, 1))
+        row.images.append(result.images.cpu())
+        for name, judge in judges.items():
+            size = JUDGE_SIZE.get(name, 224)
+            for view, images in ((name, result.images), (f"{name} {COARSE_VIEW}", coarse(result.images))):
+                row.top5.setdefault(view, []).extend(top_classes(judge, resize(images, (size, size))))
+        judged = {name: tops[-1][0] for name, tops in row.top5.items()}
+        log(f"{setting.name:17s} {label:12s} {row.seconds[-1]:6.1f} s  {judged}")
+    return row
+
+
+def coarse(images: torch.Tensor, size: int = COARSE_SIZE) -> torch.Tensor:
+    """(B, 3, H, W) -> (B, 3, H, W) seen at ``size`` pixels (area-averaged down, bilinear up).
+
+    Fine texture that fires the network only up close (eyes and scales everywhere) is averaged away.
+    """
+    small = torch.nn.functional.interpolate(images, size=(size, size), mode="area")
+    return resize(small, tuple(images.shape[-2:]))
+
+
+def results_table(labels: list[str], rows: list[Row], judge: str) -> Table:
+    """Per class and setting: the judge's top-1 (with probability) and '5' when the class is in its top-5."""
+    table = Table(title=f"Held-out judge {judge}: top-1 per image ('*' top-1 hit, '5' top-5 hit)")
     table.add_column("class")
-    for result in results:
-        table.add_column(f"{result.parameterization}: judge top-1")
-        table.add_column("top-5")
-    for row, label in enumerate(labels):
-        cells = [label]
-        for result in results:
-            name, probability = result.judge_top5[row][0]
-            cells += [f"{name} {probability:.2f}", "yes" if result.judged_in_top5(labels)[row] else "no"]
-        table.add_row(*cells)
-    hits = ", ".join(f"{r.parameterization} {sum(r.judged_in_top5(labels))}/{len(labels)}" for r in results)
-    own = ", ".join(f"{r.parameterization} {sum(r.self_hits(labels))}/{len(labels)}" for r in results)
-    table.caption = f"{JUDGE_MODEL} top-5: {hits}. Self-check ({SOURCE_MODEL} top-1 is the class): {own}."
+    for row in rows:
+        table.add_column(row.setting.name)
+    for i, label in enumerate(labels):
+        cells = []
+        for row in rows:
+            name, probability = row.top5[judge][i][0]
+            mark = "*" if name == label else ("5" if row.hits(judge, labels, 5)[i] else " ")
+            cells.append(f"{mark} {name[:18]} {probability:.2f}")
+        table.add_row(label, *cells)
+    table.caption = "; ".join(
+        f"{r.setting.name}: top-1 {sum(r.hits(judge, labels, 1))}/{len(labels)}, "
+        f"top-5 {sum(r.hits(judge, labels, 5))}/{len(labels)}, {sum(r.seconds) / len(r.seconds):.0f} s/image"
+        for r in rows
+    )
     return table
 
 
-def save_report(labels: list[str], results: list[Result], out: Path, settings: dict) -> None:
-    """transfer.json (every top-5) and transfer_sheet.png (one row per parameterisation)."""
-    out.mkdir(parents=True, exist_ok=True)
-    report = {
+def report(labels: list[str], rows: list[Row], settings: dict) -> dict:
+    """transfer.json's content: the settings, and per row the hits and every top-5 of every judge."""
+    return {
         **settings,
         "classes": labels,
         "results": {
-            r.parameterization: {
-                "judge_top5_hits": sum(r.judged_in_top5(labels)),
-                "self_top1_hits": sum(r.self_hits(labels)),
-                "self_top5": r.self_top5,
-                "judge_top5": r.judge_top5,
+            r.setting.name: {
+                "steps": r.setting.steps,
+                "size": r.setting.size,
+                "crops": r.setting.robust.crops,
+                "seconds_per_image": r.seconds,
+                "hits": {
+                    judge: {"top1": sum(r.hits(judge, labels, 1)), "top5": sum(r.hits(judge, labels, 5))}
+                    for judge in r.top5
+                },
+                "top5": r.top5,
             }
-            for r in results
+            for r in rows
         },
     }
-    (out / "transfer.json").write_text(json.dumps(report, indent=2))
-    images = torch.cat([r.images for r in results])
-    hits = [hit for r in results for hit in r.judged_in_top5(labels)]
-    captions = [f"{label} {'+' if hit else '-'}" for label, hit in zip(labels * len(results), hits)]
-    titles = [r.parameterization for r in results]
-    image_grid(images.cpu(), columns=len(labels), captions=captions, row_titles=titles).save(out / "transfer_sheet.png")
+
+
+def save_report(labels: list[str], rows: list[Row], out: Path, settings: dict) -> None:
+    """transfer.json, transfer_sheet.png, classes_sheet.png and the gallery card's meta.json."""
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "transfer.json").write_text(json.dumps(report(labels, rows, settings), indent=2))
+    judge = HELD_OUT_JUDGE
+    small = torch.cat([resize(image, (BASELINE_SIZE, BASELINE_SIZE)) for row in rows for image in row.images])
+    captions = [f"{labels[i][:12]} {mark(row, judge, labels, i)}" for row in rows for i in range(len(row.images))]
+    image_grid(small, columns=len(labels), captions=captions, row_titles=[r.setting.name for r in rows]).save(
+        out / "transfer_sheet.png"
+    )
+    default = rows[0]
+    images = torch.cat(default.images)
+    default_captions = [f"{lab} {mark(default, judge, labels, i)}" for i, lab in enumerate(labels[: len(images)])]
+    image_grid(images, columns=4, captions=default_captions).save(out / "classes_sheet.png")
+    write_card(out, default, labels, settings)
+    (out / "images").mkdir(exist_ok=True)
+    for row in rows:
+        for label, image in zip(labels, row.images):
+            name = f"{row.setting.name.replace('/', '_')}_{label.replace(' ', '_')}.png"
+            save_png(image, out / "images" / name)
+
+
+def mark(row: Row, judge: str, labels: list[str], index: int) -> str:
+    """'top-1', 'top-5' or '-': where ``judge`` put the class of image ``index``."""
+    top = [name for name, _ in row.top5[judge][index]]
+    return "top-1" if top[0] == labels[index] else ("top-5" if labels[index] in top else "-")
+
+
+def write_card(out: Path, default: Row, labels: list[str], settings: dict) -> None:
+    """A meta.json that shows the contact sheet as a finished run in ``make gallery``."""
+    done = len(default.images)
+    meta = {
+        "finished": True,
+        "preset": "quality",
+        "mode": "visualize",
+        "media": "classes_sheet.png",
+        "model": "+".join(SOURCES[default.setting.sources]),
+        "label": f"{done} classes, judged by {HELD_OUT_JUDGE}: "
+        f"top-1 {sum(default.hits(HELD_OUT_JUDGE, labels[:done], 1))}/{done}, "
+        f"top-5 {sum(default.hits(HELD_OUT_JUDGE, labels[:done], 5))}/{done}",
+        "objective": f"{default.setting.name}, {default.setting.steps} steps",
+        "width": default.setting.size,
+        "height": default.setting.size,
+        "seed": settings["seed"],
+        "elapsed_seconds": sum(default.seconds),
+    }
+    (out / "meta.json").write_text(json.dumps(meta, indent=2))
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m render.tools.quality", description=__doc__)
-    parser.add_argument("--steps", type=int, default=128)
-    parser.add_argument("--size", type=int, default=224)
+    parser.add_argument("--steps", type=int, default=None, help="steps of the default prior (default: the preset's)")
+    parser.add_argument("--baseline-steps", type=int, default=256, help="steps of the Fourier and pixel rows")
+    parser.add_argument("--classes", default=",".join(CLASSES), help="comma-separated class names")
+    parser.add_argument("--rows", default="", help="only these rows, e.g. maco/ensemble,fourier/one (default: all)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     parser.add_argument("--out", type=Path, default=Path("outputs/quality"))
     args = parser.parse_args(argv)
-    console = Console()
-    device = torch.device(args.device)
-    source, judge = (load_model(name, device=device).net for name in (SOURCE_MODEL, JUDGE_MODEL))
-    labels, started = list(CLASSES), time.perf_counter()
-    results = []
-    for parameterization in ("fourier", "pixel"):
-        console.print(f"visualising {len(labels)} classes with the {parameterization} parameterisation ...")
-        results.append(visualize_classes(source, judge, labels, parameterization, args.steps, args.size, args.seed))
-    console.print(results_table(labels, results))
-    elapsed = round(time.perf_counter() - started, 1)
-    save_report(labels, results, args.out, {"steps": args.steps, "size": args.size, "seed": args.seed,
-                                            "elapsed_seconds": elapsed})
-    console.print(f"{elapsed} s; wrote {args.out / 'transfer.json'} and {args.out / 'transfer_sheet.png'}")
+    console, device = Console(), torch.device(args.device)
+    labels = [label.strip() for label in args.classes.split(",") if label.strip()]
+    default = preset_settings()
+    table = settings_table(default, args.steps or default.steps, args.baseline_steps)
+    chosen = [s for s in table if not args.rows or s.name in args.rows.split(",")]
+    nets = {name: load_model(name, device=device).net for name in dict.fromkeys(sum(SOURCES.values(), ()))}
+    judges = available_judges(device)
+    console.print(f"judges never optimised against: {', '.join(judges)}")
+    settings = {"seed": args.seed, "judges": list(judges), "sources": SOURCES, "device": str(device)}
+    rows: list[Row] = []
+    for setting in chosen:
+        rows.append(run_setting(setting, nets, judges, labels, args.seed, console.print))
+        save_report(labels, rows, args.out, settings)
+    for judge in rows[0].top5 if rows else []:
+        console.print(results_table(labels, rows, judge))
+    console.print(f"wrote {args.out / 'transfer.json'}, {args.out / 'classes_sheet.png'} and transfer_sheet.png")
 
 
 if __name__ == "__main__":

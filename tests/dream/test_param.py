@@ -2,12 +2,22 @@ import pytest
 import torch
 
 from dream.errors import NameChoiceError
-from dream.param import color_correlation, fourier_image, make_image, pixel_image, spectrum_scale
+from dream.param import (
+    color_correlation,
+    decorrelated_to_rgb,
+    fourier_image,
+    maco_image,
+    make_image,
+    pixel_image,
+    rgb_to_decorrelated,
+    spectrum_scale,
+)
+from dream.spectrum import magnitude_for
 
 CPU = torch.device("cpu")
 
 
-@pytest.mark.parametrize("make", [fourier_image, pixel_image])
+@pytest.mark.parametrize("make", [maco_image, fourier_image, pixel_image])
 @pytest.mark.parametrize("height, width", [(16, 16), (15, 22)])
 def test_render_shape_and_range(make, height, width):
     params, render = make(2, height, width, torch.Generator().manual_seed(0), CPU)
@@ -17,7 +27,7 @@ def test_render_shape_and_range(make, height, width):
     assert all(p.requires_grad for p in params)
 
 
-@pytest.mark.parametrize("make", [fourier_image, pixel_image])
+@pytest.mark.parametrize("make", [maco_image, fourier_image, pixel_image])
 def test_same_seed_same_image_other_seed_other_image(make):
     def image(seed):
         return make(1, 12, 12, torch.Generator().manual_seed(seed), CPU)[1]()
@@ -76,5 +86,31 @@ def test_fourier_colour_channels_are_correlated_like_natural_images():
 def test_make_image_by_name_and_unknown_name():
     params, render = make_image("pixel", 1, 4, 4, torch.Generator().manual_seed(0), CPU)
     assert render().shape == (1, 3, 4, 4)
-    with pytest.raises(NameChoiceError, match="fourier, pixel"):
+    with pytest.raises(NameChoiceError, match="maco, fourier, pixel"):
         make_image("wavelet", 1, 4, 4, torch.Generator(), CPU)
+
+
+def test_maco_optimises_only_the_phase_so_the_magnitude_is_always_natural():
+    params, render = maco_image(2, 32, 48, torch.Generator().manual_seed(0), CPU)
+    assert [p.shape for p in params] == [(2, 3, 32, 25)]
+    with torch.no_grad():
+        params[0].add_(torch.randn(params[0].shape) * 3)  # any phase at all
+        logits = torch.logit(render().clamp(1e-6, 1 - 1e-6))
+    spectrum = torch.fft.rfft2(rgb_to_decorrelated(logits), norm="ortho").abs()  # (2, 3, 32, 25)
+    natural = magnitude_for(32, 48, CPU)
+    # Columns 0 and W/2 are their own mirror images: irfft2 keeps only their symmetric part.
+    ratio = spectrum[..., 1:, 1:-1] / natural[:, 1:, 1:-1]
+    # The same shape of spectrum, up to one gain per image (the standardisation).
+    assert torch.allclose(ratio, ratio.flatten(1).median(1).values[:, None, None, None], rtol=0.05)
+
+
+def test_maco_image_is_standardised_and_has_correlated_neighbours():
+    image = maco_image(1, 64, 64, torch.Generator().manual_seed(0), CPU)[1]()
+    logits = torch.logit(image.clamp(1e-6, 1 - 1e-6))
+    assert abs(logits.mean().item()) < 0.2
+    assert neighbour_correlation(image) > 0.5
+
+
+def test_decorrelated_colour_round_trip():
+    image = torch.rand(2, 3, 5, 7)
+    assert torch.allclose(decorrelated_to_rgb(rgb_to_decorrelated(image)), image, atol=1e-5)

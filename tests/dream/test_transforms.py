@@ -1,7 +1,7 @@
 import pytest
 import torch
 
-from dream.transforms import compose, jitter, pad, random_rotate, random_scale, robustness
+from dream.transforms import compose, crop_boxes, jitter, pad, random_crops, random_rotate, random_scale, robustness
 
 
 def ramp(batch: int = 2, size: int = 16) -> torch.Tensor:
@@ -66,3 +66,29 @@ def test_gradient_flows_through_the_chain():
 
 def test_compose_applies_in_order():
     assert compose([lambda x: x + 1, lambda x: x * 2])(torch.tensor(1.0)) == 4
+
+
+def test_random_crops_shape_order_and_noise():
+    image = torch.stack([torch.zeros(3, 40, 60), torch.ones(3, 40, 60)])  # image 0 black, image 1 white
+    crops = random_crops(4, (0.5, 0.9), 16, noise=0.0, generator=torch.Generator().manual_seed(0))(image)
+    assert crops.shape == (8, 3, 16, 16)
+    assert crops[:4].abs().max() == 0 and torch.allclose(crops[4:], torch.ones(4, 3, 16, 16))  # image-major
+    noisy = random_crops(4, (0.5, 0.9), 16, noise=0.1, generator=torch.Generator().manual_seed(0))(image)
+    assert 0.05 < (noisy - crops).std() < 0.15
+
+
+def test_crop_boxes_lie_inside_and_have_the_asked_sizes():
+    boxes = crop_boxes(500, 40, 60, 0.25, 0.75, torch.Generator().manual_seed(0))
+    side = boxes[:, 2] - boxes[:, 0]
+    assert torch.allclose(side, boxes[:, 3] - boxes[:, 1])
+    assert side.min() >= 10 - 1e-4 and side.max() <= 30 + 1e-4 and side.max() - side.min() > 15
+    assert boxes[:, :2].min() >= 0 and boxes[:, 2].max() <= 60 and boxes[:, 3].max() <= 40
+
+
+def test_random_crops_are_seeded_and_pass_the_gradient():
+    image = torch.rand(1, 3, 32, 32, requires_grad=True)
+    first = random_crops(3, (0.4, 0.8), 8, 0.05, torch.Generator().manual_seed(1))(image)
+    again = random_crops(3, (0.4, 0.8), 8, 0.05, torch.Generator().manual_seed(1))(image)
+    assert torch.equal(first, again)
+    first.sum().backward()
+    assert image.grad is not None and image.grad.abs().sum() > 0

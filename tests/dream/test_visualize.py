@@ -6,7 +6,11 @@ import torch
 
 from dream.errors import NameChoiceError, UserError
 from dream.models.base import TapNet
+from dream.objectives import Objective
 from dream.visualize import (
+    LEARNING_RATES,
+    Robustness,
+    Visualization,
     class_start_image,
     diversity_tap,
     find_target,
@@ -20,9 +24,19 @@ from dream.visualize import (
 CPU = torch.device("cpu")
 
 
+TINY_CROPS = Robustness(crops=3, crop_range=(0.5, 1.0), crop_size=12, noise=0.02)
+TINY_LUCID = Robustness(crops=0, jitter=2, scales=(1.0, 1.05), rotate_degrees=5.0)
+
+
 def dream(net: TapNet, target: str = "banana", **kwargs) -> torch.Tensor:
-    settings = {"size": 16, "steps": 20, "lr": 0.1, "jitter": 2, "scales": [1.0, 1.05], "rotate_degrees": 5.0}
+    return visualization(net, target, **kwargs).images
+
+
+def visualization(net: TapNet, target: str = "banana", **kwargs) -> Visualization:
+    settings = {"size": 16, "steps": 20, "parameterization": "maco", "robust": TINY_CROPS}
     settings.update(kwargs)
+    if settings["parameterization"] != "maco":
+        settings = {"lr": 0.1, "robust": TINY_LUCID} | settings
     return visualize(net, parse_target(net, target), generator=torch.Generator().manual_seed(0), device=CPU, **settings)
 
 
@@ -80,7 +94,7 @@ def test_class_of_a_model_without_labels_suggests_a_channel(tiny_net):
         parse_target(tiny_net, "banana")
 
 
-@pytest.mark.parametrize("parameterization", ["fourier", "pixel"])
+@pytest.mark.parametrize("parameterization", ["maco", "fourier", "pixel"])
 @pytest.mark.parametrize("target", ["banana", "conv3:2"])
 def test_the_objective_rises(tiny_net, parameterization, target):
     before = score(tiny_net, target, dream(tiny_net, target, steps=0, parameterization=parameterization))
@@ -88,12 +102,49 @@ def test_the_objective_rises(tiny_net, parameterization, target):
     assert after.item() > before.item() + 0.1
 
 
-def test_shape_range_and_determinism(tiny_net):
-    images = dream(tiny_net, size=(12, 20), batch=2, steps=3)
-    assert images.shape == (2, 3, 12, 20)
-    assert 0 <= images.min() and images.max() <= 1
-    assert not images.requires_grad
-    assert torch.equal(images, dream(tiny_net, size=(12, 20), batch=2, steps=3))
+@pytest.mark.parametrize("parameterization", ["maco", "fourier", "pixel"])
+def test_shape_range_and_determinism(tiny_net, parameterization):
+    result = visualization(tiny_net, size=(12, 20), batch=2, steps=3, parameterization=parameterization)
+    assert result.images.shape == (2, 3, 12, 20) and result.importance.shape == (2, 1, 12, 20)
+    assert 0 <= result.images.min() and result.images.max() <= 1
+    assert 0 <= result.importance.min() and result.importance.max() <= 1
+    assert not result.images.requires_grad
+    again = visualization(tiny_net, size=(12, 20), batch=2, steps=3, parameterization=parameterization)
+    assert torch.equal(result.images, again.images)
+
+
+def test_an_ensemble_raises_every_networks_objective(tiny_net):
+    from tests.conftest import make_tiny_net
+
+    other = make_tiny_net(seed=1)
+    nets = [tiny_net, other]
+    objectives = [parse_target(net, "banana") for net in nets]
+    before = visualize(nets, objectives, size=16, steps=0, robust=TINY_CROPS, generator=torch.Generator(), device=CPU)
+    after = visualize(nets, objectives, size=16, steps=20, robust=TINY_CROPS, generator=torch.Generator(), device=CPU)
+    for net in nets:
+        assert score(net, "banana", after.images).item() > score(net, "banana", before.images).item() + 0.1
+
+
+def test_importance_is_where_the_gradient_went(tiny_net):
+    # A channel read only at the image's left edge: the right half never gets a gradient.
+    left = Objective(("conv1",), lambda a: a["conv1"][:, 0, :, :3].mean((1, 2)), "left edge")
+    result = visualize(
+        tiny_net, left, size=(16, 32), steps=3, robust=Robustness(crops=0, jitter=0, scales=(1.0,), rotate_degrees=0),
+        generator=torch.Generator(), device=CPU,
+    )  # fmt: skip
+    assert result.importance[..., :4].mean() > 5 * result.importance[..., 20:].mean()
+
+
+def test_fading_keeps_important_pixels_and_greys_the_rest():
+    images = torch.ones(1, 3, 2, 2)
+    importance = torch.tensor([[[[1.0, 0.0], [0.5, 0.0]]]])
+    faded = Visualization(images, importance).faded(1.0)
+    assert faded[0, 0].tolist() == [[1.0, 0.5], [0.75, 0.5]]
+    assert torch.equal(Visualization(images, importance).faded(0.0), images)
+
+
+def test_each_parameterisation_has_a_learning_rate():
+    assert set(LEARNING_RATES) == {"maco", "fourier", "pixel"}
 
 
 def test_on_step_sees_every_step(tiny_net):
@@ -108,6 +159,9 @@ def test_gram_similarity():
     apart = torch.zeros(2, 2, 3, 3)
     apart[0, 0], apart[1, 1] = 1.0, 1.0
     assert torch.isclose(gram_similarity(apart), torch.tensor(0.0))
+    # Two crops per image, image-major: the crops of one image are averaged, not compared.
+    crops = torch.cat([apart[:1], apart[:1], apart[1:], apart[1:]])
+    assert torch.isclose(gram_similarity(crops, images=2), torch.tensor(0.0))
 
 
 def test_diversity_tap(tiny_net):
@@ -125,8 +179,14 @@ def test_diversity_pushes_batch_images_apart(tiny_net):
     assert diverse < alike - 0.2
 
 
-def test_class_start_image_has_the_frame_size(tiny_net):
-    image = class_start_image(tiny_net, "zebra", 18, 32, torch.Generator().manual_seed(0), CPU, steps=2, size=12)
+@pytest.mark.parametrize("target", ["zebra", "conv2:1"])
+def test_class_start_image_has_the_frame_size(tiny_net, target):
+    from tests.conftest import make_tiny_net
+
+    nets = [tiny_net, make_tiny_net(seed=1)]
+    image = class_start_image(
+        nets, target, 18, 32, torch.Generator().manual_seed(0), CPU, steps=2, size=12, robust=TINY_CROPS
+    )
     assert image.shape == (1, 3, 18, 32)
 
 
@@ -148,8 +208,8 @@ def test_real_network_sees_its_class(tmp_path):
 
     net = load_model("efficientnet_lite0", device=CPU).net
     images = visualize(
-        net, parse_target(net, "banana"), size=96, steps=24, jitter=8, generator=torch.Generator().manual_seed(0),
-        device=CPU,
-    )
+        net, parse_target(net, "banana"), size=96, steps=24, parameterization="fourier", robust=TINY_LUCID,
+        lr=0.05, generator=torch.Generator().manual_seed(0), device=CPU,
+    ).images
     label, probability = top_classes(net, images)[0][0]
     assert label == "banana" and probability > 0.5

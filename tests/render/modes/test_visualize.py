@@ -1,16 +1,20 @@
-"""The visualize mode: images, a sheet for batches, the self-check, a clear error without a target."""
+"""The visualize mode: images, importance maps, a sheet for batches, the self-check, ensembles, clear errors."""
 
 import json
 from types import SimpleNamespace
 
+import numpy as np
 import pytest
 import torch
 from omegaconf import OmegaConf
+from PIL import Image
 from rich.console import Console
 
-from dream.errors import UserError
-from render.config import RenderConfig
+from dream.errors import NameChoiceError, UserError
+from render.config import RenderConfig, validate_visualize
+from render.modes import visualize as V
 from render.modes.visualize import render_visualization
+from tests.conftest import make_tiny_net
 
 CPU = torch.device("cpu")
 
@@ -19,20 +23,40 @@ def visualize_config(**overrides):
     cfg = OmegaConf.structured(RenderConfig)
     cfg.merge_with(
         {"mode": "visualize", "target": "zebra", "width": 20, "height": 16, "output": {"name": "vis"},
-         "visualize": {"size": 16, "steps": 3, "jitter": 2}}
+         "visualize": {"size": 16, "steps": 3, "crops": 2, "crop_size": 12}}
     )  # fmt: skip
     cfg.merge_with(overrides)
     return cfg
 
 
+def fake_model(net, name: str = "tiny"):
+    return SimpleNamespace(net=net, entry=SimpleNamespace(name=name), record={"model": name})
+
+
 def run_visualization(net, tmp_path, **overrides) -> dict:
-    engine = SimpleNamespace(model=SimpleNamespace(net=net), device=CPU)
+    engine = SimpleNamespace(model=fake_model(net), device=CPU)
     return render_visualization(visualize_config(**overrides), tmp_path, engine, Console(file=open("/dev/null", "w")))
+
+
+@pytest.fixture
+def other_model(monkeypatch):
+    """``load_model`` and ``get_entry`` of the mode know a second tiny network, "other"; returns its loads."""
+    loads = []
+
+    def load(name, device):
+        loads.append(name)
+        return fake_model(make_tiny_net(seed=1), name)
+
+    monkeypatch.setattr(V, "load_model", load)
+    monkeypatch.setattr(V, "get_entry", lambda name: name)
+    return loads
 
 
 def test_render_one_image_with_self_check(tiny_net, tmp_path):
     meta = run_visualization(tiny_net, tmp_path)
-    assert meta["media"] == ["vis.png"] and (tmp_path / "vis.png").is_file()
+    assert meta["media"] == ["vis.png", "vis_importance.png"] and (tmp_path / "vis.png").is_file()
+    assert (tmp_path / "vis_importance.png").is_file() and meta["parameterization"] == "maco"
+    assert meta["ensemble"] == [{"model": "tiny"}]
     assert (meta["label"], meta["width"], meta["height"]) == ("zebra", 20, 16)
     assert len(meta["self_check_top5"]) == 1 and len(meta["self_check_top5"][0]) == 5
     json.dumps(meta)  # meta.json must be able to hold it
@@ -40,7 +64,8 @@ def test_render_one_image_with_self_check(tiny_net, tmp_path):
 
 def test_render_a_batch_writes_each_image_and_a_sheet(tiny_net, tmp_path):
     meta = run_visualization(tiny_net, tmp_path, visualize={"batch": 3, "diversity": 10.0})
-    assert meta["media"] == ["vis_0.png", "vis_1.png", "vis_2.png", "vis_sheet.png"]
+    assert meta["media"][:4] == ["vis_0.png", "vis_1.png", "vis_2.png", "vis_sheet.png"]
+    assert meta["media"][4:] == ["vis_importance_0.png", "vis_importance_1.png", "vis_importance_2.png"]
     assert all((tmp_path / name).is_file() for name in meta["media"])
     assert len(meta["self_check_top5"]) == 3
 
@@ -48,3 +73,69 @@ def test_render_a_batch_writes_each_image_and_a_sheet(tiny_net, tmp_path):
 def test_render_without_target_says_how_to_give_one(tiny_net, tmp_path):
     with pytest.raises(UserError, match="target=banana"):
         run_visualization(tiny_net, tmp_path, target=None)
+
+
+def test_an_ensemble_led_by_the_model_loads_the_others(tiny_net, tmp_path, other_model):
+    meta = run_visualization(tiny_net, tmp_path, visualize={"ensemble": ["tiny", "other", "other"]})
+    assert other_model == ["other"]
+    assert meta["ensemble"] == [{"model": "tiny"}, {"model": "other"}]
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        {"visualize": {"ensemble": ["other", "tiny"]}},
+        {"target": "conv2:1", "visualize": {"ensemble": ["tiny", "other"]}},
+    ],
+)
+def test_model_alone_when_it_does_not_lead_the_ensemble_or_the_target_is_a_channel(
+    tiny_net, tmp_path, other_model, overrides
+):
+    meta = run_visualization(tiny_net, tmp_path, **overrides)
+    assert other_model == [] and meta["ensemble"] == [{"model": "tiny"}]
+
+
+def test_an_unknown_ensemble_model_fails_before_optimising(tiny_net, tmp_path):
+    with pytest.raises(NameChoiceError, match="visualize|model"):
+        run_visualization(tiny_net, tmp_path, visualize={"ensemble": ["tiny", "efficientnet_lite9"]})
+    assert not list(tmp_path.iterdir())
+
+
+def test_importance_fade_greys_the_unimportant_areas(tiny_net, tmp_path):
+    (tmp_path / "plain").mkdir(), (tmp_path / "faded").mkdir()
+    run_visualization(tiny_net, tmp_path / "plain")
+    run_visualization(tiny_net, tmp_path / "faded", visualize={"importance_fade": 1.0})
+    plain, faded = (np.asarray(Image.open(tmp_path / name / "vis.png"), dtype=float) for name in ("plain", "faded"))
+    assert np.abs(faded - 127.5).mean() < np.abs(plain - 127.5).mean()
+
+
+@pytest.mark.parametrize(
+    "visualize, key",
+    [({"crop_range": [0.9, 0.4]}, "crop_range"), ({"crop_range": [0.5]}, "crop_range"),
+     ({"crops": -1}, "crops"), ({"importance_fade": 2.0}, "importance_fade")],
+)  # fmt: skip
+def test_bad_visualize_settings_name_the_key(visualize, key):
+    with pytest.raises(UserError, match=key):
+        validate_visualize(visualize_config(visualize=visualize).visualize)
+
+
+def test_class_visualize_preset_defaults_to_the_prior_and_the_ensemble():
+    from render.config import validate
+    from render.run import typed_config
+    from tests.compose import compose_preset
+
+    cfg = typed_config(compose_preset("class_visualize", ["target=goldfish"]))
+    validate(cfg)
+    assert cfg.visualize.parameterization == "maco" and cfg.model.name == cfg.visualize.ensemble[0]
+    assert cfg.visualize.ensemble == ["efficientnet_lite0", "efficientnet_lite2"]
+    single = typed_config(compose_preset("class_visualize", ["model=efficientnet_lite2"]))
+    assert single.visualize.ensemble[0] != single.model.name  # model=NAME alone: that network alone
+
+
+def test_zoom_from_a_class_start_uses_the_visualize_settings(tiny_net, other_model):
+    from render.modes.zoom import initial_state
+
+    cfg = visualize_config(mode="zoom", init="class:zebra", visualize={"ensemble": ["tiny", "other"]})
+    engine = SimpleNamespace(model=fake_model(tiny_net), device=CPU)
+    state = initial_state(OmegaConf.to_object(cfg), engine)
+    assert state.frame.shape == (1, 3, 16, 20) and other_model == ["other"]
