@@ -19,41 +19,36 @@ is plain pixel ascent, kept to show what the prior buys.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import torch
 
+from dream.decorrelate import decorrelated_to_rgb
 from dream.errors import NameChoiceError
+from dream.spectrum import magnitude_for
 
 Render = Callable[[], torch.Tensor]
 
-# Square root of the ImageNet RGB colour covariance (from its SVD), as lucid uses it.
-COLOR_CORRELATION_SVD_SQRT = (
-    (0.26, 0.09, 0.02),
-    (0.27, 0.00, -0.05),
-    (0.27, -0.09, 0.03),
-)
+
+@dataclass(frozen=True)
+class Canvas:
+    """What a parameterisation renders: ``(batch, 3, height, width)`` images on ``device``.
+
+    Attributes:
+        generator: seeds the initial parameters (a CPU generator).
+    """
+
+    batch: int
+    height: int
+    width: int
+    generator: torch.Generator
+    device: torch.device
+
 # lucid divides the spectrum's image by 4 so the initial image sits well inside the sigmoid's linear range.
 FOURIER_IMAGE_SCALE = 0.25
 # Standard deviation of the magnitude-constrained image's logits before the sigmoid: about 1.5 puts
 # most pixels in the sigmoid's responsive range with visible but not clipped contrast.
 MACO_CONTRAST = 1.5
-
-
-def color_correlation(device: torch.device) -> torch.Tensor:
-    """(3, 3) matrix mapping decorrelated colour to RGB, its largest column norm scaled to 1."""
-    matrix = torch.tensor(COLOR_CORRELATION_SVD_SQRT, dtype=torch.float32, device=device)
-    return matrix / matrix.norm(dim=0).max()
-
-
-def decorrelated_to_rgb(image: torch.Tensor) -> torch.Tensor:
-    """(B, 3, H, W) decorrelated colour -> (B, 3, H, W) RGB logits (before the sigmoid)."""
-    return torch.einsum("rc,bchw->brhw", color_correlation(image.device), image)
-
-
-def rgb_to_decorrelated(image: torch.Tensor) -> torch.Tensor:
-    """(B, 3, H, W) RGB -> (B, 3, H, W) decorrelated colour: the inverse of ``decorrelated_to_rgb``."""
-    inverse = torch.linalg.inv(color_correlation(image.device))
-    return torch.einsum("cr,brhw->bchw", inverse, image)
 
 
 def spectrum_scale(height: int, width: int, decay_power: float, device: torch.device) -> torch.Tensor:
@@ -70,29 +65,24 @@ def spectrum_scale(height: int, width: int, decay_power: float, device: torch.de
 
 
 def fourier_image(
-    batch: int,
-    height: int,
-    width: int,
-    generator: torch.Generator,
-    device: torch.device,
+    canvas: Canvas,
     sd: float = 0.01,
     decay_power: float = 1.0,
 ) -> tuple[list[torch.Tensor], Render]:
     """A Fourier-space, colour-decorrelated image: the natural-image prior.
 
     Args:
-        batch, height, width: the rendered image is (batch, 3, height, width).
-        generator: seeds the initial spectrum (a CPU generator).
-        device: where the parameters live.
+        canvas: the images' shape, seed and device.
         sd: standard deviation of the initial spectrum (small: a grey start).
         decay_power: how fast amplitude falls with frequency (1 as in lucid).
 
     Returns:
         ([spectrum (B, 3, H, W // 2 + 1, 2)], render () -> (B, 3, H, W) in [0, 1]).
     """
-    shape = (batch, 3, height, width // 2 + 1, 2)
-    spectrum = (torch.randn(shape, generator=generator) * sd).to(device).requires_grad_(True)
-    scale = spectrum_scale(height, width, decay_power, device)
+    height, width = canvas.height, canvas.width
+    shape = (canvas.batch, 3, height, width // 2 + 1, 2)
+    spectrum = (torch.randn(shape, generator=canvas.generator) * sd).to(canvas.device).requires_grad_(True)
+    scale = spectrum_scale(height, width, decay_power, canvas.device)
 
     def render() -> torch.Tensor:
         scaled = scale * torch.view_as_complex(spectrum)  # (B, 3, H, W // 2 + 1)
@@ -103,11 +93,7 @@ def fourier_image(
 
 
 def maco_image(
-    batch: int,
-    height: int,
-    width: int,
-    generator: torch.Generator,
-    device: torch.device,
+    canvas: Canvas,
     contrast: float = MACO_CONTRAST,
 ) -> tuple[list[torch.Tensor], Render]:
     """A phase-only image whose Fourier magnitude is that of natural photos (magnitude-constrained).
@@ -118,19 +104,16 @@ def maco_image(
     covariance and squashed into [0, 1] by a sigmoid.
 
     Args:
-        batch, height, width: the rendered image is (batch, 3, height, width).
-        generator: seeds the initial phase, uniform in [-pi, pi) (a CPU generator).
-        device: where the parameters live.
+        canvas: the images' shape, seed and device; the initial phase is uniform in [-pi, pi).
         contrast: gain before the sigmoid (standard deviation of the RGB logits).
 
     Returns:
         ([phase (B, 3, H, W // 2 + 1)], render () -> (B, 3, H, W) in [0, 1]).
     """
-    from dream.spectrum import magnitude_for
-
-    magnitude = magnitude_for(height, width, device)  # (3, H, W // 2 + 1)
-    phase = (torch.rand((batch, *magnitude.shape), generator=generator) * 2 - 1) * torch.pi
-    phase = phase.to(device).requires_grad_(True)
+    height, width = canvas.height, canvas.width
+    magnitude = magnitude_for(height, width, canvas.device)  # (3, H, W // 2 + 1)
+    phase = (torch.rand((canvas.batch, *magnitude.shape), generator=canvas.generator) * 2 - 1) * torch.pi
+    phase = phase.to(canvas.device).requires_grad_(True)
 
     def render() -> torch.Tensor:
         spectrum = torch.polar(magnitude.expand_as(phase), phase)  # (B, 3, H, W // 2 + 1)
@@ -143,35 +126,28 @@ def maco_image(
 
 
 def pixel_image(
-    batch: int,
-    height: int,
-    width: int,
-    generator: torch.Generator,
-    device: torch.device,
+    canvas: Canvas,
     sd: float = 0.01,
 ) -> tuple[list[torch.Tensor], Render]:
     """Plain pixels (through a sigmoid, so they stay in [0, 1]): no prior at all.
 
     Args:
-        batch, height, width: the rendered image is (batch, 3, height, width).
-        generator: seeds the initial pixels (a CPU generator).
-        device: where the parameters live.
+        canvas: the images' shape, seed and device.
         sd: standard deviation of the initial logits (small: a grey start).
 
     Returns:
         ([pixel logits (B, 3, H, W)], render () -> (B, 3, H, W) in [0, 1]).
     """
-    logits = (torch.randn(batch, 3, height, width, generator=generator) * sd).to(device).requires_grad_(True)
+    shape = (canvas.batch, 3, canvas.height, canvas.width)
+    logits = (torch.randn(shape, generator=canvas.generator) * sd).to(canvas.device).requires_grad_(True)
     return [logits], lambda: torch.sigmoid(logits)
 
 
 PARAMETERIZATIONS = {"maco": maco_image, "fourier": fourier_image, "pixel": pixel_image}
 
 
-def make_image(
-    parameterization: str, batch: int, height: int, width: int, generator: torch.Generator, device: torch.device
-) -> tuple[list[torch.Tensor], Render]:
+def make_image(parameterization: str, canvas: Canvas) -> tuple[list[torch.Tensor], Render]:
     """``maco_image``, ``fourier_image`` or ``pixel_image`` by name; an unknown name is a UserError listing them."""
     if parameterization not in PARAMETERIZATIONS:
         raise NameChoiceError("parameterization", parameterization, list(PARAMETERIZATIONS))
-    return PARAMETERIZATIONS[parameterization](batch, height, width, generator, device)
+    return PARAMETERIZATIONS[parameterization](canvas)

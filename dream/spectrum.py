@@ -19,6 +19,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from dream.decorrelate import rgb_to_decorrelated
+
 SPECTRUM_SIZE = 256  # side of the square patches the spectrum is measured on
 PATCH_STRIDE = 64  # patches overlap: many per photo, so the average is smooth
 SKIMAGE_PHOTOS = ("astronaut", "chelsea", "coffee", "rocket", "stereo_motorcycle")
@@ -60,8 +62,6 @@ def mean_magnitude(photos: list[np.ndarray], size: int = SPECTRUM_SIZE, stride: 
     Returns:
         (3, size, size // 2 + 1) magnitude per decorrelated channel and frequency (orthonormal FFT).
     """
-    from dream.param import rgb_to_decorrelated
-
     # A patch's edges are not periodic: without a window their jumps put a bright cross on the
     # frequency axes, and images made from the spectrum get a woven grid of straight lines.
     hann = torch.hann_window(size, periodic=False)

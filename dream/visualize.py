@@ -21,7 +21,7 @@ from dream.labels import class_index
 from dream.models.base import TapNet
 from dream.objectives import Activations, Objective, channel, class_logit
 from dream.octaves import resize
-from dream.param import make_image
+from dream.param import Canvas, make_image
 from dream.transforms import Transform, random_crops, robustness
 
 # Where the diversity term compares images when the objective reads the class scores:
@@ -213,7 +213,7 @@ def visualize(
     """
     nets, objectives = _as_list(nets), _as_list(objectives)
     height, width = (size, size) if isinstance(size, int) else size
-    params, render = make_image(parameterization, batch, height, width, generator, device)
+    params, render = make_image(parameterization, Canvas(batch, height, width, generator, device))
     transform = robust.transform(generator)
     losses = [visualization_loss(net, objective, batch, diversity) for net, objective in zip(nets, objectives)]
     optimizer_class = torch.optim.NAdam if parameterization == "maco" else torch.optim.Adam

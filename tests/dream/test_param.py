@@ -1,15 +1,14 @@
 import pytest
 import torch
 
+from dream.decorrelate import rgb_to_decorrelated
 from dream.errors import NameChoiceError
 from dream.param import (
-    color_correlation,
-    decorrelated_to_rgb,
+    Canvas,
     fourier_image,
     maco_image,
     make_image,
     pixel_image,
-    rgb_to_decorrelated,
     spectrum_scale,
 )
 from dream.spectrum import magnitude_for
@@ -20,7 +19,7 @@ CPU = torch.device("cpu")
 @pytest.mark.parametrize("make", [maco_image, fourier_image, pixel_image])
 @pytest.mark.parametrize("height, width", [(16, 16), (15, 22)])
 def test_render_shape_and_range(make, height, width):
-    params, render = make(2, height, width, torch.Generator().manual_seed(0), CPU)
+    params, render = make(Canvas(2, height, width, torch.Generator().manual_seed(0), CPU))
     image = render()
     assert image.shape == (2, 3, height, width)
     assert 0 <= image.min() and image.max() <= 1
@@ -30,7 +29,7 @@ def test_render_shape_and_range(make, height, width):
 @pytest.mark.parametrize("make", [maco_image, fourier_image, pixel_image])
 def test_same_seed_same_image_other_seed_other_image(make):
     def image(seed):
-        return make(1, 12, 12, torch.Generator().manual_seed(seed), CPU)[1]()
+        return make(Canvas(1, 12, 12, torch.Generator().manual_seed(seed), CPU))[1]()
 
     assert torch.equal(image(3), image(3))
     assert not torch.equal(image(3), image(4))
@@ -38,12 +37,12 @@ def test_same_seed_same_image_other_seed_other_image(make):
 
 @pytest.mark.parametrize("make", [fourier_image, pixel_image])
 def test_start_is_near_grey(make):
-    image = make(1, 32, 32, torch.Generator().manual_seed(0), CPU)[1]()
+    image = make(Canvas(1, 32, 32, torch.Generator().manual_seed(0), CPU))[1]()
     assert (image - 0.5).abs().max() < 0.1
 
 
 def test_gradient_reaches_the_parameters():
-    params, render = fourier_image(1, 8, 10, torch.Generator().manual_seed(0), CPU)
+    params, render = fourier_image(Canvas(1, 8, 10, torch.Generator().manual_seed(0), CPU))
     render()[:, 0].mean().backward()
     assert params[0].grad is not None and params[0].grad.abs().sum() > 0
 
@@ -56,12 +55,6 @@ def test_spectrum_scale_falls_with_frequency():
     assert scale[4, 4] == scale.min()
 
 
-def test_colour_matrix_is_normalised():
-    matrix = color_correlation(CPU)
-    assert matrix.shape == (3, 3)
-    assert torch.isclose(matrix.norm(dim=0).max(), torch.tensor(1.0))
-
-
 def neighbour_correlation(image: torch.Tensor) -> float:
     """Correlation of horizontally adjacent pixel values: ~0 for white noise, near 1 for natural images."""
     image = image.detach()
@@ -71,27 +64,27 @@ def neighbour_correlation(image: torch.Tensor) -> float:
 
 def test_a_random_fourier_image_has_correlated_neighbours_and_pixels_do_not():
     generator = torch.Generator().manual_seed(0)
-    fourier = fourier_image(1, 64, 64, generator, CPU, sd=1.0)[1]()
-    pixels = pixel_image(1, 64, 64, generator, CPU, sd=1.0)[1]()
+    fourier = fourier_image(Canvas(1, 64, 64, generator, CPU), sd=1.0)[1]()
+    pixels = pixel_image(Canvas(1, 64, 64, generator, CPU), sd=1.0)[1]()
     assert neighbour_correlation(fourier) > 0.5
     assert abs(neighbour_correlation(pixels)) < 0.1
 
 
 def test_fourier_colour_channels_are_correlated_like_natural_images():
-    rgb = fourier_image(1, 64, 64, torch.Generator().manual_seed(0), CPU, sd=1.0)[1]()
+    rgb = fourier_image(Canvas(1, 64, 64, torch.Generator().manual_seed(0), CPU), sd=1.0)[1]()
     red, green = rgb[0, 0].flatten(), rgb[0, 1].flatten()
     assert torch.corrcoef(torch.stack([red, green]))[0, 1] > 0.5
 
 
 def test_make_image_by_name_and_unknown_name():
-    params, render = make_image("pixel", 1, 4, 4, torch.Generator().manual_seed(0), CPU)
+    params, render = make_image("pixel", Canvas(1, 4, 4, torch.Generator().manual_seed(0), CPU))
     assert render().shape == (1, 3, 4, 4)
     with pytest.raises(NameChoiceError, match="maco, fourier, pixel"):
-        make_image("wavelet", 1, 4, 4, torch.Generator(), CPU)
+        make_image("wavelet", Canvas(1, 4, 4, torch.Generator(), CPU))
 
 
 def test_maco_optimises_only_the_phase_so_the_magnitude_is_always_natural():
-    params, render = maco_image(2, 32, 48, torch.Generator().manual_seed(0), CPU)
+    params, render = maco_image(Canvas(2, 32, 48, torch.Generator().manual_seed(0), CPU))
     assert [p.shape for p in params] == [(2, 3, 32, 25)]
     with torch.no_grad():
         params[0].add_(torch.randn(params[0].shape) * 3)  # any phase at all
@@ -105,12 +98,7 @@ def test_maco_optimises_only_the_phase_so_the_magnitude_is_always_natural():
 
 
 def test_maco_image_is_standardised_and_has_correlated_neighbours():
-    image = maco_image(1, 64, 64, torch.Generator().manual_seed(0), CPU)[1]()
+    image = maco_image(Canvas(1, 64, 64, torch.Generator().manual_seed(0), CPU))[1]()
     logits = torch.logit(image.clamp(1e-6, 1 - 1e-6))
     assert abs(logits.mean().item()) < 0.2
     assert neighbour_correlation(image) > 0.5
-
-
-def test_decorrelated_colour_round_trip():
-    image = torch.rand(2, 3, 5, 7)
-    assert torch.allclose(decorrelated_to_rgb(rgb_to_decorrelated(image)), image, atol=1e-5)
