@@ -43,12 +43,12 @@ def run(cfg: RenderConfig, run_dir: Path, console: Console | None = None, resume
     previous = read_meta(run_dir) if resume else {}
     started = time.perf_counter()
     write_meta(run_dir, {**previous, **base_meta(cfg), "finished": False})
-    engine = build_engine(cfg, frame_count(cfg), warner(console))
+    engine = build_engine(cfg, frame_count(cfg), warner(console), log=lambda line: console.print(line, highlight=False))
     media = render_media(cfg, run_dir, engine, console, resume)
     if str(media["media"]).endswith(".mp4"):
         media.update(web_outputs(run_dir / media["media"], cfg.output))
     elapsed = previous.get("elapsed_seconds", 0.0) + time.perf_counter() - started
-    meta = {**base_meta(cfg), **engine.model.record, **media}
+    meta = {**base_meta(cfg), **engine.model.record, **engine.speed_record(), **media}
     meta.update(device=str(engine.device), elapsed_seconds=round(elapsed, 3))
     meta.setdefault("objective", media.get("target_objective") or engine.plan.describe())
     meta["finished"] = True
