@@ -59,13 +59,12 @@ def cpu_flags(cpuinfo: Path = Path("/proc/cpuinfo")) -> set[str]:
     return set()
 
 
-def decide_precision(requested: str, device: torch.device,
-                     flags: Callable[[], set[str]] = cpu_flags) -> Decision:
+def decide_precision(requested: str, device: torch.device, flags: Callable[[], set[str]] | None = None) -> Decision:
     """``requested`` unless it is ``auto``; then bfloat16 where the hardware runs it natively.
 
     Args:
         requested: float32 | bfloat16 | float16 | auto.
-        flags: the CPU's feature flags (a parameter so tests can pose as another CPU).
+        flags: returns the CPU's feature flags (default: ``cpu_flags``; tests pose as other CPUs).
     """
     if requested != AUTO:
         return Decision(requested, requested, "as asked")
@@ -75,7 +74,7 @@ def decide_precision(requested: str, device: torch.device,
         why = f"CUDA compute capability {capability[0]}.{capability[1]} {'has' if fast else 'lacks'} bf16 tensor cores"
         return Decision("bfloat16" if fast else "float32", AUTO, why)
     if device.type == "cpu":
-        native = sorted(set(BF16_CPU_FLAGS) & flags())
+        native = sorted(set(BF16_CPU_FLAGS) & (flags or cpu_flags)())
         if native:
             return Decision("bfloat16", AUTO, f"CPU flags {' '.join(native)}")
         return Decision("float32", AUTO, f"CPU flags lack {' and '.join(BF16_CPU_FLAGS)} (bf16 would be emulated)")
