@@ -23,6 +23,7 @@ from torch import nn
 from dream.models.base import Preprocess, Stage, Tap, TapNet, local_response_norm
 from dream.models.googlenet_caffe import (
     BRANCHES,
+    CAFFE_WIDTHS,
     STEM_CHANNELS,
     block_aliases,
     block_convs,
@@ -36,18 +37,8 @@ DREAM_LAYER = "mixed4c"
 
 NUM_CLASSES = 1008
 
-# Output channels of each block's convolutions, in BRANCHES order (4a and 5a differ from Caffe's).
-TF_WIDTHS = {
-    "3a": (64, 96, 128, 16, 32, 32),
-    "3b": (128, 128, 192, 32, 96, 64),
-    "4a": (192, 96, 204, 16, 48, 64),
-    "4b": (160, 112, 224, 24, 64, 64),
-    "4c": (128, 128, 256, 24, 64, 64),
-    "4d": (112, 144, 288, 32, 64, 64),
-    "4e": (256, 160, 320, 32, 128, 128),
-    "5a": (256, 160, 320, 48, 128, 128),
-    "5b": (384, 192, 384, 48, 128, 128),
-}
+# Output channels of each block's convolutions, in BRANCHES order: Caffe's, but for 4a's 3x3 and 5a's 5x5_reduce.
+TF_WIDTHS = {**CAFFE_WIDTHS, "4a": (192, 96, 204, 16, 48, 64), "5a": (256, 160, 320, 48, 128, 128)}
 
 # TF name of each block layer (keyed by its Caffe name).
 _TF_LAYER = {

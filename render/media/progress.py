@@ -14,17 +14,21 @@ from rich.progress import (
 
 
 def frame_progress(console: Console) -> Progress:
-    """A progress bar showing frames done, frames per second, elapsed time and ETA."""
+    """A progress bar showing frames done, frames per second (the task's ``rate`` field), elapsed time and ETA."""
+    return counting_progress(console, "{task.fields[rate]} frames/s")
+
+
+def counting_progress(console: Console, unit: str) -> Progress:
+    """A progress bar: description, bar, done/total, ``unit`` (a rich format string), elapsed time and ETA."""
     return Progress(
         TextColumn("[bold]{task.description}"),
         BarColumn(),
         MofNCompleteColumn(),
-        TextColumn("{task.fields[rate]} frames/s"),
+        TextColumn(unit),
         TimeElapsedColumn(),
         TextColumn("ETA"),
         TimeRemainingColumn(),
         console=console,
-        transient=False,
     )
 
 

@@ -13,7 +13,6 @@ from pathlib import Path
 import torch
 from PIL import Image, ImageDraw
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
 from dream.errors import UserError
 from dream.octaves import resize
@@ -21,6 +20,7 @@ from dream.visualize import find_target, optimised_size, top_classes, visualize
 from render.config import RenderConfig
 from render.engine import Engine
 from render.media.images import save_png, to_uint8_pixels
+from render.media.progress import counting_progress
 
 
 def render_visualization(cfg: RenderConfig, run_dir: Path, engine: Engine, console: Console) -> dict:
@@ -33,7 +33,7 @@ def render_visualization(cfg: RenderConfig, run_dir: Path, engine: Engine, conso
     target = find_target(net, cfg.target)
     settings = cfg.visualize
     optimised = optimised_size(cfg.height, cfg.width, settings.size)
-    with step_progress(console) as progress:
+    with counting_progress(console, "steps") as progress:
         task = progress.add_task(f"visualising {target.label}", total=settings.steps)
         images = visualize(
             net,
@@ -64,20 +64,6 @@ def render_visualization(cfg: RenderConfig, run_dir: Path, engine: Engine, conso
         "height": int(cfg.height),
         "frames": 1,
     }
-
-
-def step_progress(console: Console) -> Progress:
-    """A progress bar over optimisation steps with elapsed time and ETA."""
-    return Progress(
-        TextColumn("[bold]{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("steps"),
-        TimeElapsedColumn(),
-        TextColumn("ETA"),
-        TimeRemainingColumn(),
-        console=console,
-    )
 
 
 def save_images(images: torch.Tensor, run_dir: Path, name: str) -> list[str]:

@@ -28,7 +28,12 @@ class MotionSchedules:
         values["zoom"] = values["zoom"] ** self.rate
         for key in ("angle", "translation_x", "translation_y"):
             values[key] *= self.rate
-        return Motion(**values)
+        return Motion(
+            zoom=values["zoom"],
+            angle=values["angle"],
+            translation=(values["translation_x"], values["translation_y"]),
+            center=(values["center_x"], values["center_y"]),
+        )
 
 
 def motion_schedules(motion_cfg: MotionConfig, frames: int, seed: int, fps: float) -> MotionSchedules:

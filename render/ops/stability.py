@@ -114,18 +114,3 @@ def measure_stability(
         difference / pixels if has_source and pixels else None,
         pairs,
     )
-
-
-def temporal_instability(
-    frames: Iterable[torch.Tensor],
-    source: Iterable[torch.Tensor] | None = None,
-    settings: FlowSettings | None = None,
-) -> float:
-    """Mean flow-compensated difference between consecutive frames, in 8-bit levels (see module doc).
-
-    Args:
-        frames: (1, 3, H, W) float frames in [0, 1].
-        source: source frames at the same size whose flow is used; None: the frames' own flow.
-        settings: flow preset and thresholds.
-    """
-    return measure_stability(frames, source, settings).instability

@@ -19,32 +19,28 @@ class Motion:
     Attributes:
         zoom: scale factor (>1 magnifies, i.e. flies in).
         angle: rotation in degrees, counter-clockwise.
-        translation_x: shift in pixels (positive moves content right).
-        translation_y: shift in pixels (positive moves content down).
-        center_x: transform centre as a fraction of the width.
-        center_y: transform centre as a fraction of the height.
+        translation: (x, y) shift in pixels (positive moves content right and down).
+        center: (x, y) transform centre as fractions of the width and height.
     """
 
     zoom: float = 1.0
     angle: float = 0.0
-    translation_x: float = 0.0
-    translation_y: float = 0.0
-    center_x: float = 0.5
-    center_y: float = 0.5
+    translation: tuple[float, float] = (0.0, 0.0)
+    center: tuple[float, float] = (0.5, 0.5)
 
     @property
     def is_identity(self) -> bool:
-        return self.zoom == 1.0 and self.angle == 0.0 and self.translation_x == 0.0 and self.translation_y == 0.0
+        return self.zoom == 1.0 and self.angle == 0.0 and tuple(self.translation) == (0.0, 0.0)
 
 
 def motion_matrix(motion: Motion, height: int, width: int, device: torch.device) -> torch.Tensor:
     """The (1, 2, 3) affine matrix mapping source pixels to destination pixels."""
     # Pixel centres run from 0 to size-1, so the image centre is at (size-1)/2.
-    center = torch.tensor([[motion.center_x * (width - 1), motion.center_y * (height - 1)]], device=device)
+    center = torch.tensor([[motion.center[0] * (width - 1), motion.center[1] * (height - 1)]], device=device)
     scale = torch.full((1, 2), float(motion.zoom), device=device)
     angle = torch.tensor([float(motion.angle)], device=device)
     matrix = kornia.geometry.transform.get_rotation_matrix2d(center, angle, scale)
-    shift = torch.tensor([float(motion.translation_x), float(motion.translation_y)], device=device)
+    shift = torch.tensor([[float(t) for t in motion.translation]], device=device)
     matrix[:, :, 2] += shift
     return matrix
 

@@ -17,7 +17,7 @@ import render.modes.video_dream
 from dream.errors import UserError
 from render.media.video_source import VideoInfo, iter_video_frames, probe_video
 from render.modes.video_dream import VideoSchedules, VideoState, batch_length, output_size, video_schedules
-from render.ops.stability import temporal_instability
+from render.ops.stability import measure_stability
 from render.run import run
 from render.tools.bench_video import make_pan_clip
 from tests.compose import compose_preset
@@ -114,7 +114,7 @@ def test_flow_blending_is_steadier_than_independent_frames(tmp_path):
     for name, blend in (("blended", []), ("independent", ["video.blend=0"])):  # blended: the preset's default
         meta = dream_video(clip, tmp_path / name, *tiny, *blend)
         frames = iter_video_frames(tmp_path / name / meta["media"], device=CPU)
-        figures[name] = temporal_instability(frames, iter_video_frames(clip, device=CPU))
+        figures[name] = measure_stability(frames, iter_video_frames(clip, device=CPU)).instability
     assert figures["blended"] < 0.7 * figures["independent"]
 
 

@@ -17,10 +17,10 @@ def _motion_cfg(**overrides) -> SimpleNamespace:
 def test_schedules_give_a_motion_per_frame():
     cfg = _motion_cfg(zoom="0:(1.0), 4:(1.08)", angle={0: 0, 4: 2.0}, center_x=0.25)
     schedules = motion_schedules(cfg, frames=5, seed=0, fps=30)
-    assert schedules.at(0) == Motion(zoom=1.0, center_x=0.25)
+    assert schedules.at(0) == Motion(zoom=1.0, center=(0.25, 0.5))
     assert schedules.at(2).zoom == pytest.approx(1.04)
     assert schedules.at(2).angle == pytest.approx(1.0)
-    assert schedules.at(4).translation_y == 0.0
+    assert schedules.at(4).translation[1] == 0.0
 
 
 def test_no_rate_fps_leaves_values_alone():
@@ -34,8 +34,8 @@ def test_rate_fps_rescales_zoom_as_a_power_and_moves_linearly():
     motion = motion_schedules(cfg, frames=3, seed=0, fps=60).at(1)
     assert motion.zoom == pytest.approx(1.04**0.5)
     assert motion.zoom != pytest.approx(1.04 * 30 / 60)  # the known pitfall
-    assert (motion.angle, motion.translation_x, motion.translation_y) == pytest.approx((1.0, 1.5, -0.5))
-    assert motion.center_x == pytest.approx(0.3)  # a centre is a place, not a per-frame move
+    assert (motion.angle, *motion.translation) == pytest.approx((1.0, 1.5, -0.5))
+    assert motion.center[0] == pytest.approx(0.3)  # a centre is a place, not a per-frame move
 
 
 def test_two_frames_at_60_fps_zoom_as_much_as_one_at_30():

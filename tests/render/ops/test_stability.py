@@ -10,7 +10,7 @@ import torch
 from skimage import data
 
 from render.ops.flow import FlowSettings, frame_motion
-from render.ops.stability import StabilityMeter, measure_stability, temporal_instability
+from render.ops.stability import StabilityMeter, measure_stability
 
 
 def pan(frames: int = 6, step: int = 2) -> list[torch.Tensor]:
@@ -33,14 +33,14 @@ def flickering(frames: list[torch.Tensor], amount: float, seed: int = 0) -> list
 
 def test_still_frames_score_zero():
     frame = pan(1)[0]
-    assert temporal_instability([frame] * 4) < 0.01  # DIS finds almost no motion in a still picture
+    assert measure_stability([frame] * 4).instability < 0.01  # DIS finds almost no motion in a still picture
 
 
 def test_tracked_motion_scores_low_and_flicker_high():
     source = pan()
-    steady = temporal_instability(source)
+    steady = measure_stability(source).instability
     assert steady < 3.0
-    assert temporal_instability(flickering(source, 0.3), source) > 3 * steady
+    assert measure_stability(flickering(source, 0.3), source).instability > 3 * steady
 
 
 def test_pattern_moving_with_the_source_ranks_below_a_swimming_one():
@@ -48,7 +48,7 @@ def test_pattern_moving_with_the_source_ranks_below_a_swimming_one():
     base = flickering(source[:1], 0.3)[0] - source[0]  # one pattern, moved along with the picture
     stuck = [(s + torch.roll(base, -2 * i, dims=3)).clamp(0, 1) for i, s in enumerate(source)]
     swimming = flickering(source, 0.3, seed=1)
-    assert temporal_instability(stuck, source) < 0.5 * temporal_instability(swimming, source)
+    assert measure_stability(stuck, source).instability < 0.5 * measure_stability(swimming, source).instability
 
 
 def test_report_has_source_figure_and_difference():
@@ -68,5 +68,5 @@ def test_meter_pools_pixels_and_is_nan_when_empty():
     motion = frame_motion(first, second, FlowSettings())
     meter.add(first, second, motion)
     assert meter.count == pytest.approx(motion.mask.sum().item() * 3)
-    assert meter.value == pytest.approx(temporal_instability([first, second]))
-    assert math.isnan(temporal_instability(pan(1)))
+    assert meter.value == pytest.approx(measure_stability([first, second]).instability)
+    assert math.isnan(measure_stability(pan(1)).instability)

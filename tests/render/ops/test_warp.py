@@ -13,7 +13,7 @@ def test_identity_returns_the_same_tensor():
     image = _image()
     assert Motion().is_identity
     assert warp(image, Motion()) is image
-    assert warp(image, Motion(center_x=0.2)) is image  # a centre alone moves nothing
+    assert warp(image, Motion(center=(0.2, 0.5))) is image  # a centre alone moves nothing
 
 
 def test_identity_matrix():
@@ -35,15 +35,15 @@ def test_centre_pixel_is_invariant_under_zoom_and_rotation(motion):
 
 def test_off_centre_transform_keeps_its_own_centre():
     image = _image(9, 11)
-    out = warp(image, Motion(zoom=1.5, angle=20, center_x=0.2, center_y=0.75))
+    out = warp(image, Motion(zoom=1.5, angle=20, center=(0.2, 0.75)))
     assert torch.allclose(out[..., 6, 2], image[..., 6, 2], atol=1e-5)
 
 
 def test_translation_by_one_pixel_shifts_right_and_down():
     image = _image()
-    right = warp(image, Motion(translation_x=1.0))
+    right = warp(image, Motion(translation=(1.0, 0.0)))
     assert torch.allclose(right[..., :, 1:], image[..., :, :-1], atol=1e-6)
-    down = warp(image, Motion(translation_y=1.0))
+    down = warp(image, Motion(translation=(0.0, 1.0)))
     assert torch.allclose(down[..., 1:, :], image[..., :-1, :], atol=1e-6)
 
 
@@ -79,7 +79,7 @@ def test_border_modes_on_zoom_out():
 
 def test_bicubic_stays_in_unit_range():
     edge = (torch.arange(16) >= 8).float().expand(1, 3, 16, 16).contiguous()  # black left, white right
-    motion = Motion(translation_x=0.5, angle=3.0)
+    motion = Motion(translation=(0.5, 0.0), angle=3.0)
     raw = kornia.geometry.transform.warp_affine(
         edge, motion_matrix(motion, 16, 16, edge.device), (16, 16), mode="bicubic", align_corners=True
     )
