@@ -117,7 +117,7 @@ class SpeedConfig:
 class RenderConfig:
     preset: str = "custom"  # the preset's name, for run folders and meta.json
     mode: str = "zoom"  # zoom | image | video | visualize
-    frames: int | None = 120  # video: null = every source frame
+    frames: int | None = 120  # video: null = every source frame; with audio: null = the track's length
     width: int | None = 640  # video: null = the source's size
     height: int | None = 360
     fps: float = 30.0
@@ -129,6 +129,8 @@ class RenderConfig:
     init: str = "noise"  # zoom start: noise | class:NAME (a class visualisation)
     loop: bool = False  # zoom: close the animation on itself for seamless looping playback
     loop_frames: int = 30  # zoom loop: frames over which the tail crossfades into the head
+    audio: str | None = None  # a soundtrack (any file ffmpeg reads); its features drive schedules, zooms get it muxed
+    audio_smoothing: float = 0.1  # seconds over which audio features fall off after a peak (0: none)
     model: ModelConfig = field(default_factory=ModelConfig)
     dream: DreamConfig = field(default_factory=DreamConfig)
     motion: MotionConfig = field(default_factory=MotionConfig)
@@ -178,6 +180,8 @@ def validate(cfg: RenderConfig) -> None:
         value = _get(cfg, key)
         if value is None and cfg.mode == "video" and key in ("frames", "width", "height"):
             continue
+        if value is None and key == "frames" and cfg.audio:
+            continue  # the track's length at fps, filled in by run()
         if value is None or not value > 0:
             raise UserError(f"Config key '{key}' is {value}, but must be greater than 0 (e.g. {key}=120).")
     if cfg.dream.jitter < 0 or cfg.dream.crossfade < 0:
@@ -192,5 +196,7 @@ def validate(cfg: RenderConfig) -> None:
         raise UserError(
             f"Config key 'init' is '{cfg.init}', but must be 'noise' or 'class:NAME' (e.g. init=class:banana)."
         )
+    if not cfg.audio_smoothing >= 0:
+        raise UserError(f"Config key 'audio_smoothing' is {cfg.audio_smoothing}, but must be 0 or more seconds.")
     if not 0.0 <= cfg.color.strength <= 1.0:
         raise UserError(f"Config key 'color.strength' is {cfg.color.strength}, but must be in 0..1.")

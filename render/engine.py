@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import torch
 from omegaconf import OmegaConf
@@ -18,7 +18,7 @@ from dream.speed import SpeedOptions, apply_speed_options
 from render.config import DreamConfig, RenderConfig
 from render.media.images import load_image
 from render.ops.objective_plan import ObjectivePlan, PlanContext, build_plan
-from render.schedule import Schedule, parse_schedule
+from render.schedule import Schedule, ScheduleVariables, parse_schedule
 
 GUIDE_MAX_SIDE = 512
 
@@ -58,10 +58,12 @@ class DreamSchedules:
         )
 
 
-def dream_schedules(dream_cfg: DreamConfig, frames: int, seed: int, interpolation: str) -> DreamSchedules:
+def dream_schedules(dream_cfg: DreamConfig, frames: int, seed: int, interpolation: str,
+                    variables: ScheduleVariables | None = None) -> DreamSchedules:
     def parse(key: str) -> Schedule:
         return parse_schedule(
-            getattr(dream_cfg, key), frames=frames, seed=seed, name=f"dream.{key}", interpolation=interpolation
+            getattr(dream_cfg, key), frames=frames, seed=seed, name=f"dream.{key}", interpolation=interpolation,
+            variables=variables,
         )
 
     return DreamSchedules(parse("octaves"), parse("iterations"), parse("step_size"), dream_cfg)
@@ -72,6 +74,7 @@ class Engine:
     """A loaded model with its objective plan and dream schedules, ready to dream frames.
 
     Attributes:
+        variables: the extra schedule variables (audio features) the modes' own schedules read too.
         precision: the precision the network runs in, as decided from ``speed.precision``.
         max_batch: the most images one dream call takes (the tile decision plans for it).
         log: prints the one line that tells the render's speed decisions.
@@ -82,6 +85,7 @@ class Engine:
     plan: ObjectivePlan
     schedules: DreamSchedules
     device: torch.device
+    variables: ScheduleVariables = field(default_factory=ScheduleVariables)
     precision: Decision = Decision("float32", "float32", "as asked")
     max_batch: int = 1
     log: Callable[[str], None] = lambda _: None
@@ -120,11 +124,19 @@ def speed_line(precision: Decision, tile: Decision) -> str:
 
 
 def build_engine(cfg: RenderConfig, frames: int, warn: Callable[[str], None],
-                 log: Callable[[str], None] = lambda _: None) -> Engine:
+                 variables: ScheduleVariables | None = None, log: Callable[[str], None] = lambda _: None) -> Engine:
     """Load the model (or its fallback) and check the dream config against it.
 
     ``speed.precision=auto`` is decided here; ``dream.tile_size=auto`` on the first frame, whose size it needs.
+
+    Args:
+        cfg: the render's config.
+        frames: frames the schedules cover.
+        warn: prints a loud warning (fallback model, remapped layers).
+        variables: extra schedule variables, e.g. ``audio_variables``; none by default.
+        log: prints the one line with the speed decisions.
     """
+    variables = variables or ScheduleVariables()
     device = pick_device(cfg.device)
     model = load_model(
         cfg.model.name, device=device, weights=cfg.model.weights, fallback=cfg.model.fallback, warn=warn
@@ -142,13 +154,14 @@ def build_engine(cfg: RenderConfig, frames: int, warn: Callable[[str], None],
         frames=frames,
         seed=cfg.seed,
         load_guide=lambda layer, path: guide_features(net, layer, path, device),
+        variables=variables,
     )
     if model.record["fallback"] and cfg.dream.layer is None:
         ctx = dataclasses.replace(ctx, default_layer=model.entry.dream_layer)
     plan = build_plan(cfg.dream, ctx)
-    schedules = dream_schedules(cfg.dream, frames, cfg.seed, cfg.motion.interpolation)
+    schedules = dream_schedules(cfg.dream, frames, cfg.seed, cfg.motion.interpolation, variables)
     max_batch = cfg.video.batch if cfg.mode == "video" else 1
-    return Engine(model, plan, schedules, device, precision, max_batch, log)
+    return Engine(model, plan, schedules, device, variables, precision, max_batch, log)
 
 
 def guide_features(net: TapNet, layer: str, path: str, device: torch.device) -> torch.Tensor:

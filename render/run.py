@@ -21,7 +21,9 @@ from render.modes.still import render_still
 from render.modes.video_dream import render_video, video_frame_count
 from render.modes.visualize import render_visualization
 from render.modes.zoom import render_zoom
+from render.ops.audio_features import frame_count as frames_of_audio
 from render.ops.flow import flow_settings
+from render.soundtrack import audio_variables, open_soundtrack
 
 
 def run(cfg: RenderConfig, run_dir: Path, console: Console | None = None, resume: bool = False) -> dict:
@@ -34,6 +36,9 @@ def run(cfg: RenderConfig, run_dir: Path, console: Console | None = None, resume
     """
     console = console or Console(stderr=True)
     cfg = typed_config(cfg)
+    track = open_soundtrack(cfg, resume)  # bad audio stops here, before any frame
+    if cfg.frames is None and track is not None and cfg.mode != "video":
+        cfg.frames = frames_of_audio(track.duration, cfg.fps)
     validate(cfg)
     flow_settings(cfg.video)  # the flow keys are checked beside the flow code
     run_dir = Path(run_dir)
@@ -43,7 +48,10 @@ def run(cfg: RenderConfig, run_dir: Path, console: Console | None = None, resume
     previous = read_meta(run_dir) if resume else {}
     started = time.perf_counter()
     write_meta(run_dir, {**previous, **base_meta(cfg), "finished": False})
-    engine = build_engine(cfg, frame_count(cfg), warner(console), log=lambda line: console.print(line, highlight=False))
+    frames = frame_count(cfg)
+    variables = audio_variables(cfg, run_dir, frames, loop_length(cfg) if cfg.mode == "zoom" else 0, track)
+    engine = build_engine(cfg, frames, warner(console), variables,
+                          log=lambda line: console.print(line, highlight=False))
     media = render_media(cfg, run_dir, engine, console, resume)
     if str(media["media"]).endswith(".mp4"):
         media.update(web_outputs(run_dir / media["media"], cfg.output))
@@ -91,5 +99,6 @@ def base_meta(cfg: RenderConfig) -> dict:
         "height": cfg.height,
         "seed": cfg.seed,
         "input": cfg.input,
+        "audio": cfg.audio,
         "versions": package_versions(),
     }

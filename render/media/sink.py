@@ -222,11 +222,14 @@ def state_writer(run_dir: Path, snapshot: dict) -> Callable[[int], str]:
     return save
 
 
-def concat_chunks(chunks: list[Path], out: Path, audio_from: Path | None, seconds: float) -> list[str]:
+def concat_chunks(chunks: list[Path], out: Path, audio_from: Path | None, seconds: float,
+                  fit_audio: bool = False) -> list[str]:
     """Join mp4 chunks without re-encoding into ``out`` (+faststart), with ``audio_from``'s audio if any.
 
     The audio is copied unchanged and cut to the video's length (``seconds``); the video
     is never cut to the audio's. Audio that mp4 can't hold as is gets re-encoded to AAC.
+    With ``fit_audio`` (a soundtrack) it is always AAC, padded with silence or trimmed
+    to exactly the video's length.
 
     Returns:
         Notes for meta.json about what was done to the audio (empty when nothing special).
@@ -239,7 +242,10 @@ def concat_chunks(chunks: list[Path], out: Path, audio_from: Path | None, second
         cmd += ["-t", f"{seconds:.6f}", "-i", str(audio_from), "-map", "0:v:0", "-map", "1:a:0?"]
     partial = out.with_name(out.stem + ".partial.mp4")
     tail = ["-movflags", "+faststart", str(partial)]
-    result = subprocess.run([*cmd, "-c", "copy", *tail], capture_output=True, text=True)
+    if audio_from is not None and fit_audio:
+        tail = ["-af", "apad", "-t", f"{seconds:.6f}", *tail]  # apad makes it endless; -t ends both streams
+    copy = ["-c:v", "copy", "-c:a", "aac", "-b:a", "192k"] if fit_audio else ["-c", "copy"]
+    result = subprocess.run([*cmd, *copy, *tail], capture_output=True, text=True)
     notes = []
     if result.returncode != 0 and audio_from is not None:
         reencode_audio = ["-c:v", "copy", "-c:a", "aac", "-b:a", "192k"]
@@ -366,8 +372,8 @@ class VideoSink:
         Args:
             save_state: called as ``save_state(frames_done)`` after the chunk is closed; writes the
                 renderer's state file (a new name per checkpoint, e.g. with ``frames_done`` in it, so a
-                crash mid-write never spoils the state the manifest points at) and returns its name
-                relative to ``run_dir``. The previous checkpoint's state file is deleted once the new
+                crash mid-write never spoils the state the manifest points at) into the chunks folder
+                and returns its name there. The previous checkpoint's state file is deleted once the new
                 manifest is in place.
         """
         self._raise_pending()
@@ -375,12 +381,13 @@ class VideoSink:
         self._marks_sent += 1
         self._frames_at_mark = self._frames_written
 
-    def finish(self, audio_from: Path | None = None) -> Path:
+    def finish(self, audio_from: Path | None = None, fit_audio: bool = False) -> Path:
         """Close the last chunk, join all chunks into ``run_dir/<name>.mp4`` and delete them.
 
         Args:
             audio_from: a video or audio file whose first audio stream is muxed in, cut to the
                 video's length; a file without audio is fine.
+            fit_audio: a soundtrack: encode it as AAC, padded with silence or trimmed to the video's length.
 
         Returns:
             The path of the finished video.
@@ -396,7 +403,7 @@ class VideoSink:
         self._raise_pending()
         chunks = [self.chunks_dir / c["file"] for c in self._chunks]
         seconds = float(self._frames_written / self.encoding.fps)
-        self.notes += concat_chunks(chunks, self.path, Path(audio_from) if audio_from else None, seconds)
+        self.notes += concat_chunks(chunks, self.path, Path(audio_from) if audio_from else None, seconds, fit_audio)
         self._check_frame_count()
         shutil.rmtree(self.chunks_dir)
         self._finished = True
@@ -582,7 +589,7 @@ class VideoSink:
             },
         )
         if self._state and self._state != state:
-            (self.run_dir / self._state).unlink(missing_ok=True)
+            (self.chunks_dir / self._state).unlink(missing_ok=True)
         self._state = state
         self._marks_done += 1
 

@@ -45,7 +45,7 @@ from render.media.sink import VideoSink, state_writer
 from render.media.video_source import VideoInfo, iter_video_frames, probe_video
 from render.ops.flow import FlowSettings, FrameMotion, flow_settings, frame_motion, warp_by_flow
 from render.ops.stability import StabilityMeter
-from render.schedule import Schedule, parse_schedule
+from render.schedule import Schedule, ScheduleVariables, parse_schedule
 
 
 @dataclass(frozen=True)
@@ -90,13 +90,13 @@ def output_size(cfg: RenderConfig, info: VideoInfo) -> tuple[int, int]:
     return width, height
 
 
-def video_schedules(cfg: RenderConfig, frames: int) -> VideoSchedules:
+def video_schedules(cfg: RenderConfig, frames: int, variables: ScheduleVariables | None = None) -> VideoSchedules:
     """Parse ``video.blend`` (0..1) and ``video.strength`` (>= 0) over ``frames``; out of range is a UserError."""
 
     def parse(key: str, low: float, high: float, example: str) -> Schedule:
         spec = getattr(cfg.video, key)
         schedule = parse_schedule(spec, frames=frames, seed=cfg.seed, name=f"video.{key}",
-                                  interpolation=cfg.motion.interpolation)
+                                  interpolation=cfg.motion.interpolation, variables=variables)
         bad = [(i, v) for i, v in enumerate(schedule.values()) if not low <= v <= high]
         if bad:
             raise UserError(
@@ -243,7 +243,7 @@ def render_video(cfg: RenderConfig, run_dir: Path, engine: Engine, console: Cons
     """Dream over the frames of ``cfg.input`` into ``run_dir/<name>.mp4``; returns facts for meta.json."""
     info, total = probe_video(cfg.input), video_frame_count(cfg)
     width, height = output_size(cfg, info)
-    schedules, flow = video_schedules(cfg, total), flow_settings(cfg.video)
+    schedules, flow = video_schedules(cfg, total, engine.variables), flow_settings(cfg.video)
     if cfg.video.batch < 1:
         raise UserError(f"Config key 'video.batch' is {cfg.video.batch}, but must be at least 1 (frames per dream).")
     state = resumed_state(cfg, run_dir, engine.device, resume)
@@ -266,7 +266,7 @@ def render_video(cfg: RenderConfig, run_dir: Path, engine: Engine, console: Cons
             rate = (state.next_index - first) / (time.perf_counter() - started)
             progress.update(task, completed=state.next_index, rate=f"{rate:.2f}")
         frames.close()  # stops the decoder now, not when the stream is garbage-collected
-        video = sink.finish(audio_from=Path(cfg.input))
+        video = sink.finish(audio_from=Path(cfg.audio or cfg.input))
     return _facts(cfg, info, state, sink, video, width, height, first, time.perf_counter() - started)
 
 

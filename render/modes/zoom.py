@@ -16,6 +16,7 @@ from rich.console import Console
 
 from render.config import RenderConfig
 from render.engine import Engine
+from render.media.audio import decode_audio
 from render.media.images import load_image, smooth_noise
 from render.media.progress import frame_progress
 from render.media.sink import VideoSink, state_writer
@@ -23,6 +24,8 @@ from render.modes.loop import close_loop, loop_length
 from render.ops.color import channel_stats, match_colors
 from render.ops.motion import MotionSchedules, motion_schedules
 from render.ops.warp import warp
+
+NOTE_SAMPLE_RATE = 8000  # enough to measure a track's length for the log
 
 
 @dataclass
@@ -104,7 +107,7 @@ def render_zoom(cfg: RenderConfig, run_dir: Path, engine: Engine, console: Conso
     """
     extra = loop_length(cfg)
     total = cfg.frames + extra
-    motion = motion_schedules(cfg.motion, total, cfg.seed, cfg.fps)
+    motion = motion_schedules(cfg.motion, total, cfg.seed, cfg.fps, engine.variables)
     state = initial_state(cfg, engine)
     if resume:
         frames_done, state_file = VideoSink.resume_point(run_dir)
@@ -119,7 +122,7 @@ def render_zoom(cfg: RenderConfig, run_dir: Path, engine: Engine, console: Conso
             emit_one_frame(state, engine, motion, cfg, run_dir, sink, extra)
             rate = (state.next_index - first) / (time.perf_counter() - started)
             progress.update(task, completed=state.next_index, rate=f"{rate:.2f}")
-        video = sink.finish()
+        video = sink.finish(audio_from=soundtrack_note(cfg, sink, console), fit_audio=True)
     loop_seconds = time.perf_counter() - started
     return {
         "media": video.name,
@@ -143,6 +146,21 @@ def emit_one_frame(state: ZoomState, engine: Engine, motion: MotionSchedules, cf
     written = state.next_index - extra
     if written % cfg.output.checkpoint_every == 0 and written < cfg.frames:
         sink.mark(state_saver(run_dir, state))
+
+
+def soundtrack_note(cfg: RenderConfig, sink: VideoSink, console: Console) -> Path | None:
+    """``audio=`` for muxing, after saying in the log and meta.json how it is fitted to the video's length."""
+    if not cfg.audio:
+        return None
+    audio_seconds, video_seconds = decode_audio(cfg.audio, NOTE_SAMPLE_RATE).duration, cfg.frames / cfg.fps
+    if abs(audio_seconds - video_seconds) < 0.5 / cfg.fps:
+        fitted = "kept whole: it is as long as"
+    else:
+        fitted = "trimmed to" if audio_seconds > video_seconds else "padded with silence to"
+    note = f"The soundtrack {cfg.audio} ({audio_seconds:.3f} s) is {fitted} the video's {video_seconds:.3f} s."
+    sink.notes.append(note)
+    console.print(note, highlight=False)
+    return Path(cfg.audio)
 
 
 def _open_sink(cfg: RenderConfig, run_dir: Path, resume: bool) -> VideoSink:

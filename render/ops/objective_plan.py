@@ -23,7 +23,7 @@ from dream.errors import UserError
 from dream.models.base import TapNet
 from dream.visualize import find_target
 from render.config import DreamConfig
-from render.schedule import Schedule, parse_schedule
+from render.schedule import Schedule, ScheduleVariables, parse_schedule
 
 TERM_KEYS = {"layer", "channel", "class", "guide", "weight"}
 
@@ -60,7 +60,8 @@ GuideLoader = Callable[[str, str], torch.Tensor]  # (layer, image path) -> (1, C
 
 @dataclass(frozen=True)
 class PlanContext:
-    """What terms are checked against: the network, a layer-name resolver, frames and seed."""
+    """What terms are checked against: the network, a layer-name resolver, frames, seed and the
+    extra schedule variables (audio features) weights may read."""
 
     net: TapNet
     resolve: Callable[[str], str]
@@ -68,6 +69,7 @@ class PlanContext:
     frames: int
     seed: int
     load_guide: GuideLoader
+    variables: ScheduleVariables | None = None
 
 
 def build_plan(dream_cfg: DreamConfig, ctx: PlanContext) -> ObjectivePlan:
@@ -85,7 +87,8 @@ def _term(spec: Any, ctx: PlanContext) -> WeightedTerm:
     unknown = set(spec) - TERM_KEYS
     if unknown:
         raise UserError(f"dream.objective term {spec} has unknown keys {sorted(unknown)}; use {sorted(TERM_KEYS)}.")
-    weight = parse_schedule(spec.get("weight", 1.0), frames=ctx.frames, seed=ctx.seed, name="dream.objective.weight")
+    weight = parse_schedule(spec.get("weight", 1.0), frames=ctx.frames, seed=ctx.seed, name="dream.objective.weight",
+                            variables=ctx.variables)
     layer = ctx.resolve(spec.get("layer") or ctx.default_layer)
     if "class" in spec:
         return WeightedTerm(_class_objective(ctx.net, spec["class"]), weight)

@@ -29,6 +29,8 @@ def test_schema_defaults_are_valid():
         ({"init": "photo"}, "init"),
         ({"dream": {"tile_size": "big"}}, "dream.tile_size"),
         ({"dream": {"tile_size": -1}}, "dream.tile_size"),
+        ({"audio_smoothing": -0.1}, "audio_smoothing"),
+        ({"frames": None}, "frames"),
     ],
 )
 def test_bad_values_name_the_key(overrides, key):
@@ -49,3 +51,7 @@ def test_auto_and_explicit_speed_values_are_valid(tile_size, precision):
 def test_speed_defaults_are_auto():
     cfg = config()
     assert (cfg.speed.precision, cfg.dream.tile_size) == ("auto", "auto")
+
+
+def test_frames_may_come_from_the_soundtrack():
+    validate(config(audio="song.mp3", frames=None))

@@ -1,4 +1,5 @@
 import json
+import subprocess
 
 import imageio_ffmpeg
 import numpy as np
@@ -129,3 +130,107 @@ def test_resume_after_interruption_matches_uninterrupted(smoke_run, tmp_path, mo
 def test_bad_configs_raise_clear_user_errors(tmp_path, override, message):
     with pytest.raises(UserError, match=message.replace("(", r"\(").replace("+", r"\+")):
         run(compose_preset("smoke", [override]), tmp_path)
+
+
+# ------------------------------------------------------------------ soundtrack
+
+CLICK_TIMES = [0.09, 0.34, 0.59]
+
+
+@pytest.fixture(scope="module")
+def click_mp3(tmp_path_factory):
+    from tests.render.media.test_audio import click_track
+
+    wav = click_track(tmp_path_factory.mktemp("audio") / "clicks.wav", CLICK_TIMES, 0.75)
+    mp3 = wav.with_suffix(".mp3")
+    subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-v", "error", "-i", str(wav), str(mp3)], check=True)
+    return mp3
+
+
+def audio_overrides(track, *more):
+    return [f"audio={track}", "motion.zoom='0:(1.0+0.08*beat)'", "dream.step_size='0:(1.0+1.5*loud)'", *more]
+
+
+def stream_seconds(path) -> tuple[float, float]:
+    """(video seconds, audio seconds) of an mp4, each measured by decoding its own stream."""
+    from render.media.audio import decode_audio
+
+    frames, _ = imageio_ffmpeg.count_frames_and_secs(str(path))
+    return frames, decode_audio(path).duration
+
+
+@pytest.mark.slow
+def test_zoom_with_audio_takes_the_tracks_length_and_gets_the_soundtrack(click_mp3, tmp_path):
+    cfg = compose_preset("smoke", [*audio_overrides(click_mp3), "frames=null"])
+    meta = run(cfg, tmp_path)
+    assert meta["frames"] == 9 == round(0.75 * cfg.fps)  # fps 12
+    frames, audio_seconds = stream_seconds(tmp_path / "smoke.mp4")
+    assert frames == 9
+    assert abs(audio_seconds - frames / cfg.fps) <= 1 / cfg.fps
+    assert any("soundtrack" in note for note in meta["notes"]) and meta["audio"] == str(click_mp3)
+    stored = np.load(tmp_path / "audio_features.npz")
+    assert np.argmax(stored["beat"]) in {int(t * cfg.fps) + d for t in CLICK_TIMES for d in (0, 1)}
+
+
+@pytest.mark.slow
+def test_a_loop_longer_than_its_soundtrack_gets_it_padded_to_its_length(click_mp3, tmp_path):
+    meta = run(compose_preset("smoke", [*audio_overrides(click_mp3), "frames=11", "loop=true", "loop_frames=2"]),
+               tmp_path)
+    frames, audio_seconds = stream_seconds(tmp_path / "smoke.mp4")
+    assert frames == 11 and abs(audio_seconds - 11 / 12) <= 1 / 12
+    assert any("padded with silence" in note for note in meta["notes"])
+
+
+@pytest.mark.slow
+def test_resume_with_audio_reads_the_stored_features_back(click_mp3, tmp_path, monkeypatch):
+    import render.engine
+
+    cfg = compose_preset("smoke", [*audio_overrides(click_mp3), "frames=7"])
+    real_advance = render.modes.zoom.advance
+
+    def interrupted(state, *args):
+        if state.next_index == 5:
+            raise KeyboardInterrupt
+        return real_advance(state, *args)
+
+    monkeypatch.setattr(render.modes.zoom, "advance", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        run(cfg, tmp_path / "resumed")
+    monkeypatch.setattr(render.modes.zoom, "advance", real_advance)
+
+    def recomputed(*args, **kwargs):
+        raise AssertionError("a resumed render must read its features from the run folder")
+
+    monkeypatch.setattr(render.engine, "audio_features", recomputed)
+    meta = run(cfg, tmp_path / "resumed", resume=True)
+    assert meta["frames_rendered_now"] == 7 - 3 and len(decoded_frames(tmp_path / "resumed" / "smoke.mp4")) == 7
+
+
+def no_frame_dreamed(monkeypatch):
+    def dreamed(*args):
+        raise AssertionError("a frame was dreamed before the error")
+
+    monkeypatch.setattr(render.modes.zoom, "advance", dreamed)
+
+
+@pytest.mark.parametrize(
+    ("audio", "message"),
+    [("missing.mp3", "does not exist"), ("silent.mp4", "has no audio stream"), ("empty.wav", "zero length")],
+)
+def test_bad_audio_is_a_clear_error_before_any_frame(tmp_path, monkeypatch, audio, message):
+    from tests.render.media.test_video_source import make_clip
+
+    make_clip(tmp_path / "silent.mp4", "64x48", "25", 3, audio=False)
+    subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-v", "error", "-f", "lavfi", "-i", "anullsrc=r=44100:cl=mono",
+                    "-t", "0", str(tmp_path / "empty.wav")], check=True)
+    no_frame_dreamed(monkeypatch)
+    with pytest.raises(UserError, match=message):
+        run(compose_preset("smoke", audio_overrides(tmp_path / audio)), tmp_path / "run")
+    assert not (tmp_path / "run" / "chunks").exists()
+
+
+def test_an_audio_variable_without_audio_is_a_clear_error_before_any_frame(tmp_path, monkeypatch):
+    no_frame_dreamed(monkeypatch)
+    with pytest.raises(UserError, match=r"motion.zoom: .*'beat' is an audio feature, .* pass audio="):
+        run(compose_preset("smoke", ["motion.zoom='0:(1.0+0.04*beat)'"]), tmp_path)
+    assert not (tmp_path / "chunks").exists()

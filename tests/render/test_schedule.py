@@ -1,8 +1,6 @@
-"""Tests for render.schedule: Deforum keyframe semantics, expressions, interpolation, errors, CLI."""
+"""Tests for render.schedule: Deforum keyframe semantics, expressions, interpolation, errors."""
 
 import math
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -185,7 +183,7 @@ def test_syntax_error_names_schedule_key_and_points_at_position():
     [
         ("0:(1.04, 120:(1.0)", "never closed", 3),
         ("0:(1), 5 (2)", "missing ':'", 8),
-        ("0:(2^2)", "write powers as **", 5),
+        ("0:(t^0.5)", "write powers as **", 3),  # ^ is numexpr's exclusive or, of whole numbers only
         ("0:(1), max_f+:(2)", "key of keyframe max_f+", 14),
         ("0:(1), 5:()", "unexpected ')'", 11),
         ("0:(sin)", "needs its arguments in parentheses", 4),
@@ -257,32 +255,134 @@ def test_mapping_value_error_shows_the_value_string():
     assert "keyframe 10 at column 4" in lines[0] and lines[1] == "  1 +* 2" and lines[2] == "     ^"
 
 
-# ---------------------------------------------------------------------- CLI
+# ----------------------------------------------------------- extra variables
 
 
-def run_cli(*args):
-    return subprocess.run(
-        [sys.executable, "-m", "render.schedule", *args], cwd=REPO, capture_output=True, text=True, timeout=60
+def test_extra_variables_are_read_per_frame_beside_t():
+    from render.schedule import ScheduleVariables
+
+    beat = np.array([0.0, 1.0, 0.0, 0.5, 0.0])
+    variables = ScheduleVariables(values={"beat": beat})
+    assert values("0:(1.0 + 0.04*beat), 3:(t + beat)", 5, variables=variables) == pytest.approx(
+        [1.0, 1.04, 1.0, 3.5, 4.0]
     )
+    with pytest.raises(ScheduleError, match="unknown name 'beat'"):
+        parse_schedule("0:(beat)", frames=5)
+    with pytest.raises(ScheduleError, match="'beat' has 5 frames, the schedule needs 6"):
+        parse_schedule("0:(beat)", frames=6, variables=variables)
+    with pytest.raises(ScheduleError, match="unknown name 'beat'"):  # not in keys: a key is one frame number
+        parse_schedule("beat:(1)", frames=5, variables=variables)
 
 
-def test_cli_prints_one_line_per_frame_and_plots(tmp_path):
-    plot = tmp_path / "zoom.png"
-    result = run_cli("0:(1.04), 120:(1.0)", "--frames", "240", "--interpolation", "cubic", "--plot", str(plot))
-    assert result.returncode == 0, result.stderr
-    lines = result.stdout.splitlines()
-    assert len(lines) == 240
-    assert lines[0] == "0\t1.04" and lines[239] == "239\t1"
-    import imageio.v3 as iio
+def test_missing_variables_fail_with_their_own_sentence():
+    from render.schedule import ScheduleVariables
 
-    image = iio.imread(plot)
-    assert image.ndim == 3 and image.shape[:2] == (240, 640)
-    assert (image[..., 2] > 150).any() and (image[..., 0] < 60).any()  # the blue curve is drawn
+    missing = ScheduleVariables(missing={"loud": "needs audio=song.mp3"})
+    with pytest.raises(ScheduleError, match="dream.step_size: .* column 8: 'loud' needs audio=song.mp3"):
+        parse_schedule("0:(1.0+loud)", frames=3, name="dream.step_size", variables=missing)
 
 
-def test_cli_bad_string_exits_2_without_traceback():
-    result = run_cli("0:(1.04), 120:(1.0+))", "--frames", "240", "--name", "motion.zoom")
-    assert result.returncode == 2
-    assert "Traceback" not in result.stderr
-    assert "motion.zoom: syntax error in keyframe 120" in result.stderr and "^" in result.stderr
-    assert result.stdout == ""
+def test_unused_lazy_variables_are_never_read():
+    from collections.abc import Mapping
+
+    from render.schedule import ScheduleVariables
+
+    class Untouchable(Mapping):
+        def __getitem__(self, name):
+            raise AssertionError("read")
+
+        def __iter__(self):
+            return iter(["beat"])
+
+        def __len__(self):
+            return 1
+
+    assert values("0:(t)", 3, variables=ScheduleVariables(values=Untouchable())).tolist() == [0, 1, 2]
+
+
+# ------------------------------------------------------------ Deforum parity
+#
+# ``deforum_values`` re-states Deforum's FrameInterpolater (sd-webui-deforum, animation_key_frames.py):
+# the string is split on ',' and each piece on ':'; a key is an int, or numexpr of max_f and s; a value
+# is a number keyframe when, stripped of quotes and parentheses, it matches Deforum's check_is_number
+# regex, and is then interpolated linearly (ends held); any other value goes to numexpr.evaluate on
+# every frame from its key to the next key, with t = frame, max_f = frames - 1, s = seed.
+#
+# Forms that evaluate there and that this parser rejected or valued differently before:
+# - rejected: '//', '&', '|', '^' (exclusive or, not power), '~', '<<', '>>'; arcsinh, arccosh, arctanh,
+#   expm1, log1p, log2, round, trunc, sign; max(x) / min(x) of one argument; numbers quoted inside
+#   their parentheses, 0:('1.04');
+# - valued differently: '1e-3', '1.' and '( 1.04 )' (spaces inside) were interpolation anchors, but
+#   Deforum's regex does not call them numbers, so numexpr evaluates them and the value is held to the
+#   next key.
+
+DEFORUM_NUMBER = r"^(?=.)([+-]?([0-9]*)(\.([0-9]+))?)$"
+
+
+def deforum_values(string: str, frames: int, seed: int = 0) -> np.ndarray:
+    import re
+
+    numexpr = pytest.importorskip("numexpr")
+
+    def sanitize(value):
+        return value.replace("'", "").replace('"', "").replace("(", "").replace(")", "")
+
+    constants = {"max_f": frames - 1, "s": seed}
+    keys = {}
+    for piece in string.split(","):
+        key, value = piece.split(":")[:2]
+        if re.match(DEFORUM_NUMBER, sanitize(key.strip())):
+            frame = int(sanitize(key))
+        else:
+            frame = int(numexpr.evaluate(key.strip().strip("'\""), local_dict=constants))
+        keys[frame] = value.strip()
+    series, is_number = np.full(frames, np.nan), False
+    for i in range(frames):
+        if i in keys:
+            value = keys[i]
+            is_number = re.match(DEFORUM_NUMBER, sanitize(value)) is not None
+            if is_number:
+                series[i] = float(sanitize(value))
+        if not is_number:
+            series[i] = float(numexpr.evaluate(value, local_dict={**constants, "t": i}))
+    known = np.flatnonzero(~np.isnan(series))
+    return np.interp(np.arange(frames), known, series[known])
+
+
+DEFORUM_STRINGS = [
+    "0:(1.04), 120:(1.0)",
+    "0: (1.0025+0.002*sin(1.25*3.14*t/30))",
+    "0:(t%15)",
+    "10:(2), 0:(1), 0:(0)",
+    "0:(-1), 10:(+1), 20:(.5), 30:(-.25)",
+    "0:(0), 30:(10), 60:(t/6)",
+    "0:(1), max_f/2:(5), max_f:(0)",
+    "0:(s/10), 'max_f-20':(s*2)",
+    '"0:(1), 40:(2)"',
+    "0:('1.04'), 40:((2))",
+    "0:(1e-3), 20:(1), 40:(1E1)",
+    "0:( 1.04 ), 20:(1.0)",
+    "0:(1.), 20:(2)",
+    "0:(t//7 + t%4)",
+    "0:((t>10)&(t<20)), 40:((t<45)|(t>60))",
+    "0:(~(t>10)), 30:(~t), 50:(t^3)",
+    "0:(t<<1), 40:(t>>2)",
+    "0:(arcsinh(t/10)+log1p(t)+expm1(t/50)+log2(t+1))",
+    "0:(round(t/4)+trunc(-t/3)+sign(t-10)+arctanh(t/100)+arccosh(t+1))",
+    "0:(max(t/2)), 30:(min(t)), 60:(abs(sin(t))**0.5)",  # numexpr's one-argument reductions must come last
+    "0:(-2**2 + 2**3**2 - -t), 10:(1/(1+t))",
+    "0:(exp(-t/20)*cos(t)+tan(t/100)+log(t+1)+log10(t+1)+sqrt(t)+floor(t/3)+ceil(t/3))",
+]
+
+
+@pytest.mark.parametrize("string", DEFORUM_STRINGS)
+def test_every_string_deforum_evaluates_gives_its_values(string):
+    frames, seed = 80, 7
+    assert values(string, frames, seed=seed) == pytest.approx(deforum_values(string, frames, seed), rel=1e-12)
+
+
+def test_bitwise_operators_refuse_fractions_and_point_at_the_value():
+    with pytest.raises(ScheduleError, match=r"whole numbers .* write powers as \*\*"):
+        parse_schedule("0:(t ^ 0.5)", frames=3)
+    with pytest.raises(ScheduleError, match="whole numbers"):
+        parse_schedule("0:(~(t/2))", frames=3)

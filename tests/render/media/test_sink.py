@@ -46,7 +46,7 @@ def save_state_into(run_dir: Path, calls: list[int]):
     def save_state(frames_done: int) -> str:
         calls.append(frames_done)
         name = f"state_{frames_done:06d}.json"
-        (run_dir / name).write_text(json.dumps({"frames_done": frames_done}))
+        (run_dir / "chunks" / name).write_text(json.dumps({"frames_done": frames_done}))  # as state_writer does
         return name
 
     return save_state
@@ -107,7 +107,7 @@ def test_marks_keep_every_frame_in_order(tmp_path):
         path = out.finish()
     assert calls == [5, 12, 23, 23]
     assert indices(path) == list(range(23))
-    assert sorted(p.name for p in tmp_path.glob("state_*")) == ["state_000023.json"]  # older states cleaned up
+    assert not (tmp_path / "chunks").exists()  # states and chunks go once the video is whole
 
 
 def test_chunks_of_one_and_two_frames_join_without_repeated_frames(tmp_path):
@@ -282,3 +282,16 @@ def test_interrupt_before_any_mark_starts_over(tmp_path):
         out.write(grey(0))
         out.write(grey(1))
     assert indices(out.path) == [0, 1]
+
+
+def test_a_new_mark_deletes_the_previous_state_file(tmp_path):
+    calls: list[int] = []
+    with pytest.raises(KeyboardInterrupt):
+        with VideoSink(tmp_path, "states", 24, W, H, **FAST) as out:
+            for i in range(9):
+                out.write(grey(i))
+                if i in (2, 5):
+                    out.mark(save_state_into(tmp_path, calls))
+            raise KeyboardInterrupt
+    states = sorted(p.name for p in (tmp_path / "chunks").glob("state_*"))
+    assert calls == [3, 6] and states == ["state_000006.json"]  # only the state the manifest names is kept

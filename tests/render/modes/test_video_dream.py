@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import json
 import subprocess
 from fractions import Fraction
 from pathlib import Path
@@ -218,3 +219,19 @@ def test_batched_independent_frames_render_every_frame(ntsc, tmp_path):
     clip, _, _ = ntsc
     meta = dream_video(clip, tmp_path / "run", "video.blend=0", "video.batch=5")
     assert meta["frames"] == 12 and probe_video(tmp_path / "run" / "video_dream.mp4").frames == 12
+
+
+@pytest.mark.slow
+def test_schedules_read_the_sources_own_audio_by_default(ntsc, tmp_path):
+    clip, _, _ = ntsc
+    meta = dream_video(clip, tmp_path / "run", "video.strength='0:(0.4+0.6*loud)'")
+    stored = np.load(tmp_path / "run" / "audio_features.npz")
+    assert json.loads(str(stored["info"])) == {"audio": str(clip), "fps": 30000 / 1001, "smoothing": 0.1}
+    assert meta["frames"] == 12 and probe_video(tmp_path / "run" / "video_dream.mp4").has_audio
+
+
+def test_audio_variables_over_a_silent_source_fail_before_any_frame(tmp_path):
+    clip = make_clip(tmp_path / "silent.mp4", "48x64", "25", 5, audio=False)
+    with pytest.raises(UserError, match=r"reads an audio feature .* has no audio stream"):
+        dream_video(clip, tmp_path / "run", "video.strength='0:(0.4+0.6*low)'")
+    assert not (tmp_path / "run" / "chunks").exists()

@@ -10,39 +10,46 @@ A schedule is written as
   or expression strings);
 - a plain number (a constant).
 
-Deforum's semantics, which existing strings rely on: keys are frame numbers or
+Deforum's semantics, which existing strings rely on (every string Deforum's own
+parser evaluates gives the same per-frame values here): keys are frame numbers or
 expressions of ``max_f`` and ``s`` truncated to int; order does not matter, a
 later duplicate wins, keys below 0 or at/after the frame count are ignored. A
-*number* keyframe (a literal such as ``1.04``, ``-2`` or ``1e-3``) is an
-interpolation anchor. An *expression* keyframe is evaluated on every frame from
-its key until the next keyframe (or to the end) with ``t`` = frame,
-``max_f`` = frames - 1 and ``s`` = seed, and is never interpolated toward the
-next key; the gap from a number keyframe to a following expression keyframe is
-interpolated toward the expression's value at its key. Before the first key
-its value is held (Deforum crashes there), after the last key the last value is
-held. Interpolation between anchors: ``linear`` (default), ``cubic`` (monotone
-piecewise cubic, flat at the first and last key so it eases into the held
-values and never overshoots) or ``step`` (hold until the next key).
+*number* keyframe is a value that, stripped of quotes and parentheses, is a plain
+decimal (``1.04``, ``-2``, ``.5``, ``('1.04')``: Deforum's ``check_is_number``); it is an
+interpolation anchor. Anything else (``1e-3``, ``1.`` and ``( 1.04 )`` included, as in
+Deforum) is an *expression* keyframe: evaluated on every frame from its key until the
+next keyframe (or to the end) with ``t`` = frame, ``max_f`` = frames - 1, ``s`` = seed
+and any extra per-frame variables (``ScheduleVariables``: the audio features ``loud beat
+low mid high``), and never interpolated toward the next key; the gap from a number
+keyframe to a following expression keyframe is interpolated toward the expression's
+value at its key. Before the first key its value is held (Deforum crashes there),
+after the last key the last value is held. Interpolation between anchors: ``linear``
+(default, Deforum's), ``cubic`` (monotone piecewise cubic, flat at the first and last
+key so it eases into the held values and never overshoots) or ``step`` (hold until
+the next key).
 
-Expressions: numbers, ``t max_f s pi e``, ``+ - * / % **``, unary ``-``,
-comparisons ``< <= > >= == !=`` (1.0 or 0.0), parentheses and the functions
-listed in ``FUNCTIONS`` (``min``/``max`` take two or more arguments,
-``where(cond, a, b)`` picks ``a`` where ``cond`` is non-zero). A small
-tokenizer and recursive-descent parser build a tiny AST that is evaluated with
-numpy over all frames of a segment at once; nothing is passed to ``eval``.
-Errors (``ScheduleError``) name the schedule and keyframe and point at the
-position in the string with a caret.
+Expressions: what numexpr (Deforum's evaluator) accepts, evaluated without it:
+numbers, ``t max_f s pi e``, ``+ - * / // % **``, unary ``- + ~``, comparisons
+``< <= > >= == !=`` (1.0 or 0.0), ``& | ^ << >>`` on whole numbers and comparisons
+(bitwise, so ``^`` is exclusive or, not a power; ``~`` of a comparison is "not"),
+parentheses, Python's precedence, and the functions listed in ``FUNCTIONS``
+(``min``/``max`` take one or more arguments, ``where(cond, a, b)`` picks ``a`` where
+``cond`` is non-zero). A small tokenizer and recursive-descent parser build a tiny AST
+that is evaluated with numpy over all frames of a segment at once; nothing is passed to
+``eval`` or numexpr. Errors (``ScheduleError``) name the schedule and keyframe and point
+at the position in the string with a caret.
 
 Command line (prints ``frame<TAB>value`` per line, value to 10 significant digits;
-``--plot`` also writes a PNG line plot; a bad string exits with status 2)::
+``--plot`` also writes a PNG line plot, over the audio's loudness and beat envelope
+with ``--audio``; a bad string or audio file exits with status 2)::
 
     python -m render.schedule "0:(1.04), 120:(1.0)" --frames 240 [--seed S]
         [--interpolation linear|cubic|step] [--name NAME] [--plot out.png]
+    python -m render.schedule "0:(1.0+0.04*beat)" --fps 30 --audio song.mp3 [--frames N] [--plot p.png]
 """
 
 from __future__ import annotations
 
-import argparse
 import difflib
 import functools
 import itertools
@@ -50,10 +57,8 @@ import math
 import numbers
 import operator
 import re
-import sys
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
-from pathlib import Path
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -80,20 +85,28 @@ def _where(condition, if_true, if_false):
     return np.where(np.asarray(condition) != 0, if_true, if_false)
 
 
+_UNARY_NUMPY = (
+    "sin cos tan arcsin arccos arctan sinh cosh tanh arcsinh arccosh arctanh exp expm1 log log10 log2 log1p "
+    "sqrt abs floor ceil round trunc sign"
+)
+_BINARY_NUMPY = "arctan2 hypot fmod copysign minimum maximum"
+
 FUNCTIONS: dict[str, _Function] = {
-    **{
-        name: _Function(getattr(np, name), 1, 1)
-        for name in "sin cos tan arcsin arccos arctan sinh cosh tanh exp log log10 sqrt abs floor ceil".split()
-    },
-    "min": _Function(lambda *args: functools.reduce(np.minimum, args), 2, None),
-    "max": _Function(lambda *args: functools.reduce(np.maximum, args), 2, None),
+    **{name: _Function(getattr(np, name), 1, 1) for name in _UNARY_NUMPY.split()},
+    **{name: _Function(getattr(np, name), 2, 2) for name in _BINARY_NUMPY.split()},
+    # One argument: numexpr's reduction over a single value, i.e. the value itself (Deforum strings use it so).
+    "min": _Function(lambda *args: functools.reduce(np.minimum, args), 1, None),
+    "max": _Function(lambda *args: functools.reduce(np.maximum, args), 1, None),
     "where": _Function(_where, 3, 3),
 }
 
 _BINARY: dict[str, Callable] = {
-    "+": np.add, "-": np.subtract, "*": np.multiply, "/": np.true_divide, "%": np.mod, "**": np.power,
-    "<": np.less, "<=": np.less_equal, ">": np.greater, ">=": np.greater_equal,
+    "+": np.add, "-": np.subtract, "*": np.multiply, "/": np.true_divide, "//": np.floor_divide, "%": np.mod,
+    "**": np.power, "<": np.less, "<=": np.less_equal, ">": np.greater, ">=": np.greater_equal,
     "==": np.equal, "!=": np.not_equal,
+}  # fmt: skip
+_BITWISE: dict[str, Callable] = {
+    "&": np.bitwise_and, "|": np.bitwise_or, "^": np.bitwise_xor, "<<": np.left_shift, ">>": np.right_shift,
 }  # fmt: skip
 _COMPARISONS = ("<", "<=", ">", ">=", "==", "!=")
 
@@ -135,6 +148,30 @@ class Schedule:
         return self.table.tolist()
 
 
+@dataclass(frozen=True)
+class ScheduleVariables:
+    """Per-frame variables that value expressions may read beside ``t`` (e.g. audio features).
+
+    Attributes:
+        values: name -> ``(frames,)`` array indexed by frame. It may be a lazy mapping: an array is
+            only read when a schedule uses its name.
+        missing: name -> why the name can't be used in this render and how to make it usable; a
+            schedule that uses it fails with that sentence.
+    """
+
+    values: Mapping[str, np.ndarray] = field(default_factory=dict)
+    missing: Mapping[str, str] = field(default_factory=dict)
+
+    def at(self, name: str, frames: np.ndarray, schedule: str) -> np.ndarray:
+        """``(N,)`` values of variable ``name`` at ``frames`` ``(N,)``."""
+        array = np.asarray(self.values[name], dtype=np.float64)
+        if len(array) <= frames.max():
+            raise ScheduleError(
+                f"{schedule}: variable '{name}' has {len(array)} frames, the schedule needs {frames.max() + 1}."
+            )
+        return array[frames]
+
+
 def parse_schedule(
     spec: str | int | float | Mapping,
     *,
@@ -142,6 +179,7 @@ def parse_schedule(
     seed: int = 0,
     name: str = "schedule",
     interpolation: str = "linear",
+    variables: ScheduleVariables | None = None,
 ) -> Schedule:
     """Parse a keyframe string, mapping or number into a ``Schedule``.
 
@@ -151,6 +189,7 @@ def parse_schedule(
         seed: the run's seed, the ``s`` of expressions.
         name: the config path shown in errors, e.g. ``motion.zoom``.
         interpolation: ``linear``, ``cubic`` or ``step`` between number keyframes.
+        variables: extra per-frame variables of value expressions (none by default).
 
     Returns:
         The schedule with all ``frames`` values precomputed.
@@ -160,15 +199,17 @@ def parse_schedule(
     """
     _check_arguments(frames, name, interpolation)
     frames = int(frames)
-    env = {"max_f": float(frames - 1), "s": float(seed), "pi": math.pi, "e": math.e}
-    keyframes = _keyframes(spec, name, env)
+    variables = variables or ScheduleVariables()
+    constants = {"max_f": float(frames - 1), "s": float(seed), "pi": math.pi, "e": math.e}
+    scope = _Scope(constants, VALUE_VARIABLES + tuple(variables.values), variables)
+    keyframes = _keyframes(spec, name, scope)
     in_range = {frame: kf for frame, kf in keyframes.items() if 0 <= frame < frames}
     if not in_range:
         raise ScheduleError(
             f"{name}: every keyframe lies outside frames 0..{frames - 1} ({sorted(keyframes)}). "
             f"Add a keyframe inside the render, e.g. at frame 0."
         )
-    table = _keyframe_table(in_range, frames, env, name)
+    table = _keyframe_table(in_range, frames, scope, name)
     return Schedule(name, _fill_gaps(table, interpolation))
 
 
@@ -221,7 +262,7 @@ class _Token:
 _TOKEN_RE = re.compile(
     r"\s*(?:(?P<num>(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)"
     r"|(?P<name>[A-Za-z_]\w*)"
-    r"|(?P<op>\*\*|<=|>=|==|!=|[-+*/%(),<>]))"
+    r"|(?P<op>\*\*|//|<<|>>|<=|>=|==|!=|[-+*/%(),<>&|^~]))"
 )
 
 
@@ -232,8 +273,7 @@ def _tokenize(text: str, start: int, end: int) -> list[_Token]:
         match = _TOKEN_RE.match(text, pos, end)
         if match is None:
             bad = pos + len(text[pos:end]) - len(text[pos:end].lstrip())
-            hint = "; write powers as **" if text[bad] == "^" else ""
-            raise _ParseError(bad, f"unexpected character '{text[bad]}'{hint}")
+            raise _ParseError(bad, f"unexpected character '{text[bad]}'")
         kind = match.lastgroup
         tokens.append(_Token(kind, match.group(kind), match.start(kind)))
         pos = match.end()
@@ -280,12 +320,13 @@ def _describe(token: _Token) -> str:
 
 
 class _Parser:
-    """Recursive descent over the tokens of one key or value; precedence low to high:
-    comparisons, + -, * / %, unary + -, ** (right-associative, binds tighter than a unary on its left).
+    """Recursive descent over the tokens of one key or value; precedence low to high, as in Python
+    (and so in numexpr, which Deforum hands its strings to): comparisons, |, ^, &, << >>, + -, * / // %,
+    unary + - ~, ** (right-associative, binds tighter than a unary on its left).
     """
 
-    def __init__(self, tokens: list[_Token], variables: tuple[str, ...]):
-        self.tokens, self.index, self.variables = tokens, 0, variables
+    def __init__(self, tokens: list[_Token], variables: tuple[str, ...], missing: Mapping[str, str]):
+        self.tokens, self.index, self.variables, self.missing = tokens, 0, variables, missing
 
     def parse(self) -> _Node:
         node = self._comparison()
@@ -313,16 +354,28 @@ class _Parser:
         return node
 
     def _comparison(self) -> _Node:
-        return self._left_associative(_COMPARISONS, self._sum)
+        return self._left_associative(_COMPARISONS, self._bit_or)
+
+    def _bit_or(self) -> _Node:
+        return self._left_associative(("|",), self._bit_xor)
+
+    def _bit_xor(self) -> _Node:
+        return self._left_associative(("^",), self._bit_and)
+
+    def _bit_and(self) -> _Node:
+        return self._left_associative(("&",), self._shift)
+
+    def _shift(self) -> _Node:
+        return self._left_associative(("<<", ">>"), self._sum)
 
     def _sum(self) -> _Node:
         return self._left_associative(("+", "-"), self._product)
 
     def _product(self) -> _Node:
-        return self._left_associative(("*", "/", "%"), self._unary)
+        return self._left_associative(("*", "/", "//", "%"), self._unary)
 
     def _unary(self) -> _Node:
-        token = self._accept("+", "-")
+        token = self._accept("+", "-", "~")
         return _Unary(token.text, self._unary()) if token else self._power()
 
     def _power(self) -> _Node:
@@ -352,6 +405,8 @@ class _Parser:
         if token.text in FUNCTIONS:
             detail = f"function '{token.text}' needs its arguments in parentheses, e.g. {token.text}(t)"
             raise _ParseError(token.pos, detail)
+        if token.text not in self.variables and token.text in self.missing:
+            raise _ParseError(token.pos, f"'{token.text}' {self.missing[token.text]}")
         if token.text not in self.variables:
             raise _ParseError(
                 token.pos,
@@ -383,35 +438,75 @@ class _Parser:
         return _Call(token.text, tuple(args))
 
 
-def _parse(text: str, start: int, end: int, variables: tuple[str, ...]) -> _Node:
+def _parse(text: str, start: int, end: int, variables: tuple[str, ...],
+           missing: Mapping[str, str] | None = None) -> _Node:
     """Parse ``text[start:end]`` into an AST; raises ``_ParseError``."""
-    return _Parser(_tokenize(text, start, end), variables).parse()
+    return _Parser(_tokenize(text, start, end), variables, missing or {}).parse()
 
 
-def _is_literal(node: _Node) -> bool:
-    """Whether the value is a plain (signed) number, i.e. an interpolation anchor."""
-    if isinstance(node, _Unary):
-        return _is_literal(node.operand)
-    return isinstance(node, _Num)
+# Deforum's test for a number keyframe (its check_is_number), applied to the value with all quotes
+# and parentheses removed: only such values are interpolation anchors. Anything else, ``1e-3``,
+# ``1.`` or ``( 1.04 )`` (inner spaces) included, is an expression that Deforum hands to numexpr on
+# every frame up to the next key, so its value is held, not interpolated.
+_DEFORUM_NUMBER = re.compile(r"[+-]?(?=\.?\d)\d*(?:\.\d+)?")
+
+
+def _bare_number(value_text: str) -> str | None:
+    """The number a keyframe value is, without its quotes and parentheses; None for an expression."""
+    bare = re.sub(r"['\"()]", "", value_text)
+    return bare if _DEFORUM_NUMBER.fullmatch(bare) else None
+
+
+def _is_boolean(node: _Node) -> bool:
+    """Whether a node is a truth value (a comparison, or & | ^ ~ of truth values), as numexpr types it."""
+    if isinstance(node, _Binary):
+        return node.op in _COMPARISONS or (node.op in "&|^" and _is_boolean(node.left) and _is_boolean(node.right))
+    return isinstance(node, _Unary) and node.op == "~" and _is_boolean(node.operand)
 
 
 # ------------------------------------------------------------------ evaluator
 
 
+class _EvaluationError(Exception):
+    """A value an operator can't take (e.g. ``&`` of a fraction); turned into a ScheduleError by the caller."""
+
+
 def _evaluate(node: _Node, env: Mapping[str, float | np.ndarray]) -> np.ndarray | float:
-    """Evaluate an AST; ``env`` maps variable names to scalars or ``(N,)`` arrays (``t``)."""
+    """Evaluate an AST; ``env`` maps variable names to scalars or ``(N,)`` arrays (``t``, extra variables)."""
     if isinstance(node, _Num):
         return node.value
     if isinstance(node, _Var):
         return env[node.name]
     if isinstance(node, _Unary):
-        operand = _evaluate(node.operand, env)
-        return -operand if node.op == "-" else operand
-    if isinstance(node, _Binary):
+        return _unary(node, _evaluate(node.operand, env))
+    if isinstance(node, _Binary) and node.op in _BITWISE:
+        left, right = (_whole(_evaluate(side, env), node.op) for side in (node.left, node.right))
+        result = _BITWISE[node.op](left, right)
+    elif isinstance(node, _Binary):
         result = _BINARY[node.op](_evaluate(node.left, env), _evaluate(node.right, env))
     else:
         result = FUNCTIONS[node.name].call(*(_evaluate(arg, env) for arg in node.args))
     return np.asarray(result, dtype=np.float64)  # comparisons give bools: 1.0 / 0.0
+
+
+def _unary(node: _Unary, operand: np.ndarray | float) -> np.ndarray | float:
+    """``-x``, ``+x``, or ``~x``: logical not of a truth value, bitwise not (-x - 1) of a whole number."""
+    if node.op == "-":
+        return -operand
+    if node.op == "~":
+        return 1.0 - operand if _is_boolean(node.operand) else np.asarray(~_whole(operand, "~"), dtype=np.float64)
+    return operand
+
+
+def _whole(values: np.ndarray | float, op: str) -> np.ndarray:
+    """``values`` as int64 for a bitwise operator; fractions are an error (numexpr refuses them too)."""
+    values = np.asarray(values, dtype=np.float64)
+    if not np.all(np.isfinite(values) & (values == np.round(values))):
+        raise _EvaluationError(
+            f"'{op}' works on whole numbers and comparisons only (it is bitwise, as in Deforum's numexpr), "
+            f"got {values.flat[int(np.argmax(values != np.round(values)))]:g}; write powers as **"
+        )
+    return values.astype(np.int64)
 
 
 # ---------------------------------------------------------- keyframe splitting
@@ -425,6 +520,16 @@ class _Keyframe:
     node: _Node
     text: str  # the source string
     pos: int  # where the value starts in ``text``
+    anchor: bool  # a number keyframe: interpolated toward, not evaluated per frame
+
+
+@dataclass(frozen=True)
+class _Scope:
+    """What names mean in one schedule: key constants, and the names a value may use."""
+
+    constants: Mapping[str, float]  # max_f, s, pi, e
+    value_names: tuple[str, ...]  # t, the constants, then the extra per-frame variables
+    variables: ScheduleVariables
 
 
 _TRIM = " \t\r\n'\""
@@ -458,16 +563,16 @@ def _pieces(text: str) -> list[tuple[int, int]]:
     return [(a, b) for a, b in spans if a < b]
 
 
-def _keyframes(spec, name: str, env: Mapping[str, float]) -> dict[int, _Keyframe]:
+def _keyframes(spec, name: str, scope: _Scope) -> dict[int, _Keyframe]:
     """Frame -> keyframe from any accepted spec; a later duplicate key wins."""
     if isinstance(spec, bool) or spec is None:
         raise ScheduleError(f"{name}: expected a number, a keyframe string or a mapping, got {spec!r}.")
     if isinstance(spec, numbers.Real):
         return {0: _number_keyframe(spec, "0", name)}
     if isinstance(spec, str):
-        return _keyframes_from_text(spec, name, env)
+        return _keyframes_from_text(spec, name, scope)
     if isinstance(spec, Mapping):
-        return dict(_mapping_item(key, value, name, env) for key, value in spec.items())
+        return dict(_mapping_item(key, value, name, scope) for key, value in spec.items())
     raise ScheduleError(f"{name}: expected a number, a keyframe string or a mapping, got {type(spec).__name__}.")
 
 
@@ -482,7 +587,7 @@ def _unclosed_parenthesis(text: str) -> int | None:
     return opened[0] if opened else None
 
 
-def _keyframes_from_text(text: str, name: str, env: Mapping[str, float]) -> dict[int, _Keyframe]:
+def _keyframes_from_text(text: str, name: str, scope: _Scope) -> dict[int, _Keyframe]:
     pieces = _pieces(text)
     if not pieces:
         raise ScheduleError(f'{name}: the schedule string is empty. Write keyframes like "0:(1.04), 120:(1.0)".')
@@ -496,25 +601,25 @@ def _keyframes_from_text(text: str, name: str, env: Mapping[str, float]) -> dict
             detail = "missing ':' between frame and value; write keyframes as 'frame: (value)'"
             raise _error(name, f"syntax error in keyframe {text[start:end]}", text, start, detail)
         if not colons:  # a lone value without a key: one keyframe at frame 0
-            return {0: _value_keyframe(text, start, end, "0", name)}
+            return {0: _value_keyframe(text, start, end, "0", name, scope)}
         key_start, key_end = _trim(text, start, colons[0])
         label = text[key_start:key_end] or "?"
-        frame = _key_frame(text, key_start, key_end, label, name, env)
-        keyframes[frame] = _value_keyframe(text, *_trim(text, colons[0] + 1, end), label, name)
+        frame = _key_frame(text, key_start, key_end, label, name, scope.constants)
+        keyframes[frame] = _value_keyframe(text, *_trim(text, colons[0] + 1, end), label, name, scope)
     return keyframes
 
 
-def _mapping_item(key, value, name: str, env: Mapping[str, float]) -> tuple[int, _Keyframe]:
+def _mapping_item(key, value, name: str, scope: _Scope) -> tuple[int, _Keyframe]:
     label = str(key)
     if isinstance(key, bool) or not isinstance(key, (numbers.Real, str)):
         raise ScheduleError(f"{name}: keyframe key {key!r} is not a frame number or an expression of max_f.")
     if isinstance(key, str):
         start, end = _trim(key, 0, len(key))
-        frame = _key_frame(key, start, end, label, name, env)
+        frame = _key_frame(key, start, end, label, name, scope.constants)
     else:
         frame = _whole_frame(key, label, name)
     if isinstance(value, str):
-        return frame, _value_keyframe(value, *_trim(value, 0, len(value)), label, name)
+        return frame, _value_keyframe(value, *_trim(value, 0, len(value)), label, name, scope)
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise ScheduleError(f"{name}: keyframe {label} has value {value!r}; expected a number or an expression string.")
     return frame, _number_keyframe(value, label, name)
@@ -523,25 +628,31 @@ def _mapping_item(key, value, name: str, env: Mapping[str, float]) -> tuple[int,
 def _number_keyframe(value: float, label: str, name: str) -> _Keyframe:
     if not math.isfinite(value):
         raise ScheduleError(f"{name}: keyframe {label} is {value}; use a finite number.")
-    return _Keyframe(label, _Num(float(value)), str(value), 0)
+    return _Keyframe(label, _Num(float(value)), str(value), 0, anchor=True)
 
 
-def _value_keyframe(text: str, start: int, end: int, label: str, name: str) -> _Keyframe:
+def _value_keyframe(text: str, start: int, end: int, label: str, name: str, scope: _Scope) -> _Keyframe:
+    bare = _bare_number(text[start:end])
+    if bare is not None:  # a number however quoted or parenthesised, e.g. ('1.04'), as Deforum reads it
+        return _Keyframe(label, _Num(float(bare)), text, start, anchor=True)
     try:
-        node = _parse(text, start, end, VALUE_VARIABLES)
+        node = _parse(text, start, end, scope.value_names, scope.variables.missing)
     except _ParseError as problem:
         raise _error(name, f"syntax error in keyframe {label}", text, problem.pos, problem.detail) from None
-    return _Keyframe(label, node, text, start)
+    return _Keyframe(label, node, text, start, anchor=False)
 
 
-def _key_frame(text: str, start: int, end: int, label: str, name: str, env: Mapping[str, float]) -> int:
+def _key_frame(text: str, start: int, end: int, label: str, name: str, constants: Mapping[str, float]) -> int:
     """The frame a key names: a number or an expression of ``max_f`` and ``s``, truncated to int."""
     try:
         node = _parse(text, start, end, KEY_VARIABLES)
     except _ParseError as problem:
         raise _error(name, f"syntax error in the key of keyframe {label}", text, problem.pos, problem.detail) from None
-    with np.errstate(all="ignore"):
-        value = float(_evaluate(node, env))
+    try:
+        with np.errstate(all="ignore"):
+            value = float(_evaluate(node, constants))
+    except _EvaluationError as problem:
+        raise _error(name, f"bad key in keyframe {label}", text, start, str(problem)) from None
     if not math.isfinite(value):
         raise _error(name, f"non-finite key in keyframe {label}", text, start, f"the key evaluates to {value}")
     return _whole_frame(value, label, name)
@@ -556,23 +667,29 @@ def _whole_frame(key: float, label: str, name: str) -> int:
 # ------------------------------------------------------------- frame table
 
 
-def _keyframe_table(keyframes: Mapping[int, _Keyframe], frames: int, env: Mapping[str, float], name: str) -> np.ndarray:
+def _keyframe_table(keyframes: Mapping[int, _Keyframe], frames: int, scope: _Scope, name: str) -> np.ndarray:
     """``(frames,)`` values: number keyframes at their frame, expression keyframes on every frame
     up to the next key, NaN in the gaps left for interpolation."""
     table = np.full(frames, np.nan)
     starts = sorted(keyframes)
     for start, stop in zip(starts, starts[1:] + [frames], strict=True):
         keyframe = keyframes[start]
-        covered = slice(start, start + 1) if _is_literal(keyframe.node) else slice(start, stop)
-        table[covered] = _evaluate_keyframe(keyframe, np.arange(covered.start, covered.stop), env, name)
+        covered = slice(start, start + 1) if keyframe.anchor else slice(start, stop)
+        table[covered] = _evaluate_keyframe(keyframe, np.arange(covered.start, covered.stop), scope, name)
     return table
 
 
-def _evaluate_keyframe(keyframe: _Keyframe, frames: np.ndarray, env: Mapping[str, float], name: str) -> np.ndarray:
+def _evaluate_keyframe(keyframe: _Keyframe, frames: np.ndarray, scope: _Scope, name: str) -> np.ndarray:
     """``(N,)`` values of one keyframe at ``frames`` ``(N,)``; non-finite values are errors."""
-    t = frames.astype(np.float64)
-    with np.errstate(all="ignore"):
-        values = np.broadcast_to(_evaluate(keyframe.node, {**env, "t": t}), t.shape)
+    env = {**scope.constants, "t": frames.astype(np.float64)}
+    for variable in _names_in(keyframe.node) & set(scope.variables.values):
+        env[variable] = scope.variables.at(variable, frames, name)
+    try:
+        with np.errstate(all="ignore"):
+            values = np.broadcast_to(_evaluate(keyframe.node, env), frames.shape)
+    except _EvaluationError as problem:
+        problem_in = f"bad value in keyframe {keyframe.label}"
+        raise _error(name, problem_in, keyframe.text, keyframe.pos, str(problem)) from None
     bad = np.flatnonzero(~np.isfinite(values))
     if bad.size:
         detail = (
@@ -581,6 +698,15 @@ def _evaluate_keyframe(keyframe: _Keyframe, frames: np.ndarray, env: Mapping[str
         )
         raise _error(name, f"non-finite value in keyframe {keyframe.label}", keyframe.text, keyframe.pos, detail)
     return values
+
+
+def _names_in(node: _Node) -> set[str]:
+    """The variable names an AST reads."""
+    if isinstance(node, _Var):
+        return {node.name}
+    children = {_Unary: lambda n: (n.operand,), _Binary: lambda n: (n.left, n.right), _Call: lambda n: n.args}
+    reader = children.get(type(node))
+    return set().union(*(_names_in(child) for child in reader(node))) if reader else set()
 
 
 # -------------------------------------------------------------- interpolation
@@ -631,69 +757,3 @@ def _pchip_slopes(xs: np.ndarray, ys: np.ndarray) -> np.ndarray:
     slopes = np.zeros_like(ys)
     slopes[1:-1] = np.where(same_sign, harmonic, 0.0)
     return slopes
-
-
-# ------------------------------------------------------------------------ plot
-
-
-def write_plot(schedule: Schedule, path: str | Path, *, size: tuple[int, int] = (640, 240)) -> None:
-    """Write a PNG line plot of the schedule with its name, value range and frame range."""
-    from PIL import Image, ImageDraw
-
-    width, height = size
-    left, right, top, bottom = 64, width - 12, 18, height - 20
-    values = schedule.table if schedule.frames > 1 else np.repeat(schedule.table, 2)
-    low, high = float(values.min()), float(values.max())
-    pad = 0.0 if high > low else max(abs(low), 1.0) * 0.1
-    xs = left + np.linspace(0.0, 1.0, len(values)) * (right - left)
-    ys = bottom - (values - (low - pad)) / (high - low + 2 * pad) * (bottom - top)
-    image = Image.new("RGB", size, "white")
-    draw = ImageDraw.Draw(image)
-    draw.rectangle((left, top, right, bottom), outline=(190, 190, 190))
-    draw.line(list(zip(xs.tolist(), ys.tolist(), strict=True)), fill=(20, 70, 200), width=2)
-    draw.text((left, 3), schedule.name, fill="black")
-    draw.text((4, top - 4), f"{high:.6g}", fill="black")
-    draw.text((4, bottom - 8), f"{low:.6g}", fill="black")
-    draw.text((left, bottom + 4), "0", fill="black")
-    draw.text((right - 40, bottom + 4), f"{schedule.frames - 1}", fill="black")
-    image.save(Path(path), format="PNG")
-
-
-# ------------------------------------------------------------------------- CLI
-
-
-def _argument_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="python -m render.schedule",
-        description="Print a keyframe schedule, one 'frame<TAB>value' line per frame.",
-    )
-    parser.add_argument("spec", help='keyframe string, e.g. "0:(1.04), 120:(1.0)", or a number')
-    parser.add_argument("--frames", type=int, required=True, help="number of frames")
-    parser.add_argument("--seed", type=int, default=0, help="the seed, 's' in expressions")
-    parser.add_argument("--interpolation", choices=INTERPOLATIONS, default="linear")
-    parser.add_argument("--name", default="schedule", help="name shown in messages and on the plot")
-    parser.add_argument("--plot", type=Path, help="also write a PNG plot to this path")
-    return parser
-
-
-def main(argv: list[str] | None = None) -> int:
-    """Run the command line; returns the exit status (2 for a bad schedule or plot path)."""
-    args = _argument_parser().parse_args(argv)
-    try:
-        schedule = parse_schedule(
-            args.spec, frames=args.frames, seed=args.seed, name=args.name, interpolation=args.interpolation
-        )
-        if args.plot is not None:
-            write_plot(schedule, args.plot)
-    except UserError as error:
-        print(error, file=sys.stderr)
-        return 2
-    except OSError as error:
-        print(f"{args.name}: cannot write the plot: {error}. Choose a writable path.", file=sys.stderr)
-        return 2
-    sys.stdout.write("".join(f"{frame}\t{value:.10g}\n" for frame, value in enumerate(schedule.values())))
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
