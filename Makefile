@@ -7,8 +7,10 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 conf ?= smoke
 ARGS ?=
+N ?= 4
+LAUNCHER ?= joblib
 
-.PHONY: help render test test-fast bench bench-gpu gallery quality lint clean-venv
+.PHONY: help render segments join test test-fast bench bench-gpu gallery quality lint clean-venv
 
 help:  ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-12s %s\n", $$1, $$2}'
@@ -21,6 +23,12 @@ $(STAMP): pyproject.toml
 
 render: $(STAMP)  ## render a preset: make render conf=zoom_places ARGS="frames=120"
 	$(BIN)/python -m render --config-name $(conf) $(ARGS)
+
+segments: $(STAMP)  ## video dream in N segments on parallel jobs: make segments ARGS="input=clip.mp4" N=4 LAUNCHER=joblib
+	$(BIN)/python -m render -m --config-name video_dream segment.count=$(N) 'segment.index=range($(N))' hydra/launcher=$(LAUNCHER) $(ARGS)
+
+join: $(STAMP)  ## join a segmented video dream's sweep folder: make join ARGS=outputs/video_dream-sweep/<time>
+	$(BIN)/python -m render.join $(ARGS)
 
 test: $(STAMP)  ## run the whole test suite (what CI runs)
 	$(BIN)/python -m pytest -q $(ARGS)

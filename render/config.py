@@ -104,6 +104,15 @@ class VideoConfig:
 
 
 @dataclass
+class SegmentConfig:
+    """One of ``count`` pieces of a video dream, rendered as its own job (render/modes/segment.py)."""
+
+    count: int = 1  # pieces the video is split into; 1 = the whole video in one render
+    index: int = 0  # which piece this render makes, 0..count-1
+    warmup: int = 30  # frames dreamed (and dropped) before the piece's first frame, so the carried dream converges
+
+
+@dataclass
 class SpeedConfig:
     """How fast the network runs (dream/speed.py); defaults are safe everywhere."""
 
@@ -139,6 +148,7 @@ class RenderConfig:
     visualize: VisualizeConfig = field(default_factory=VisualizeConfig)
     video: VideoConfig = field(default_factory=VideoConfig)
     speed: SpeedConfig = field(default_factory=SpeedConfig)
+    segment: SegmentConfig = field(default_factory=SegmentConfig)
 
 
 def register_configs() -> None:

@@ -15,8 +15,10 @@ from render.config import RenderConfig, validate
 from render.engine import build_engine
 from render.media.progress import warner
 from render.media.run_folder import claim_run_dir, package_versions, read_meta, save_config, write_meta
+from render.media.stop import StopSignals
 from render.media.web_formats import web_outputs
 from render.modes.loop import loop_length
+from render.modes.segment import check_segment_keys
 from render.modes.still import render_still
 from render.modes.video_dream import render_video, video_frame_count
 from render.modes.visualize import render_visualization
@@ -26,13 +28,15 @@ from render.ops.flow import flow_settings
 from render.soundtrack import audio_variables, open_soundtrack
 
 
-def run(cfg: RenderConfig, run_dir: Path, console: Console | None = None, resume: bool = False) -> dict:
+def run(cfg: RenderConfig, run_dir: Path, console: Console | None = None, resume: bool = False,
+        stop: StopSignals | None = None) -> dict:
     """Render ``cfg`` into ``run_dir``; returns the meta.json contents.
 
     Args:
         cfg: a resolved config (RenderConfig shape).
         run_dir: the run folder; a new render refuses a folder that holds another run.
         resume: continue the interrupted render in ``run_dir`` (its saved config is ``cfg``).
+        stop: signals that end a zoom or video render cleanly at the next frame (RenderStopped).
     """
     console = console or Console(stderr=True)
     cfg = typed_config(cfg)
@@ -41,6 +45,7 @@ def run(cfg: RenderConfig, run_dir: Path, console: Console | None = None, resume
         cfg.frames = frames_of_audio(track.duration, cfg.fps)
     validate(cfg)
     flow_settings(cfg.video)  # the flow keys are checked beside the flow code
+    check_segment_keys(cfg)
     run_dir = Path(run_dir)
     if not resume:
         claim_run_dir(run_dir)
@@ -52,7 +57,7 @@ def run(cfg: RenderConfig, run_dir: Path, console: Console | None = None, resume
     variables = audio_variables(cfg, run_dir, frames, loop_length(cfg) if cfg.mode == "zoom" else 0, track)
     engine = build_engine(cfg, frames, warner(console), variables,
                           log=lambda line: console.print(line, highlight=False))
-    media = render_media(cfg, run_dir, engine, console, resume)
+    media = render_media(cfg, run_dir, engine, console, resume, stop)
     if str(media["media"]).endswith(".mp4"):
         media.update(web_outputs(run_dir / media["media"], cfg.output))
     elapsed = previous.get("elapsed_seconds", 0.0) + time.perf_counter() - started
@@ -79,11 +84,12 @@ def frame_count(cfg: RenderConfig) -> int:
     return cfg.frames + loop_length(cfg)
 
 
-def render_media(cfg: RenderConfig, run_dir: Path, engine, console: Console, resume: bool) -> dict:
+def render_media(cfg: RenderConfig, run_dir: Path, engine, console: Console, resume: bool,
+                 stop: StopSignals | None = None) -> dict:
     if cfg.mode == "zoom":
-        return render_zoom(cfg, run_dir, engine, console, resume)
+        return render_zoom(cfg, run_dir, engine, console, resume, stop)
     if cfg.mode == "video":
-        return render_video(cfg, run_dir, engine, console, resume)
+        return render_video(cfg, run_dir, engine, console, resume, stop)
     if cfg.mode == "visualize":
         return render_visualization(cfg, run_dir, engine, console)
     return render_still(cfg, run_dir, engine)

@@ -52,6 +52,11 @@ def resume_run_dir(run_dir: str | Path) -> tuple[Path, Any]:
     return run_dir, OmegaConf.load(config)
 
 
+def resume_override(run_dir: Path) -> str:
+    """The ``resume=`` argument for a shell: Hydra needs the quotes, since sweep folder names hold '=' and ','."""
+    return f"\"resume='{run_dir}'\""
+
+
 def save_config(run_dir: Path, cfg: RenderConfig) -> None:
     """Write the resolved config: enough to render the same frames again."""
     path = Path(run_dir) / CONFIG_FILE

@@ -223,8 +223,10 @@ def state_writer(run_dir: Path, snapshot: dict) -> Callable[[int], str]:
 
 
 def concat_chunks(chunks: list[Path], out: Path, audio_from: Path | None, seconds: float,
-                  fit_audio: bool = False) -> list[str]:
+                  fit_audio: bool = False, listing: Path | None = None) -> list[str]:
     """Join mp4 chunks without re-encoding into ``out`` (+faststart), with ``audio_from``'s audio if any.
+
+    ``listing`` is where ffmpeg's list of the chunks is written (default: beside the first chunk).
 
     The audio is copied unchanged and cut to the video's length (``seconds``); the video
     is never cut to the audio's. Audio that mp4 can't hold as is gets re-encoded to AAC.
@@ -234,8 +236,10 @@ def concat_chunks(chunks: list[Path], out: Path, audio_from: Path | None, second
     Returns:
         Notes for meta.json about what was done to the audio (empty when nothing special).
     """
-    listing = chunks[0].parent / "concat.txt"
-    listing.write_text("".join(f"file '{c.name}'\n" for c in chunks))
+    listing = listing or chunks[0].parent / "concat.txt"
+    # ffmpeg resolves the listed paths from the listing's folder; a quote in a name is escaped as '\''
+    names = (os.path.relpath(c, listing.parent).replace("'", "'\\''") for c in chunks)
+    listing.write_text("".join(f"file '{name}'\n" for name in names))
     cmd = [imageio_ffmpeg.get_ffmpeg_exe(), "-hide_banner", "-v", "error", "-y", "-f", "concat", "-safe", "0"]
     cmd += ["-i", str(listing)]
     if audio_from is not None:
@@ -344,6 +348,10 @@ class VideoSink:
     def frames_written(self) -> int:
         """Frames in the video so far, counting those kept from before a resume."""
         return self._frames_written
+
+    @property
+    def frames_since_mark(self) -> int:
+        return self._frames_written - self._frames_at_mark
 
     @property
     def mark_due(self) -> bool:

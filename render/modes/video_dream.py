@@ -42,7 +42,9 @@ from render.config import RenderConfig
 from render.engine import Engine
 from render.media.progress import frame_progress, warner
 from render.media.sink import VideoSink, state_writer
+from render.media.stop import StopSignals
 from render.media.video_source import VideoInfo, iter_video_frames, probe_video
+from render.modes.segment import SegmentSpan, frame_seed, segment_span
 from render.ops.flow import FlowSettings, FrameMotion, flow_settings, frame_motion, warp_by_flow
 from render.ops.stability import StabilityMeter
 from render.schedule import Schedule, ScheduleVariables, parse_schedule
@@ -210,17 +212,19 @@ def load_state(path: Path, device: torch.device) -> VideoState:
     )
 
 
-def resumed_state(cfg: RenderConfig, run_dir: Path, device: torch.device, resume: bool) -> VideoState:
-    """The state at the last resume point of ``run_dir``, or the start."""
-    state = VideoState(torch.Generator().manual_seed(cfg.seed))
+def resumed_state(cfg: RenderConfig, run_dir: Path, device: torch.device, resume: bool,
+                  span: SegmentSpan) -> VideoState:
+    """The state at the last resume point of ``run_dir``, or the segment's start (frame 0 for a whole video)."""
+    state = VideoState(torch.Generator().manual_seed(cfg.seed), span.start)
     if resume:
         frames_done, state_file = VideoSink.resume_point(run_dir)
         if state_file:
             state = load_state(run_dir / "chunks" / state_file, device)
-        if state.next_index != frames_done:
+        if max(0, state.next_index - span.first) != frames_done:
             raise UserError(
                 f"The resume state in {run_dir / 'chunks'} is for frame {state.next_index}, but the video holds "
-                f"{frames_done} frames; the run folder was changed by hand. Start a new render."
+                f"{frames_done} frames from frame {span.first} on; the run folder was changed by hand. Start a new "
+                f"render."
             )
     return state
 
@@ -239,35 +243,65 @@ def take(frames: Iterator[torch.Tensor], count: int) -> tuple[list[torch.Tensor]
     return taken, None
 
 
-def render_video(cfg: RenderConfig, run_dir: Path, engine: Engine, console: Console, resume: bool = False) -> dict:
-    """Dream over the frames of ``cfg.input`` into ``run_dir/<name>.mp4``; returns facts for meta.json."""
+def render_video(cfg: RenderConfig, run_dir: Path, engine: Engine, console: Console, resume: bool = False,
+                 stop: StopSignals | None = None) -> dict:
+    """Dream over the frames of ``cfg.input`` into ``run_dir/<name>.mp4``; returns facts for meta.json.
+
+    A segment (``segment.count > 1``) dreams its warm-up frames first and writes only its own
+    frames, without audio (the join muxes the source's audio once over the whole). A stop request
+    (``stop``) ends the render after the frame being dreamed, with a resume point written.
+    """
     info, total = probe_video(cfg.input), video_frame_count(cfg)
+    span = segment_span(cfg.segment, total)
     width, height = output_size(cfg, info)
     schedules, flow = video_schedules(cfg, total, engine.variables), flow_settings(cfg.video)
     if cfg.video.batch < 1:
         raise UserError(f"Config key 'video.batch' is {cfg.video.batch}, but must be at least 1 (frames per dream).")
-    state = resumed_state(cfg, run_dir, engine.device, resume)
+    state = resumed_state(cfg, run_dir, engine.device, resume, span)
     size = None if (width, height) == (info.width, info.height) else (width, height)
     frames = iter_video_frames(cfg.input, size=size, start=state.next_index, device=engine.device)
     sink = _open_sink(cfg, run_dir, info, width, height, resume)
     first, started = state.next_index, time.perf_counter()
     with sink, frame_progress(console) as progress:
-        task = progress.add_task("dreaming", total=total, completed=first, rate="-")
-        while state.next_index < total:
-            sources, ended_early = take(frames, batch_length(state, engine, schedules, cfg.video.batch, total))
+        task = progress.add_task("dreaming", total=span.end - span.start, completed=first - span.start,
+                                 rate="-")
+        while state.next_index < span.end:
+            warmup_left = span.first - state.next_index  # a batch never straddles the end of the warm-up
+            limit = min(cfg.video.batch, warmup_left) if warmup_left > 0 else cfg.video.batch
+            sources, ended_early = take(frames, batch_length(state, engine, schedules, limit, span.end))
+            state.generator.manual_seed(frame_seed(cfg.seed, state.next_index))  # segments share each frame's jitter
             if ended_early is not None:
-                _end_early(cfg.input, state, sources, total, ended_early, sink, console)
-            for output in advance(state, sources, engine, schedules, flow) if sources else ():
-                sink.write(output)
+                _end_early(cfg.input, state, sources, span.end, ended_early, sink, console)
+            outputs = advance(state, sources, engine, schedules, flow) if sources else []
+            for output in outputs[max(0, len(outputs) - (state.next_index - span.first)):]:
+                sink.write(output)  # warm-up frames are dropped
+            if state.next_index == span.first and span.warmup_frames:
+                _forget_warmup(state)
             if ended_early is not None:
                 break
-            if sink.mark_due and state.next_index < total:
-                sink.mark(state_saver(run_dir, state))
+            _mark_or_stop(sink, run_dir, state, span, stop)
             rate = (state.next_index - first) / (time.perf_counter() - started)
-            progress.update(task, completed=state.next_index, rate=f"{rate:.2f}")
+            progress.update(task, completed=state.next_index - span.start, rate=f"{rate:.2f}")
         frames.close()  # stops the decoder now, not when the stream is garbage-collected
-        video = sink.finish(audio_from=Path(cfg.audio or cfg.input))
-    return _facts(cfg, info, state, sink, video, width, height, first, time.perf_counter() - started)
+        video = sink.finish(audio_from=Path(cfg.audio or cfg.input) if span.count == 1 else None)
+    return _facts(cfg, info, state, sink, video, width, height, first, time.perf_counter() - started, span)
+
+
+def _forget_warmup(state: VideoState) -> None:
+    """Measure stability and scene cuts over the segment's own frames only, not the warm-up."""
+    state.output_meter, state.source_meter, state.scene_cuts = StabilityMeter(), StabilityMeter(), []
+
+
+def _mark_or_stop(sink: VideoSink, run_dir: Path, state: VideoState, span: SegmentSpan,
+                  stop: StopSignals | None) -> None:
+    """Write a resume point when one is due, or at once when a stop was requested (then stop)."""
+    if state.next_index >= span.end:
+        return  # the last frame is dreamed: finishing is quicker than a resume point
+    stopping = stop is not None and stop.requested
+    if sink.mark_due or (stopping and sink.frames_since_mark > 0):
+        sink.mark(state_saver(run_dir, state))
+    if stopping:
+        raise stop.stopped(max(0, state.next_index - span.first))
 
 
 def _end_early(source: str, state: VideoState, sources: list, expected: int, why: str, sink: VideoSink,
@@ -294,10 +328,12 @@ def _open_sink(cfg: RenderConfig, run_dir: Path, info: VideoInfo, width: int, he
 
 
 def _facts(cfg: RenderConfig, info: VideoInfo, state: VideoState, sink: VideoSink, video: Path, width: int, height: int,
-           first: int, loop_seconds: float) -> dict:
-    frames = state.next_index
+           first: int, loop_seconds: float, span: SegmentSpan) -> dict:
+    frames = state.next_index - span.first
     output, source = state.output_meter.value, state.source_meter.value
+    segment = {"segment": span.as_meta()} if span.count > 1 else {}
     return {
+        **segment,
         "media": video.name,
         "frames": frames,
         "fps": info.fps,
@@ -312,9 +348,9 @@ def _facts(cfg: RenderConfig, info: VideoInfo, state: VideoState, sink: VideoSin
         # Measured on the frames before encoding, with the source's flow (render.tools.metrics).
         "temporal_instability": {"output": _rounded(output), "source": _rounded(source),
                                  "ratio": _rounded(output / source if source else float("nan"))},
-        "frames_rendered_now": frames - first,
+        "frames_rendered_now": state.next_index - first,
         "loop_seconds": round(loop_seconds, 3),
-        "frames_per_second": round((frames - first) / loop_seconds, 4) if loop_seconds > 0 else None,
+        "frames_per_second": round((state.next_index - first) / loop_seconds, 4) if loop_seconds > 0 else None,
         "notes": list(sink.notes),
     }
 

@@ -20,6 +20,7 @@ from render.media.audio import decode_audio
 from render.media.images import load_image, smooth_noise
 from render.media.progress import frame_progress
 from render.media.sink import VideoSink, state_writer
+from render.media.stop import StopSignals
 from render.modes.loop import close_loop, loop_length
 from render.ops.color import channel_stats, match_colors
 from render.ops.motion import MotionSchedules, motion_schedules
@@ -100,10 +101,12 @@ def load_state(path: Path, device: torch.device) -> ZoomState:
     return ZoomState(snapshot["frame"].to(device), reference, generator, int(snapshot["next_index"]))
 
 
-def render_zoom(cfg: RenderConfig, run_dir: Path, engine: Engine, console: Console, resume: bool = False) -> dict:
+def render_zoom(cfg: RenderConfig, run_dir: Path, engine: Engine, console: Console, resume: bool = False,
+                stop: StopSignals | None = None) -> dict:
     """Render ``cfg.frames`` zoom frames into ``run_dir/<name>.mp4``; returns facts for meta.json.
 
     With ``loop=true`` it dreams ``loop_length`` frames more and closes the loop (render/loop.py).
+    A stop request (``stop``) ends the render after the frame being dreamed, with a resume point written.
     """
     extra = loop_length(cfg)
     total = cfg.frames + extra
@@ -119,7 +122,7 @@ def render_zoom(cfg: RenderConfig, run_dir: Path, engine: Engine, console: Conso
         task = progress.add_task("dreaming", total=total, completed=state.next_index, rate="-")
         first = state.next_index
         while state.next_index < total:
-            emit_one_frame(state, engine, motion, cfg, run_dir, sink, extra)
+            emit_one_frame(state, engine, motion, cfg, run_dir, sink, extra, stop)
             rate = (state.next_index - first) / (time.perf_counter() - started)
             progress.update(task, completed=state.next_index, rate=f"{rate:.2f}")
         video = sink.finish(audio_from=soundtrack_note(cfg, sink, console), fit_audio=True)
@@ -135,8 +138,8 @@ def render_zoom(cfg: RenderConfig, run_dir: Path, engine: Engine, console: Conso
 
 
 def emit_one_frame(state: ZoomState, engine: Engine, motion: MotionSchedules, cfg: RenderConfig, run_dir: Path,
-                   sink: VideoSink, extra: int):
-    """Dream the next frame, write what the video shows of it, and mark resume points."""
+                   sink: VideoSink, extra: int, stop: StopSignals | None = None):
+    """Dream the next frame, write what the video shows of it, and mark resume points (at once on a stop)."""
     frame = advance(state, engine, motion, cfg)
     shown = close_loop(run_dir, state.next_index - 1, frame, cfg.frames, extra) if extra else frame
     if shown is None:
@@ -144,8 +147,11 @@ def emit_one_frame(state: ZoomState, engine: Engine, motion: MotionSchedules, cf
     state.frame = shown  # a loop's tail grows from the crossfaded frame
     sink.write(shown)
     written = state.next_index - extra
-    if written % cfg.output.checkpoint_every == 0 and written < cfg.frames:
+    stopping = stop is not None and stop.requested and written < cfg.frames
+    if (written % cfg.output.checkpoint_every == 0 or stopping) and written < cfg.frames:
         sink.mark(state_saver(run_dir, state))
+    if stopping:
+        raise stop.stopped(written)
 
 
 def soundtrack_note(cfg: RenderConfig, sink: VideoSink, console: Console) -> Path | None:

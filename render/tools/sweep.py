@@ -5,6 +5,8 @@ It remembers each job's run folder and overrides as the job ends, and when the s
 ends prints one table row per run, read from the run's ``meta.json``. A sweep with a
 failed run then exits with status 1, so scripts notice. A single (non ``-m``) render
 never reaches ``on_multirun_end``, so it prints nothing.
+
+``SegmentJoin``, registered beside it, joins a segmented video dream's pieces when the sweep ends.
 """
 
 from __future__ import annotations
@@ -19,6 +21,9 @@ from hydra.experimental.callback import Callback
 from omegaconf import DictConfig
 from rich.console import Console
 from rich.table import Table
+
+from dream.errors import UserError
+from render.tools.join import join_segments, segment_folders
 
 
 class SweepSummary(Callback):
@@ -38,6 +43,8 @@ class SweepSummary(Callback):
 
     def on_multirun_end(self, config: DictConfig, **kwargs: Any) -> None:
         console = Console(stderr=True)
+        if not self.jobs:  # launchers that run jobs in other processes call on_job_end there, not here
+            self.jobs = jobs_on_disk(Path(config.hydra.sweep.dir))
         console.print(summary_table(self.jobs))
         finished = sum(run_row(job)[-1] == "finished" for job in self.jobs)
         sweep_dir = config.hydra.sweep.dir
@@ -49,6 +56,34 @@ class SweepSummary(Callback):
         )
         if finished < len(self.jobs):
             sys.exit(1)
+
+
+def jobs_on_disk(sweep_dir: Path) -> list[dict]:
+    """The sweep's jobs as their run folders show them (a job that never wrote meta.json counts as failed)."""
+    folders = sorted({meta.parent for meta in sweep_dir.glob("*/**/meta.json")})
+    return [{"run_dir": folder, "overrides": [str(folder.relative_to(sweep_dir))], "completed": True}
+            for folder in folders]
+
+
+class SegmentJoin(Callback):
+    """When a multirun ends, joins the sweep's video dream segments into ``SWEEP_DIR/<output.name>.mp4``.
+
+    Silent for sweeps without segments. While a segment is missing or unfinished it says which and how to
+    complete it (then ``python -m render.join SWEEP_DIR`` joins them); the sweep's exit status is the summary's.
+    """
+
+    def on_multirun_end(self, config: DictConfig, **kwargs: Any) -> None:
+        sweep_dir = Path(config.hydra.sweep.dir)
+        if not segment_folders(sweep_dir):
+            return
+        console = Console(stderr=True)
+        try:
+            meta = join_segments(sweep_dir)
+        except UserError as exc:
+            console.print(f"[bold red]Segments not joined:[/bold red] {exc}", highlight=False, soft_wrap=True)
+            return
+        console.print(f"Joined {meta['segment_count']} segments into {sweep_dir / meta['media']} ({meta['frames']} "
+                      f"frames, {meta['duration']} s)", highlight=False, soft_wrap=True)
 
 
 def run_row(job: dict) -> list[str]:

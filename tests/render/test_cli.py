@@ -69,3 +69,50 @@ def test_kill_9_then_resume_gives_every_frame_once(tmp_path):
     assert imageio_ffmpeg.count_frames_and_secs(str(run_dir / "smoke.mp4"))[0] == 12
     again = cli("--config-name", "smoke", f"resume={run_dir}", f"hydra.run.dir={tmp_path / 'unused2'}")
     assert again.returncode == 2 and "finished already" in again.stderr
+
+
+VIDEO_ARGS = ["--config-name", "video_dream", "dream.octaves=1", "dream.iterations=2", "output.checkpoint_every=4",
+              "output.preset=ultrafast", "output.png_frames=true", "device=cpu"]
+
+
+def wait_for_frames(process: subprocess.Popen, run_dir: Path, frames: int, seconds: float = 240) -> int:
+    """Wait until the render in ``run_dir`` has a resume point at ``frames`` or more; returns its frame count."""
+    manifest, deadline = run_dir / "chunks" / "manifest.json", time.time() + seconds
+    while time.time() < deadline and process.poll() is None:
+        if manifest.is_file() and (done := json.loads(manifest.read_text())["frames_done"]) >= frames:
+            return done
+        time.sleep(0.1)
+    raise AssertionError(f"no resume point at {frames} frames in {run_dir}")
+
+
+def png_frames(run_dir: Path) -> list[bytes]:
+    """The frames as rendered, before lossy encoding (chunk boundaries change the H.264, not the dream)."""
+    return [png.read_bytes() for png in sorted((run_dir / "frames").glob("frame_*.png"))]
+
+
+@pytest.fixture(scope="module")
+def pan_clip(tmp_path_factory) -> Path:
+    from render.tools.bench_video import make_pan_clip
+
+    return make_pan_clip(tmp_path_factory.mktemp("cli") / "pan.mp4", "testsrc2", 64, 48, 1.0, rate="24")
+
+
+@pytest.mark.slow
+def test_sigterm_finishes_the_frame_writes_a_resume_point_and_resume_gives_the_same_frames(tmp_path, pan_clip):
+    run_dir, reference = tmp_path / "run", tmp_path / "reference"
+    args = [sys.executable, "-m", "render", *VIDEO_ARGS, f"input={pan_clip}", f"hydra.run.dir={run_dir}"]
+    process = subprocess.Popen(args, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    at_signal = wait_for_frames(process, run_dir, 4)
+    process.send_signal(signal.SIGTERM)
+    _, stderr = process.communicate(timeout=120)
+    assert process.returncode == 143, stderr
+    assert "Stopped by SIGTERM" in stderr and f"\"resume='{run_dir}'\"" in stderr and "Traceback" not in stderr
+    kept = json.loads((run_dir / "chunks" / "manifest.json").read_text())["frames_done"]
+    assert at_signal < kept < 24  # the frames dreamed after the last regular resume point are kept too
+    assert f"{kept} frames are kept" in stderr
+    resumed = cli(*VIDEO_ARGS, f"resume={run_dir}", f"hydra.run.dir={tmp_path / 'unused'}")
+    assert resumed.returncode == 0, resumed.stderr
+    whole = cli(*VIDEO_ARGS, f"input={pan_clip}", f"hydra.run.dir={reference}")
+    assert whole.returncode == 0, whole.stderr
+    assert imageio_ffmpeg.count_frames_and_secs(str(run_dir / "video_dream.mp4"))[0] == 24
+    assert len(png_frames(run_dir)) == 24 and png_frames(run_dir) == png_frames(reference)

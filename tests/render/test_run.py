@@ -183,7 +183,7 @@ def test_a_loop_longer_than_its_soundtrack_gets_it_padded_to_its_length(click_mp
 
 @pytest.mark.slow
 def test_resume_with_audio_reads_the_stored_features_back(click_mp3, tmp_path, monkeypatch):
-    import render.engine
+    import render.soundtrack
 
     cfg = compose_preset("smoke", [*audio_overrides(click_mp3), "frames=7"])
     real_advance = render.modes.zoom.advance
@@ -201,7 +201,7 @@ def test_resume_with_audio_reads_the_stored_features_back(click_mp3, tmp_path, m
     def recomputed(*args, **kwargs):
         raise AssertionError("a resumed render must read its features from the run folder")
 
-    monkeypatch.setattr(render.engine, "audio_features", recomputed)
+    monkeypatch.setattr(render.soundtrack, "audio_features", recomputed)
     meta = run(cfg, tmp_path / "resumed", resume=True)
     assert meta["frames_rendered_now"] == 7 - 3 and len(decoded_frames(tmp_path / "resumed" / "smoke.mp4")) == 7
 

@@ -1,7 +1,9 @@
 import json
 import os
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -75,3 +77,63 @@ def test_multirun_renders_one_folder_per_combination(tmp_path):
     assert result.stderr.count("finished") >= 3  # one per row and the closing line
     page, count = build_gallery([sweep_dir], sweep_dir / "index.html")
     assert count == 2 and page.read_text().count("<figure>") == 2
+
+
+def has_launcher(module: str) -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec(f"hydra_plugins.{module}") is not None
+
+
+def segmented_sweep(clip: Path, sweep_dir: Path, launcher: str, count: int, *extra: str) -> subprocess.CompletedProcess:
+    args = ["-m", "--config-name", "video_dream", f"input={clip}", "dream.octaves=1", "dream.iterations=1",
+            "output.preset=ultrafast", "device=cpu", f"segment.count={count}", f"segment.index=range({count})",
+            "segment.warmup=3", f"hydra/launcher={launcher}", f"hydra.sweep.dir={sweep_dir}", *extra]
+    return subprocess.run([sys.executable, "-m", "render", *args], cwd=ROOT, capture_output=True, text=True,
+                          timeout=400, env={**os.environ, "COLUMNS": "160"})
+
+
+@pytest.fixture(scope="module")
+def clip(tmp_path_factory) -> Path:
+    from render.tools.bench_video import make_pan_clip
+
+    return make_pan_clip(tmp_path_factory.mktemp("sweep") / "pan.mp4", "testsrc2", 48, 32, 0.75, rate="24")
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not has_launcher("hydra_joblib_launcher"), reason="needs hydra-joblib-launcher (.[cluster])")
+def test_joblib_sweep_renders_segments_in_parallel_and_joins_them(clip, tmp_path):
+    result = segmented_sweep(clip, tmp_path / "sweep", "joblib", 3, "hydra.launcher.n_jobs=2")
+    assert result.returncode == 0, result.stderr[-3000:]
+    meta = json.loads((tmp_path / "sweep" / "meta.json").read_text())
+    assert meta["finished"] and meta["frames"] == 18 and [s["index"] for s in meta["segments"]] == [0, 1, 2]
+    assert "3 of 3 runs finished" in result.stderr and "Joined 3 segments" in result.stderr
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not has_launcher("hydra_submitit_launcher"), reason="needs hydra-submitit-launcher (.[cluster])")
+def test_submitit_local_sweep_renders_segments_and_joins_them(clip, tmp_path):
+    result = segmented_sweep(clip, tmp_path / "sweep", "submitit_local", 2)
+    assert result.returncode == 0, result.stderr[-3000:]
+    meta = json.loads((tmp_path / "sweep" / "meta.json").read_text())
+    assert meta["finished"] and meta["frames"] == 18 and (tmp_path / "sweep" / "video_dream.mp4").is_file()
+
+
+@pytest.mark.slow
+def test_a_rerun_sweep_job_continues_its_interrupted_render(clip, tmp_path):
+    """What a requeued cluster job does: the same job in the same folder picks up at the resume point."""
+    sweep_dir = tmp_path / "sweep"
+    args = [sys.executable, "-m", "render", "-m", "--config-name", "video_dream", f"input={clip}", "dream.octaves=1",
+            "dream.iterations=2", "output.checkpoint_every=3", "output.preset=ultrafast", "device=cpu",
+            "segment.count=2", "segment.index=1", "segment.warmup=2", f"hydra.sweep.dir={sweep_dir}"]
+    process = subprocess.Popen(args, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    while process.poll() is None and not list(sweep_dir.glob("*/chunks/manifest.json")):
+        time.sleep(0.05)
+    process.send_signal(signal.SIGTERM)
+    _, stderr = process.communicate(timeout=120)
+    assert process.returncode == 143 and "Stopped by SIGTERM" in stderr, stderr[-2000:]
+    again = subprocess.run(args, cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert again.returncode == 0, again.stderr[-3000:]
+    (run_dir,) = [p for p in sweep_dir.iterdir() if p.is_dir()]
+    meta = json.loads((run_dir / "meta.json").read_text())
+    assert meta["finished"] and meta["frames"] == 9 and meta["frames_rendered_now"] < 9 + 2

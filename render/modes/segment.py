@@ -1,0 +1,79 @@
+"""Which frames one segment of a video dream renders, so that a long video can be split over many jobs.
+
+A video of ``T`` frames split into ``segment.count`` pieces gives piece ``k`` the frames
+``[k*T//count, (k+1)*T//count)``. The flow-carried dream of a frame depends on every frame
+before it, so a piece can't start cold: it starts ``segment.warmup`` frames earlier, dreams
+them with the same settings, and drops them. The carried detail forgets its start
+geometrically (each frame keeps ``video.blend`` of it, less where the flow is unreliable), so
+every frame's jitter is seeded by its index (``frame_seed``), so after the warm-up the dream at
+the first kept frame is close to a sequential render's there, but not bit-identical: the
+warm-up's first frame was dreamed without the detail carried from before it.
+
+Zoom animations have no such split: each frame is dreamed from the last one's output, so
+their frames must be made one after another; sweeps of zooms run many renders in parallel.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+from dream.errors import UserError
+from render.config import RenderConfig, SegmentConfig
+
+SEED_STRIDE = 1_000_003  # frames of one seed get seeds apart from other seeds' frames
+
+
+@dataclass(frozen=True)
+class SegmentSpan:
+    """Frames of one segment: dreamed from ``start``, kept from ``first`` up to (not including) ``end``."""
+
+    index: int
+    count: int
+    start: int
+    first: int
+    end: int
+
+    @property
+    def warmup_frames(self) -> int:
+        return self.first - self.start
+
+    def as_meta(self) -> dict:
+        return {**asdict(self), "warmup_frames": self.warmup_frames}
+
+
+def check_segment_keys(cfg: RenderConfig) -> None:
+    """Range checks of ``segment.*`` and that only a video dream is split; a clear UserError otherwise."""
+    segment = cfg.segment
+    if segment.count < 1 or segment.warmup < 0:
+        raise UserError(f"Config keys 'segment.count' ({segment.count}) and 'segment.warmup' ({segment.warmup}) "
+                        f"must be at least 1 and 0; e.g. segment.count=4 segment.warmup=30.")
+    if not 0 <= segment.index < segment.count:
+        raise UserError(f"Config key 'segment.index' is {segment.index}, but a video in {segment.count} segments "
+                        f"has segments 0..{segment.count - 1}; e.g. 'segment.index=range({segment.count})' in a "
+                        f"sweep (-m).")
+    if segment.count > 1 and cfg.mode != "video":
+        raise UserError(
+            f"segment.count={segment.count} splits a video dream, but this is a {cfg.mode} render. Zoom animations "
+            f"are sequential by nature (each frame is dreamed from the last), so they can't be split; render many "
+            f"of them at once instead with a sweep, e.g. -m seed=1,2,3,4 hydra/launcher=joblib."
+        )
+
+
+def segment_span(segment: SegmentConfig, total: int) -> SegmentSpan:
+    """The frames segment ``segment.index`` of ``segment.count`` renders of a ``total``-frame video."""
+    if segment.count > total:
+        raise UserError(f"segment.count={segment.count} is more than the {total} frames of the video; use at most "
+                        f"{total} segments (a few hundred frames each is sensible).")
+    first = segment.index * total // segment.count
+    end = (segment.index + 1) * total // segment.count
+    return SegmentSpan(segment.index, segment.count, max(0, first - segment.warmup), first, end)
+
+
+def frame_seed(seed: int, index: int) -> int:
+    """The jitter generator's seed for frame ``index``: the same in every render with ``seed``.
+
+    Seeding by frame, not once per render, makes a segment dream each frame with the jitter the
+    sequential render uses there, so the only difference left after the warm-up is the carried
+    detail's start, which fades by ``video.blend`` per frame.
+    """
+    return (seed * SEED_STRIDE + index) % 2**63

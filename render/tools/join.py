@@ -1,0 +1,175 @@
+"""``python -m render.join SWEEP_DIR``: join the segments of a video dream into one video in the sweep folder.
+
+A sweep such as ``python -m render -m --config-name video_dream input=clip.mp4 segment.count=4
+'segment.index=range(4)'`` renders each segment into its own folder under SWEEP_DIR. The join
+finds them (any depth, by their saved config), checks that every segment 0..count-1 of one
+render is there and finished, and writes ``SWEEP_DIR/<output.name>.mp4`` by stream copy (the
+segments' H.264 is never re-encoded; they share every encoder setting), with the source's audio (or
+the ``audio`` soundtrack) muxed once over the whole, plus ``SWEEP_DIR/meta.json`` (``finished: true``,
+each segment's facts).
+It refuses, naming the segment and the command that completes it, while one is missing or
+unfinished, and never overwrites a joined video.
+
+The sweep's ``SegmentJoin`` callback (render/tools/sweep.py) runs it when a multirun ends; run
+it by hand for segments that finished at different times, e.g. on a cluster.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from fractions import Fraction
+from pathlib import Path
+
+import imageio_ffmpeg
+from omegaconf import OmegaConf
+from rich.console import Console
+
+from dream.errors import UserError
+from render.media.run_folder import CONFIG_FILE, package_versions, read_meta, resume_override, write_meta
+from render.media.sink import concat_chunks
+from render.run import typed_config
+
+SEGMENT_FACTS = ("model", "fallback", "device", "elapsed_seconds", "loop_seconds", "frames_per_second",
+                 "temporal_instability", "scene_cuts", "notes")
+
+
+def segment_folders(sweep_dir: Path) -> dict[int, list[tuple[Path, dict]]]:
+    """Run folders under ``sweep_dir`` that hold a video dream segment, by segment index, with their configs."""
+    found: dict[int, list[tuple[Path, dict]]] = {}
+    for config_file in sorted(Path(sweep_dir).rglob(str(CONFIG_FILE))):
+        run_dir = config_file.parent.parent
+        if run_dir == Path(sweep_dir):
+            continue
+        cfg = OmegaConf.to_container(typed_config(OmegaConf.load(config_file)), resolve=True)
+        if cfg["mode"] == "video" and cfg["segment"]["count"] > 1:
+            found.setdefault(cfg["segment"]["index"], []).append((run_dir, cfg))
+    return found
+
+
+def render_command(cfg: dict, index: int) -> str:
+    """The command that renders segment ``index`` of ``cfg``'s video alone."""
+    segment = cfg["segment"]
+    return (f"python -m render --config-name {cfg['preset']} input={cfg['input']} segment.count={segment['count']} "
+            f"segment.index={index} segment.warmup={segment['warmup']} (plus the sweep's other overrides)")
+
+
+def complete_segments(sweep_dir: Path) -> list[tuple[Path, dict, dict]]:
+    """(run folder, config, meta) of segments 0..count-1 in order; a UserError naming what is missing otherwise."""
+    found = segment_folders(sweep_dir)
+    if not found:
+        raise UserError(f"{sweep_dir} holds no segment of a video dream (a run folder whose .hydra/config.yaml has "
+                        f"segment.count > 1). Pass the sweep folder of a render with segment.count=N.")
+    any_cfg = next(iter(found.values()))[0][1]
+    _check_one_render(found, any_cfg)
+    problems, chosen = [], []
+    for index in range(any_cfg["segment"]["count"]):
+        finished = [(d, c, read_meta(d)) for d, c in found.get(index, []) if read_meta(d).get("finished")]
+        if len(finished) > 1:
+            problems.append(f"segment {index} is finished twice ({', '.join(str(d) for d, _, _ in finished)}); "
+                            f"move one of those folders out of {sweep_dir}")
+        elif finished:
+            chosen.append(finished[0])
+        elif index in found:
+            folder = found[index][0][0]
+            problems.append(f"segment {index} is unfinished in {folder}: continue it with "
+                            f"python -m render {resume_override(folder)}")
+        else:
+            problems.append(f"segment {index} has no run folder: render it with {render_command(any_cfg, index)}")
+    if problems:
+        raise UserError(f"Can't join the segments in {sweep_dir} yet: " + "; ".join(problems) + ".")
+    return chosen
+
+
+def _check_one_render(found: dict[int, list[tuple[Path, dict]]], reference: dict) -> None:
+    """All segments must be pieces of the same render: equal configs but for the segment index and device."""
+
+    def shared(cfg: dict) -> dict:
+        return {**cfg, "segment": {**cfg["segment"], "index": None}, "device": None}
+
+    for run_dir, cfg in (entry for entries in found.values() for entry in entries):
+        if shared(cfg) != shared(reference):
+            differing = sorted(k for k in cfg if shared(cfg)[k] != shared(reference)[k])
+            raise UserError(f"The segments under {run_dir.parent} are not all pieces of one render: {run_dir} differs "
+                            f"in {', '.join(differing)}. Keep one render's segments per sweep folder.")
+
+
+def join_segments(sweep_dir: Path) -> dict:
+    """Join the finished segments in ``sweep_dir`` into ``<output.name>.mp4`` and write its meta.json."""
+    sweep_dir = Path(sweep_dir)
+    segments = complete_segments(sweep_dir)
+    cfg = segments[0][1]
+    out = sweep_dir / f"{cfg['output']['name']}.mp4"
+    if out.exists() or read_meta(sweep_dir).get("finished"):
+        raise UserError(f"{sweep_dir} holds a joined video already ({out.name}, meta.json); it is kept as it is.")
+    started = time.perf_counter()
+    fps = Fraction(segments[0][2]["fps_exact"])
+    frames = sum(meta["frames"] for _, _, meta in segments)
+    listing = sweep_dir / f".{out.stem}.concat.txt"
+    videos = [run_dir / meta["media"] for run_dir, _, meta in segments]
+    audio = Path(cfg.get("audio") or cfg["input"])  # the soundtrack, or the source's own audio (if it has any)
+    notes = concat_chunks(videos, out, audio, float(frames / fps), listing=listing)
+    listing.unlink()
+    _check_frames(out, frames)
+    meta = _joined_meta(cfg, segments, sweep_dir, frames, fps, notes, time.perf_counter() - started)
+    write_meta(sweep_dir, meta)
+    return meta
+
+
+def _check_frames(video: Path, expected: int) -> None:
+    frames, _ = imageio_ffmpeg.count_frames_and_secs(str(video))
+    if frames != expected:
+        video.rename(video.with_name(video.stem + ".bad.mp4"))
+        raise UserError(f"The joined video holds {frames} frames, but the segments hold {expected}; it was renamed "
+                        f"to {video.stem}.bad.mp4 and the segments are kept. Please report this with the sweep folder.")
+
+
+def _joined_meta(cfg: dict, segments: list, sweep_dir: Path, frames: int, fps: Fraction, notes: list[str],
+                 join_seconds: float) -> dict:
+    first_meta = segments[0][2]
+    return {
+        "finished": True,
+        "preset": cfg["preset"],
+        "mode": "video",
+        "media": f"{cfg['output']['name']}.mp4",
+        "frames": frames,
+        "fps": float(fps),
+        "fps_exact": str(fps),
+        "duration": round(frames / float(fps), 4),
+        "width": first_meta["width"],
+        "height": first_meta["height"],
+        "seed": cfg["seed"],
+        "input": cfg["input"],
+        "source": first_meta["source"],
+        "model": first_meta.get("model"),
+        "segment_count": len(segments),
+        "segments": [_segment_facts(run_dir, meta, sweep_dir) for run_dir, _, meta in segments],
+        "elapsed_seconds": round(sum(meta.get("elapsed_seconds", 0.0) for _, _, meta in segments), 3),
+        "join_seconds": round(join_seconds, 3),
+        "notes": notes,
+        "versions": package_versions(),
+    }
+
+
+def _segment_facts(run_dir: Path, meta: dict, sweep_dir: Path) -> dict:
+    facts = {"run_dir": str(run_dir.relative_to(sweep_dir)), "frames": meta["frames"], **meta["segment"]}
+    return facts | {key: meta[key] for key in SEGMENT_FACTS if key in meta}
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m render.join", description=__doc__.split("\n\n")[0])
+    parser.add_argument("sweep_dir", type=Path, help="the sweep folder holding the segments' run folders")
+    args = parser.parse_args(argv)
+    console = Console(stderr=True)
+    try:
+        meta = join_segments(args.sweep_dir)
+    except UserError as exc:
+        console.print(f"[bold red]Error:[/bold red] {exc}", highlight=False, soft_wrap=True)
+        sys.exit(2)
+    console.print(f"Joined {meta['segment_count']} segments: {args.sweep_dir / meta['media']} ({meta['frames']} "
+                  f"frames at {meta['fps_exact']} fps, {meta['duration']} s)", highlight=False, soft_wrap=True)
+
+
+if __name__ == "__main__":
+    main()
