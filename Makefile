@@ -36,10 +36,10 @@ test: $(STAMP)  ## run the whole test suite (what CI runs)
 test-fast: $(STAMP)  ## run the tests not marked slow
 	$(BIN)/python -m pytest -q -m "not slow" $(ARGS)
 
-bench: $(STAMP)  ## CPU benchmark: GFLOP/s vs matmul, render overhead, memory, colour drift, video stability
+bench: $(STAMP)  ## CPU benchmark: GFLOP/s vs matmul, overhead, memory, drift, video, old vs new defaults (ARGS="--only defaults")
 	$(BIN)/python -m render.tools.bench $(ARGS)
 
-bench-gpu: $(STAMP)  ## GPU benchmark (needs CUDA)
+bench-gpu: $(STAMP)  ## GPU benchmark: speed options and the presets as users run them (needs CUDA)
 	$(BIN)/python -m render.tools.bench_gpu $(ARGS)
 
 gallery: $(STAMP)  ## static index.html of run folders: make gallery ARGS="outputs/zoom_places"

@@ -36,7 +36,7 @@ class DreamConfig:
     iterations: Any = 10
     step_size: Any = 1.5
     jitter: int = 32
-    tile_size: int = 512
+    tile_size: Any = "auto"  # auto (tile only when the frame won't fit in memory) | side in pixels | 0 = never
     first_frame_iterations: int | None = None  # more steps on frame 0 so structure exists at once
 
 
@@ -124,7 +124,7 @@ class SegmentConfig:
 class SpeedConfig:
     """How fast the network runs (dream/speed.py); defaults are safe everywhere."""
 
-    precision: str = "float32"  # float32 | bfloat16 | float16 (mixed precision forward; image stays float32)
+    precision: str = "auto"  # auto (bfloat16 where the hardware has bf16 units) | float32 | bfloat16 | float16
     channels_last: bool = True
     cudnn_benchmark: bool = True
     compile: str = "none"  # none | default | reduce-overhead (CUDA graphs) | max-autotune
@@ -168,7 +168,7 @@ def register_configs() -> None:
 CHOICES = {
     "mode": ("zoom", "image", "video", "visualize"),
     "visualize.parameterization": ("maco", "fourier", "pixel"),
-    "speed.precision": ("float32", "bfloat16", "float16"),
+    "speed.precision": ("auto", "float32", "bfloat16", "float16"),
     "speed.compile": ("none", "default", "reduce-overhead", "max-autotune"),
     "motion.border": ("reflection", "replicate", "zeros"),
     "motion.sampling": ("bilinear", "bicubic"),
@@ -202,8 +202,12 @@ def validate(cfg: RenderConfig) -> None:
             continue  # the track's length at fps, filled in by run()
         if value is None or not value > 0:
             raise UserError(f"Config key '{key}' is {value}, but must be greater than 0 (e.g. {key}=120).")
-    if cfg.dream.jitter < 0 or cfg.dream.tile_size < 0 or cfg.dream.crossfade < 0:
-        raise UserError("Config keys 'dream.jitter', 'dream.tile_size' and 'dream.crossfade' must be 0 or more.")
+    if cfg.dream.jitter < 0 or cfg.dream.crossfade < 0:
+        raise UserError("Config keys 'dream.jitter' and 'dream.crossfade' must be 0 or more.")
+    tile = cfg.dream.tile_size
+    if tile != "auto" and (isinstance(tile, bool) or not isinstance(tile, int) or tile < 0):
+        raise UserError(f"Config key 'dream.tile_size' is '{tile}', but must be 'auto', a tile side in pixels "
+                        "(e.g. dream.tile_size=512) or 0 (never tile).")
     if not 0 <= cfg.output.crf <= 51:
         raise UserError(f"Config key 'output.crf' is {cfg.output.crf}, but must be in 0..51 (18 looks lossless).")
     if cfg.init != "noise" and not cfg.init.startswith("class:"):

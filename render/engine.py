@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 import torch
 from omegaconf import OmegaConf
 
+from dream.auto import Decision, decide_precision, decide_tile_size
 from dream.errors import UserError
 from dream.models.base import TapNet
 from dream.models.registry import LoadedModel, get_entry, load_model
@@ -37,7 +38,7 @@ def pick_device(name: str) -> torch.device:
 
 @dataclass
 class DreamSchedules:
-    """Per-frame dream settings from the ``dream`` config section."""
+    """Per-frame dream settings from the ``dream`` config section (the tile size is the engine's decision)."""
 
     octaves: Schedule
     iterations: Schedule
@@ -54,7 +55,6 @@ class DreamSchedules:
             iterations=max(0, iterations),
             step_size=self.step_size.at(frame),
             jitter=self.dream_cfg.jitter,
-            tile_size=self.dream_cfg.tile_size,
         )
 
 
@@ -73,7 +73,12 @@ def dream_schedules(dream_cfg: DreamConfig, frames: int, seed: int, interpolatio
 class Engine:
     """A loaded model with its objective plan and dream schedules, ready to dream frames.
 
-    ``variables`` are the extra schedule variables (audio features) the modes' own schedules read too.
+    Attributes:
+        variables: the extra schedule variables (audio features) the modes' own schedules read too.
+        precision: the precision the network runs in, as decided from ``speed.precision``.
+        max_batch: the most images one dream call takes (the tile decision plans for it).
+        log: prints the one line that tells the render's speed decisions.
+        tile: the tile size as decided from ``dream.tile_size`` on the first dream (None before).
     """
 
     model: LoadedModel
@@ -81,28 +86,64 @@ class Engine:
     schedules: DreamSchedules
     device: torch.device
     variables: ScheduleVariables = field(default_factory=ScheduleVariables)
+    precision: Decision = Decision("float32", "float32", "as asked")
+    max_batch: int = 1
+    log: Callable[[str], None] = lambda _: None
+    tile: Decision | None = None
 
     def dream(self, image: torch.Tensor, frame: int, generator: torch.Generator) -> torch.Tensor:
         """(B, 3, H, W) -> (B, 3, H, W): the frame's dream with the frame's settings."""
-        return deepdream(self.model.net, image, self.plan.at(frame), self.schedules.at(frame), generator)
+        params = dataclasses.replace(self.schedules.at(frame), tile_size=self.tile_size(image))
+        return deepdream(self.model.net, image, self.plan.at(frame), params, generator)
+
+    def tile_size(self, image: torch.Tensor) -> int:
+        """The render's tile size, decided (and logged with the precision) on the first frame: (B, 3, H, W)."""
+        if self.tile is None:
+            batch, _, height, width = image.shape
+            shape = (max(batch, self.max_batch), height, width)
+            self.tile = decide_tile_size(self.schedules.dream_cfg.tile_size, self.model.net, self.plan.taps, shape,
+                                         self.device)
+            self.log(speed_line(self.precision, self.tile))
+        return int(self.tile.value)
+
+    def speed_record(self) -> dict:
+        """The speed decisions for meta.json: values used, values asked for, and why."""
+        record = {"precision": self.precision.value, "precision_requested": self.precision.requested}
+        reasons = {"precision": self.precision.reason}
+        if self.tile is not None:  # modes that never dream a frame (visualize) tile nothing
+            record.update(tile_size=self.tile.value, tile_size_requested=self.tile.requested)
+            reasons["tile_size"] = self.tile.reason
+        return {**record, "speed_reasons": reasons}
+
+
+def speed_line(precision: Decision, tile: Decision) -> str:
+    """One console line with both speed decisions."""
+    tiles = "untiled" if tile.value == 0 else f"tiles of {tile.value}"
+    return (f"Speed: precision {precision.value} ({precision.requested}: {precision.reason}); "
+            f"{tiles} ({tile.requested}: {tile.reason})")
 
 
 def build_engine(cfg: RenderConfig, frames: int, warn: Callable[[str], None],
-                 variables: ScheduleVariables | None = None) -> Engine:
+                 variables: ScheduleVariables | None = None, log: Callable[[str], None] = lambda _: None) -> Engine:
     """Load the model (or its fallback) and check the dream config against it.
+
+    ``speed.precision=auto`` is decided here; ``dream.tile_size=auto`` on the first frame, whose size it needs.
 
     Args:
         cfg: the render's config.
         frames: frames the schedules cover.
         warn: prints a loud warning (fallback model, remapped layers).
         variables: extra schedule variables, e.g. ``audio_variables``; none by default.
+        log: prints the one line with the speed decisions.
     """
     variables = variables or ScheduleVariables()
     device = pick_device(cfg.device)
     model = load_model(
         cfg.model.name, device=device, weights=cfg.model.weights, fallback=cfg.model.fallback, warn=warn
     )
-    net = apply_speed_options(model.net, SpeedOptions(**OmegaConf.to_container(cfg.speed)), device)
+    precision = decide_precision(cfg.speed.precision, device)
+    options = SpeedOptions(**{**OmegaConf.to_container(cfg.speed), "precision": precision.value})
+    net = apply_speed_options(model.net, options, device)
     resolve = net.resolve
     if model.record["fallback"]:
         resolve = fallback_resolver(get_entry(model.record["requested_model"]).build(), net, warn)
@@ -119,7 +160,8 @@ def build_engine(cfg: RenderConfig, frames: int, warn: Callable[[str], None],
         ctx = dataclasses.replace(ctx, default_layer=model.entry.dream_layer)
     plan = build_plan(cfg.dream, ctx)
     schedules = dream_schedules(cfg.dream, frames, cfg.seed, cfg.motion.interpolation, variables)
-    return Engine(model, plan, schedules, device, variables)
+    max_batch = cfg.video.batch if cfg.mode == "video" else 1
+    return Engine(model, plan, schedules, device, variables, precision, max_batch, log)
 
 
 def guide_features(net: TapNet, layer: str, path: str, device: torch.device) -> torch.Tensor:

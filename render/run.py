@@ -55,12 +55,13 @@ def run(cfg: RenderConfig, run_dir: Path, console: Console | None = None, resume
     write_meta(run_dir, {**previous, **base_meta(cfg), "finished": False})
     frames = frame_count(cfg)
     variables = audio_variables(cfg, run_dir, frames, loop_length(cfg) if cfg.mode == "zoom" else 0, track)
-    engine = build_engine(cfg, frames, warner(console), variables)
+    engine = build_engine(cfg, frames, warner(console), variables,
+                          log=lambda line: console.print(line, highlight=False))
     media = render_media(cfg, run_dir, engine, console, resume, stop)
     if str(media["media"]).endswith(".mp4"):
         media.update(web_outputs(run_dir / media["media"], cfg.output))
     elapsed = previous.get("elapsed_seconds", 0.0) + time.perf_counter() - started
-    meta = {**base_meta(cfg), **engine.model.record, **media}
+    meta = {**base_meta(cfg), **engine.model.record, **engine.speed_record(), **media}
     meta.update(device=str(engine.device), elapsed_seconds=round(elapsed, 3))
     meta.setdefault("objective", media.get("target_objective") or engine.plan.describe())
     meta["finished"] = True

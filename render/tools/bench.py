@@ -11,7 +11,16 @@ Every ratio is measured in this one run, so it holds for the machine it runs on:
 5. palette drift of a long zoom with and without colour coherence;
 6. the video dream's frames/s with batches of 1 and 4 independent frames;
 7. video dreaming: temporal instability with flow-guided blending against every
-   frame dreamed on its own (``render.tools.bench_video``; target ratio <= 0.5).
+   frame dreamed on its own (``render.tools.bench_video``; target ratio <= 0.5);
+8. ``defaults``: a zoom frame of the ``zoom_places`` preset at 640x360 as users run it, with the old
+   defaults (float32, tiles of 512) and the new ones (``auto``), for GoogLeNet-Places365 and the
+   offline fallback, and bfloat16 forced where ``auto`` chose float32;
+9. ``tiles``: one dream step at 1280x720 untiled and in tiles of 512 and 256 (do tiles help the
+   CPU's caches? ``dream.tile_size=auto`` keeps frames whole on a CPU by this measurement);
+10. ``profile`` (only when named in ``--only``): the ops that take the time of an EfficientNet-Lite0
+   and a GoogLeNet step in float32 and bfloat16 (torch.profiler).
+
+``--only defaults tiles`` runs just those sections.
 
 Models whose weights are not on this machine are timed with random weights:
 speed does not depend on the values.
@@ -43,6 +52,8 @@ from dream.step import StepParams, ascent_step
 from render.cli import compose_preset
 
 ROOT = Path(__file__).resolve().parent.parent
+SECTIONS = ("models", "zoom", "rss", "drift", "batch", "video", "defaults", "tiles")
+TILE_MODELS = (("googlenet_places365", "inception_4c/output"), ("efficientnet_lite0", "block10"))
 PRECISIONS = ("float32", "bfloat16")  # bfloat16 autocast runs on AMX / AVX512-BF16 units where the CPU has them
 BENCH_MODELS = (("googlenet", "inception4c"), ("efficientnet_lite0", "block10"), ("efficientnet_lite2", "block14"),
                 ("googlenet_places365", "inception_4c/output"))
@@ -231,14 +242,34 @@ def print_video(console: Console, figures: dict) -> None:
     console.print(table)
 
 
+def run_default_sections(console: Console, args: argparse.Namespace, results: dict) -> None:
+    """The sections on the defaults (render.tools.bench_defaults): old against new, tiles, profile."""
+    from render.tools import bench_defaults as bd
+
+    if "defaults" not in args.skip:
+        results["defaults"] = bd.compare_defaults(640, 360, min(args.repeats, 3))
+        bd.print_defaults(console, results["defaults"])
+    if "tiles" not in args.skip:
+        results["tiles"] = bd.compare_tiles(TILE_MODELS, 1280, 720, (0, 512, 256), min(args.repeats, 3))
+        bd.print_tiles(console, results["tiles"])
+    if args.only and "profile" in args.only:
+        results["profile"] = {}
+        for name, layer in TILE_MODELS:
+            results["profile"][name] = bd.profile_step(name, layer, 640, 360)
+            bd.print_profile(console, name, results["profile"][name])
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m render.tools.bench", description=__doc__)
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--zoom-frames", type=int, default=48)
     parser.add_argument("--drift-frames", type=int, default=300)
-    parser.add_argument("--skip", nargs="*", default=[], choices=("models", "zoom", "rss", "drift", "batch", "video"))
+    parser.add_argument("--skip", nargs="*", default=[], choices=SECTIONS)
+    parser.add_argument("--only", nargs="*", choices=(*SECTIONS, "profile"), help="run just these sections")
     parser.add_argument("--json", type=Path, help="also write the numbers to this file")
     args = parser.parse_args(argv)
+    if args.only is not None:
+        args.skip = [section for section in SECTIONS if section not in args.only]
     console = Console(width=132)
     results: dict = {"matmul_gflops": matmul_gflops(), "bf16_matmul_gflops": matmul_gflops(torch.bfloat16),
                       "threads": torch.get_num_threads()}
@@ -261,6 +292,7 @@ def main(argv: list[str] | None = None) -> None:
     if "video" not in args.skip:
         results["video"] = video_stability()
         print_video(console, results["video"])
+    run_default_sections(console, args, results)
     if args.json:
         args.json.write_text(json.dumps(results, indent=2))
 

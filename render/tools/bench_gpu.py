@@ -11,6 +11,12 @@ against the float32 baseline from the same input and seed.
 Then the video dream's frames/s with batches of 1, 4 and 8 independent frames at
 1280x720 (bf16, channels_last).
 
+Last, the presets as users run them, with their defaults (``speed.precision=auto``,
+``dream.tile_size=auto``) at 1280x720 and 1920x1080: a ``zoom_places`` frame (warp,
+dream, colour match; GoogLeNet-Places365 with random weights from a file) and the
+``video_dream`` frames/s over a generated panning clip (decode, optical flow, dream,
+blend, encode), beside the stripped loop above, so that the two can't drift apart.
+
 ``--device cpu --quick`` runs the same code on tiny sizes (what the tests do).
 """
 
@@ -20,6 +26,8 @@ import argparse
 import statistics
 import time
 from dataclasses import dataclass
+from functools import partial
+from pathlib import Path
 
 import torch
 from rich.console import Console
@@ -181,6 +189,65 @@ def print_video_batches(console: Console, case: Case, rows: list[dict], device_n
     console.print(table)
 
 
+def zoom_preset_row(device: torch.device, width: int, height: int, repeats: int, weights: Path) -> dict:
+    """Seconds per ``zoom_places`` frame (frame 1 on) with the preset's defaults on ``device``."""
+    from render.tools.bench_defaults import frame_timer, in_turns
+
+    one_frame, engine = frame_timer([f"model.weights={weights}", f"device={device}"], width, height)
+    seconds = in_turns({"zoom": one_frame}, repeats)["zoom"]
+    return {"preset": "zoom_places", "size": f"{width}x{height}", "fps": 1 / seconds, **engine.speed_record()}
+
+
+def video_preset_row(device: torch.device, width: int, height: int, frames: int, folder: Path) -> dict:
+    """``video_dream`` frames/s (meta.json's loop figure) over a generated clip, with the preset's defaults."""
+    from render.cli import compose_preset
+    from render.run import run
+    from render.tools.bench_video import make_pan_clip
+
+    clip = make_pan_clip(folder / f"pan-{width}x{height}.mp4", "mandelbrot", width, height, frames / 30 + 0.5)
+    cfg = compose_preset("video_dream", [f"input={clip}", f"device={device}", f"frames={frames}"])
+    meta = run(cfg, folder / f"video-{width}x{height}", Console(quiet=True))
+    keys = ("precision", "precision_requested", "tile_size", "tile_size_requested", "speed_reasons")
+    return {"preset": "video_dream", "size": f"{width}x{height}", "fps": meta["frames_per_second"],
+            **{key: meta[key] for key in keys}}
+
+
+def preset_cases(device: torch.device, sizes: list[tuple[int, int]], repeats: int, frames: int) -> list[dict]:
+    """The presets as users run them, per size; a failure is a row, not the end of the bench."""
+    import tempfile
+
+    from render.tools.bench_defaults import random_weights_file
+
+    rows = []
+    with tempfile.TemporaryDirectory() as folder:
+        weights = random_weights_file("googlenet_places365", Path(folder))
+        for width, height in sizes:
+            measures = {"zoom_places": partial(zoom_preset_row, device, width, height, repeats, weights),
+                        "video_dream": partial(video_preset_row, device, width, height, frames, Path(folder))}
+            for label, measure in measures.items():
+                try:
+                    rows.append(measure())
+                except Exception as exc:  # one failing preset must not hide the others' numbers
+                    rows.append({"preset": label, "size": f"{width}x{height}", "failed": f"{type(exc).__name__}: "
+                                 f"{str(exc)[:80]}"})
+    return rows
+
+
+def print_presets(console: Console, rows: list[dict], device_name: str) -> None:
+    table = Table(title=f"Presets as users run them on {device_name} (defaults: speed.precision=auto, "
+                        "dream.tile_size=auto)")
+    for column in ("preset", "size", "frames/s", "precision", "tiles", "why"):
+        table.add_column(column)
+    for r in rows:
+        if "failed" in r:
+            table.add_row(r["preset"], r["size"], f"failed: {r['failed']}", "", "", "")
+            continue
+        tiles = "untiled" if r["tile_size"] == 0 else f"tiles of {r['tile_size']}"
+        table.add_row(r["preset"], r["size"], f"{r['fps']:.2f}", r["precision"], tiles,
+                      r["speed_reasons"]["tile_size"])
+    console.print(table)
+
+
 def print_table(console: Console, rows: list, device_name: str, matmul: float) -> None:
     table = Table(title=f"Zoom frames/s on {device_name} ({ITERATIONS} dream iterations per frame); "
                         f"bf16 matmul {matmul:.1f} TFLOP/s")
@@ -223,6 +290,8 @@ def main(argv: list[str] | None = None) -> None:
     batches = (1, 2) if args.quick else (1, 4, 8)
     video_rows = video_batch_rows(video_case, batches, SETTINGS["+ bf16 autocast"], device, repeats, timer)
     print_video_batches(console, video_case, video_rows, name)
+    preset_rows = preset_cases(device, sizes, 2 if args.quick else 5, 4 if args.quick else 24)
+    print_presets(console, preset_rows, name)
 
 
 if __name__ == "__main__":

@@ -27,6 +27,8 @@ def test_schema_defaults_are_valid():
         ({"output": {"crf": 60}}, "output.crf"),
         ({"color": {"strength": 2.0}}, "color.strength"),
         ({"init": "photo"}, "init"),
+        ({"dream": {"tile_size": "big"}}, "dream.tile_size"),
+        ({"dream": {"tile_size": -1}}, "dream.tile_size"),
         ({"audio_smoothing": -0.1}, "audio_smoothing"),
         ({"frames": None}, "frames"),
     ],
@@ -38,6 +40,17 @@ def test_bad_values_name_the_key(overrides, key):
 
 def test_video_size_may_come_from_the_source():
     validate(config(mode="video", frames=None, width=None, height=None))
+
+
+@pytest.mark.parametrize("tile_size", ["auto", 512, 0])
+@pytest.mark.parametrize("precision", ["auto", "float32", "bfloat16", "float16"])
+def test_auto_and_explicit_speed_values_are_valid(tile_size, precision):
+    validate(config(dream={"tile_size": tile_size}, speed={"precision": precision}))
+
+
+def test_speed_defaults_are_auto():
+    cfg = config()
+    assert (cfg.speed.precision, cfg.dream.tile_size) == ("auto", "auto")
 
 
 def test_frames_may_come_from_the_soundtrack():

@@ -30,15 +30,14 @@ def test_pick_device_bogus_is_a_user_error():
 def _dream_cfg(**overrides) -> SimpleNamespace:
     values = dict(
         octaves="0:(3), 4:(1)", iterations="0:(2.4), 4:(4.6)", step_size={0: 1.5, 4: 0.5}, octave_scale=1.3,
-        jitter=8, tile_size=64, first_frame_iterations=None,
+        jitter=8, first_frame_iterations=None,
     )
     return SimpleNamespace(**(values | overrides))
 
 
 def test_dream_schedules_give_params_per_frame():
     schedules = dream_schedules(_dream_cfg(), frames=5, seed=0, interpolation="linear")
-    assert schedules.at(0) == DreamParams(octaves=3, octave_scale=1.3, iterations=2, step_size=1.5, jitter=8,
-                                          tile_size=64)
+    assert schedules.at(0) == DreamParams(octaves=3, octave_scale=1.3, iterations=2, step_size=1.5, jitter=8)
     # Schedules are continuous; counts are rounded: octaves 2.5 -> 2 (half to even), iterations 3.5 -> 4.
     middle = schedules.at(2)
     assert (middle.octaves, middle.iterations, middle.step_size) == (2, 4, pytest.approx(1.0))

@@ -47,6 +47,28 @@ def test_run_folder_has_meta_config_and_preview(smoke_run):
     assert not (run_dir / "chunks").exists()
 
 
+def test_meta_records_the_speed_decisions(smoke_run):
+    _, run_dir, _ = smoke_run
+    saved = json.loads((run_dir / "meta.json").read_text())
+    assert (saved["precision_requested"], saved["tile_size_requested"]) == ("auto", "auto")
+    assert saved["precision"] in ("float32", "bfloat16")
+    assert saved["tile_size"] == 0  # a 96x64 frame always fits
+    assert set(saved["speed_reasons"]) == {"precision", "tile_size"}
+
+
+def test_the_speed_decisions_are_logged_in_one_line(tmp_path):
+    from rich.console import Console
+
+    console = Console(record=True, width=400)
+    run(compose_preset("smoke", ["frames=2", "speed.precision=float32", "dream.tile_size=48"]), tmp_path / "run",
+        console)
+    lines = [line for line in console.export_text().splitlines() if line.startswith("Speed:")]
+    assert len(lines) == 1
+    assert "precision float32 (float32: as asked)" in lines[0] and "tiles of 48 (48: as asked)" in lines[0]
+    saved = json.loads((tmp_path / "run" / "meta.json").read_text())
+    assert (saved["precision"], saved["tile_size"]) == ("float32", 48)
+
+
 def test_frames_are_dreamed_and_move(smoke_run):
     _, run_dir, _ = smoke_run
     frames = decoded_frames(run_dir / "smoke.mp4")

@@ -10,6 +10,7 @@ def test_gpu_bench_script_runs_end_to_end_on_cpu(capsys):
     assert "float32 baseline" in out and "bf16 autocast" in out
     assert "failed" not in out
     assert "Video dream frames/s by batch" in out
+    assert "Presets as users run them" in out and "zoom_places" in out and "video_dream" in out
 
 
 def test_gpu_bench_refuses_without_cuda(capsys):

@@ -1,0 +1,77 @@
+"""The zoom mode frame by frame; the quality guard of the speed autos."""
+
+import dataclasses
+
+import pytest
+import torch
+
+from dream import auto
+from render.engine import build_engine
+from render.modes.zoom import advance, initial_state
+from render.ops.motion import motion_schedules
+from render.run import typed_config
+from tests.compose import compose_preset
+
+GUARD_FRAMES = 10
+SIZE = ["width=192", "height=108"]  # wider than the smallest tile, so a short memory budget does tile
+FLOAT32_UNTILED = ["speed.precision=float32", "dream.tile_size=0"]
+
+
+def zoom_frames(overrides: list[str], count: int = GUARD_FRAMES, nudge: float = 0.0) -> tuple[list, object]:
+    """The first ``count`` frames of the default preset (zoom_places) on the CPU, and its engine.
+
+    ``nudge``: the standard deviation of a noise added to the start image (how chaotic is the dream?).
+    """
+    cfg = typed_config(compose_preset("zoom_places", [*SIZE, "device=cpu", *overrides]))
+    engine = build_engine(cfg, count, warn=lambda _: None)
+    motion = motion_schedules(cfg.motion, count, cfg.seed, cfg.fps)
+    state = initial_state(cfg, engine)
+    noise = torch.randn(state.frame.shape, generator=torch.Generator().manual_seed(99))
+    state = dataclasses.replace(state, frame=(state.frame + nudge * noise).clamp(0.0, 1.0))
+    return [advance(state, engine, motion, cfg).clone() for _ in range(count)], engine
+
+
+def relative_l2(frames: list[torch.Tensor], reference: list[torch.Tensor]) -> list[float]:
+    return [float((f - r).norm() / r.norm()) for f, r in zip(frames, reference)]
+
+
+@pytest.fixture(scope="module")
+def float32_untiled(tmp_path_factory):
+    """The reference render and the same render from a start nudged by 1e-6 (no weights cached: the fallback)."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("TORCH_HOME", str(tmp_path_factory.mktemp("torch_home")))
+        return zoom_frames(FLOAT32_UNTILED)[0], zoom_frames(FLOAT32_UNTILED, nudge=1e-6)[0]
+
+
+@pytest.mark.slow
+def test_autos_on_a_cpu_without_bf16_units_render_the_float32_untiled_frames(monkeypatch, float32_untiled, tmp_path):
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path))
+    monkeypatch.setattr(auto, "cpu_flags", lambda: {"avx512f", "avx512_vnni"})
+    frames, engine = zoom_frames([])
+    assert (engine.precision.value, engine.tile.value) == ("float32", 0)
+    assert max(relative_l2(frames, float32_untiled[0])) <= 0.05
+
+
+@pytest.mark.slow
+def test_bfloat16_and_tiles_change_the_frames_no_more_than_the_dream_is_chaotic(monkeypatch, float32_untiled,
+                                                                                tmp_path):
+    """Posing as a CPU with bf16 units and little RAM, so that auto picks bfloat16 *and* tiles.
+
+    A dream from noise amplifies the smallest difference: float32 frames from a start nudged by
+    1e-6 already differ from the reference by ~0.13 relative L2 (the same motifs, placed
+    elsewhere), so no change of arithmetic can stay within 0.05. The guard: the autos move the
+    frames at most 1.5x as far as that nudge does, and keep their brightness and contrast.
+    """
+    reference, nudged = float32_untiled
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path))
+    monkeypatch.setattr(auto, "cpu_flags", lambda: {"avx512f", "avx512_bf16", "amx_bf16"})
+    monkeypatch.setattr(auto, "available_ram", lambda meminfo=None: 20 * 2**20)
+    frames, engine = zoom_frames([])
+    assert engine.precision.value == "bfloat16" and engine.tile.value == auto.MIN_TILE
+    chaos = relative_l2(nudged, reference)
+    assert max(relative_l2(frames, reference)) <= 1.5 * max(chaos)
+    for fast, slow in zip(frames, reference):
+        assert torch.allclose(fast.mean((2, 3)), slow.mean((2, 3)), atol=0.03)
+        assert torch.allclose(fast.std((2, 3)), slow.std((2, 3)), atol=0.03)
+    assert max(relative_l2(reference[1:], reference[:-1])) > 0.01  # the camera did move
+
