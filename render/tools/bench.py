@@ -42,14 +42,12 @@ from rich.console import Console
 from rich.table import Table
 from torch.utils.flop_counter import FlopCounterMode
 
-from dream.errors import WeightsError
-from dream.models.base import TapNet, freeze
-from dream.models.fold import fold_batchnorm
-from dream.models.registry import get_entry, load_model
+from dream.models.base import TapNet
 from dream.objectives import layer_l2
 from dream.speed import SpeedOptions, apply_speed_options
 from dream.step import StepParams, ascent_step
 from render.cli import compose_preset
+from render.tools.bench_defaults import bench_net
 
 ROOT = Path(__file__).resolve().parent.parent
 SECTIONS = ("models", "zoom", "rss", "drift", "batch", "video", "defaults", "tiles")
@@ -74,16 +72,6 @@ def matmul_gflops(dtype: torch.dtype = torch.float32, size: int = 2048, repeats:
     """This machine's matmul rate in GFLOP/s for ``dtype`` (its practical peak)."""
     a, b = torch.randn(size, size, dtype=dtype), torch.randn(size, size, dtype=dtype)
     return 2 * size**3 / median_seconds(lambda: a @ b, repeats, warmup=3) / 1e9
-
-
-def bench_net(name: str) -> tuple[TapNet, str]:
-    """The model with its real weights when they are here, else random weights prepared the same way."""
-    try:
-        return load_model(name, warn=lambda _: None).net, "real"
-    except WeightsError:
-        net = freeze(get_entry(name).build())
-        fold_batchnorm(net.body)
-        return net.to(memory_format=net.memory_format), "random"
 
 
 def iteration_flops(net: TapNet, image: torch.Tensor, layer: str) -> float:

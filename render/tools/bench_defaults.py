@@ -21,7 +21,10 @@ import torch
 from rich.console import Console
 from rich.table import Table
 
-from dream.models.registry import get_entry
+from dream.errors import WeightsError
+from dream.models.base import TapNet, freeze
+from dream.models.fold import fold_batchnorm
+from dream.models.registry import get_entry, load_model
 from dream.objectives import layer_l2
 from dream.speed import SpeedOptions, apply_speed_options
 from dream.step import StepParams, ascent_step
@@ -35,6 +38,16 @@ PRESET = "zoom_places"
 OLD_DEFAULTS = ["speed.precision=float32", "dream.tile_size=512"]
 NEW_DEFAULTS: list[str] = []
 FORCED_BF16 = ["speed.precision=bfloat16"]
+
+
+def bench_net(name: str) -> tuple[TapNet, str]:
+    """The model with its real weights when they are here, else random weights prepared the same way."""
+    try:
+        return load_model(name, warn=lambda _: None).net, "real"
+    except WeightsError:
+        net = freeze(get_entry(name).build())
+        fold_batchnorm(net.body)
+        return net.to(memory_format=net.memory_format), "random"
 
 
 def random_weights_file(model: str, folder: Path) -> Path:
@@ -128,8 +141,6 @@ def step_timer(net, image: torch.Tensor, layer: str, tile_size: int) -> Callable
 def compare_tiles(models: tuple[tuple[str, str], ...], width: int, height: int, tiles: tuple[int, ...],
                   repeats: int) -> list[dict]:
     """Seconds of one float32 step per model and tile size, timed in turns."""
-    from render.tools.bench import bench_net
-
     image = torch.rand(1, 3, height, width, generator=torch.Generator().manual_seed(0))
     rows = []
     for name, layer in models:
@@ -154,8 +165,6 @@ def print_tiles(console: Console, rows: list[dict]) -> None:
 def profile_step(name: str, layer: str, width: int, height: int, top: int = 8) -> dict[str, list[dict]]:
     """Per precision, the ``top`` ops by self CPU time of one dream step (forward + backward)."""
     from torch.profiler import ProfilerActivity, profile
-
-    from render.tools.bench import bench_net
 
     net, _ = bench_net(name)
     image = torch.rand(1, 3, height, width, generator=torch.Generator().manual_seed(0))
