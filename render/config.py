@@ -82,7 +82,7 @@ class VisualizeConfig:
     # maco (phase only, the Fourier magnitude of natural photos) | fourier (lucid: decorrelated colour +
     # 1/f-scaled spectrum) | pixel (plain ascent)
     parameterization: str = "maco"
-    steps: int = 64  # enough for a zoom start; the class_visualize preset takes 128 (lucid-style fourier wanted 256-512)
+    steps: int = 64  # enough for a zoom start; the class_visualize preset takes 128 (fourier wanted 256-512)
     learning_rate: float | None = None  # null: the parameterisation's own (maco 1.0 with NAdam, else 0.05 with Adam)
     batch: int = 1  # several images at once
     diversity: float = 0.0  # weight of the term pushing batch images apart
