@@ -53,7 +53,8 @@ def test_smoke_render_from_the_cli(tmp_path):
 @pytest.mark.slow
 def test_kill_9_then_resume_gives_every_frame_once(tmp_path):
     run_dir = tmp_path / "run"
-    args = [sys.executable, "-m", "render", "--config-name", "smoke", "frames=12", f"hydra.run.dir={run_dir}"]
+    # 48 frames: the render must still be running when the poll sees the resume point at 6 (smoke is fast).
+    args = [sys.executable, "-m", "render", "--config-name", "smoke", "frames=48", f"hydra.run.dir={run_dir}"]
     process = subprocess.Popen(args, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     manifest = run_dir / "chunks" / "manifest.json"
     deadline = time.time() + 240
@@ -66,7 +67,7 @@ def test_kill_9_then_resume_gives_every_frame_once(tmp_path):
     assert not (run_dir / "smoke.mp4").exists()
     result = cli("--config-name", "smoke", f"resume={run_dir}", f"hydra.run.dir={tmp_path / 'unused'}")
     assert result.returncode == 0, result.stderr
-    assert imageio_ffmpeg.count_frames_and_secs(str(run_dir / "smoke.mp4"))[0] == 12
+    assert imageio_ffmpeg.count_frames_and_secs(str(run_dir / "smoke.mp4"))[0] == 48
     again = cli("--config-name", "smoke", f"resume={run_dir}", f"hydra.run.dir={tmp_path / 'unused2'}")
     assert again.returncode == 2 and "finished already" in again.stderr
 

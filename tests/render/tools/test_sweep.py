@@ -131,7 +131,7 @@ def test_a_rerun_sweep_job_continues_its_interrupted_render(clip, tmp_path):
         time.sleep(0.05)
     process.send_signal(signal.SIGTERM)
     _, stderr = process.communicate(timeout=120)
-    assert process.returncode == 143 and "Stopped by SIGTERM" in stderr, stderr[-2000:]
+    assert process.returncode == 143 and "Stopped by SIGTERM" in stderr, stderr[:3000]
     again = subprocess.run(args, cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert again.returncode == 0, again.stderr[-3000:]
     (run_dir,) = [p for p in sweep_dir.iterdir() if p.is_dir()]
