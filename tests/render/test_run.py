@@ -94,19 +94,24 @@ def test_a_finished_run_is_never_overwritten(smoke_run):
     assert (run_dir / "smoke.mp4").read_bytes() == before
 
 
-def test_resume_after_interruption_matches_uninterrupted(smoke_run, tmp_path, monkeypatch):
-    cfg, run_dir, _ = smoke_run
+def render_until_interrupted(cfg, run_dir, monkeypatch, frame: int = 5) -> None:
+    """Render ``cfg`` into ``run_dir`` until Ctrl-C arrives before zoom frame ``frame``."""
     real_advance = render.modes.zoom.advance
 
     def interrupted(state, *args):
-        if state.next_index == 5:
+        if state.next_index == frame:
             raise KeyboardInterrupt
         return real_advance(state, *args)
 
     monkeypatch.setattr(render.modes.zoom, "advance", interrupted)
     with pytest.raises(KeyboardInterrupt):
-        run(cfg, tmp_path)
+        run(cfg, run_dir)
     monkeypatch.setattr(render.modes.zoom, "advance", real_advance)
+
+
+def test_resume_after_interruption_matches_uninterrupted(smoke_run, tmp_path, monkeypatch):
+    cfg, run_dir, _ = smoke_run
+    render_until_interrupted(cfg, tmp_path, monkeypatch)
     meta = run(cfg, tmp_path, resume=True)
     assert meta["frames_rendered_now"] == 7 - 3  # checkpoint_every=3: frames 0-2 were kept
     resumed, straight = decoded_frames(tmp_path / "smoke.mp4"), decoded_frames(run_dir / "smoke.mp4")
@@ -186,17 +191,7 @@ def test_resume_with_audio_reads_the_stored_features_back(click_mp3, tmp_path, m
     import render.soundtrack
 
     cfg = compose_preset("smoke", [*audio_overrides(click_mp3), "frames=7"])
-    real_advance = render.modes.zoom.advance
-
-    def interrupted(state, *args):
-        if state.next_index == 5:
-            raise KeyboardInterrupt
-        return real_advance(state, *args)
-
-    monkeypatch.setattr(render.modes.zoom, "advance", interrupted)
-    with pytest.raises(KeyboardInterrupt):
-        run(cfg, tmp_path / "resumed")
-    monkeypatch.setattr(render.modes.zoom, "advance", real_advance)
+    render_until_interrupted(cfg, tmp_path / "resumed", monkeypatch)
 
     def recomputed(*args, **kwargs):
         raise AssertionError("a resumed render must read its features from the run folder")
