@@ -118,6 +118,7 @@ class SegmentConfig:
     count: int = 1  # pieces the video is split into; 1 = the whole video in one render
     index: int = 0  # which piece this render makes, 0..count-1
     warmup: int = 30  # frames dreamed (and dropped) before the piece's first frame, so the carried dream converges
+    crossfade: int = 30  # frames over which the join dissolves each piece into the next (at most the warm-up)
 
 
 @dataclass

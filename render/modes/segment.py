@@ -9,6 +9,13 @@ every frame's jitter is seeded by its index (``frame_seed``), so after the warm-
 the first kept frame is close to a sequential render's there, but not bit-identical: the
 warm-up's first frame was dreamed without the detail carried from before it.
 
+DeepDream amplifies whatever detail it is given, so that difference does not fade away: two
+chains of dreams that started apart stay about as different as two seeds. The seam is
+therefore dissolved instead of cut: the last ``segment.crossfade`` warm-up frames of a piece
+and the last as many kept frames of the piece before it are the same source frames dreamed
+twice; both are kept losslessly (render/media/seam_frames.py) and the join blends one into the
+other (``SegmentSpan``).
+
 Zoom animations have no such split: each frame is dreamed from the last one's output, so
 their frames must be made one after another; sweeps of zooms run many renders in parallel.
 """
@@ -25,28 +32,61 @@ SEED_STRIDE = 1_000_003  # frames of one seed get seeds apart from other seeds' 
 
 @dataclass(frozen=True)
 class SegmentSpan:
-    """Frames of one segment: dreamed from ``start``, kept from ``first`` up to (not including) ``end``."""
+    """Frames of one segment: dreamed from ``start``, kept from ``first`` up to (not including) ``end``.
+
+    Each seam with a neighbour is one chunk the join encodes, centred on the boundary: the
+    previous segment's last ``crossfade`` frames dissolving into this segment's warm-up take of
+    them, then this segment's first ``crossfade`` kept frames. Those frames are saved losslessly
+    (``incoming_seam``, ``outgoing_seam``; empty at the video's ends), and a segment starts a new
+    chunk of its own video at ``seam_cut``, where the join's stream copy of it begins. So the
+    encoder restarts a dissolve's length away from the boundary, where one take plays alone.
+    """
 
     index: int
     count: int
     start: int
     first: int
     end: int
+    crossfade: int = 0
 
     @property
     def warmup_frames(self) -> int:
         return self.first - self.start
 
+    @property
+    def incoming_seam(self) -> range:
+        """Frames of this segment's take in the seam with the previous segment: warm-up, then kept."""
+        fade = self.crossfade if self.index > 0 else 0
+        return range(self.first - fade, self.first + fade)
+
+    @property
+    def outgoing_seam(self) -> range:
+        """This segment's last frames, which the seam with the next segment dissolves away from."""
+        fade = self.crossfade if self.index < self.count - 1 else 0
+        return range(self.end - fade, self.end)
+
+    @property
+    def seam_cut(self) -> int:
+        """The first frame the join copies from this segment's video (its first frame without a seam before it)."""
+        return self.incoming_seam.stop if self.incoming_seam else self.first
+
+    def keeps_losslessly(self, index: int) -> bool:
+        """Whether frame ``index`` belongs to a seam, so the join needs it without compression loss."""
+        return index in self.incoming_seam or index in self.outgoing_seam
+
     def as_meta(self) -> dict:
-        return {**asdict(self), "warmup_frames": self.warmup_frames}
+        seams = {name: [frames.start, frames.stop] if frames else None
+                 for name, frames in (("incoming_seam", self.incoming_seam), ("outgoing_seam", self.outgoing_seam))}
+        return {**asdict(self), "warmup_frames": self.warmup_frames, **seams}
 
 
 def check_segment_keys(cfg: RenderConfig) -> None:
     """Range checks of ``segment.*`` and that only a video dream is split; a clear UserError otherwise."""
     segment = cfg.segment
-    if segment.count < 1 or segment.warmup < 0:
-        raise UserError(f"Config keys 'segment.count' ({segment.count}) and 'segment.warmup' ({segment.warmup}) "
-                        f"must be at least 1 and 0; e.g. segment.count=4 segment.warmup=30.")
+    if segment.count < 1 or segment.warmup < 0 or segment.crossfade < 0:
+        raise UserError(f"Config keys 'segment.count' ({segment.count}), 'segment.warmup' ({segment.warmup}) and "
+                        f"'segment.crossfade' ({segment.crossfade}) must be at least 1, 0 and 0; e.g. "
+                        f"segment.count=4 segment.warmup=30 segment.crossfade=30.")
     if not 0 <= segment.index < segment.count:
         raise UserError(f"Config key 'segment.index' is {segment.index}, but a video in {segment.count} segments "
                         f"has segments 0..{segment.count - 1}; e.g. 'segment.index=range({segment.count})' in a "
@@ -66,7 +106,10 @@ def segment_span(segment: SegmentConfig, total: int) -> SegmentSpan:
                         f"{total} segments (a few hundred frames each is sensible).")
     first = segment.index * total // segment.count
     end = (segment.index + 1) * total // segment.count
-    return SegmentSpan(segment.index, segment.count, max(0, first - segment.warmup), first, end)
+    # A segment holds a seam's second half at its start and the next seam's first half at its end.
+    crossfade = min(segment.crossfade, segment.warmup, total // segment.count // 2)
+    return SegmentSpan(segment.index, segment.count, max(0, first - segment.warmup), first, end,
+                       crossfade if segment.count > 1 else 0)
 
 
 def frame_seed(seed: int, index: int) -> int:

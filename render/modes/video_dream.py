@@ -41,6 +41,7 @@ from dream.errors import UserError
 from render.config import RenderConfig
 from render.engine import Engine
 from render.media.progress import frame_progress, warner
+from render.media.seam_frames import save_seam_frame
 from render.media.sink import VideoSink, state_writer
 from render.media.stop import StopSignals
 from render.media.video_source import VideoInfo, iter_video_frames, probe_video
@@ -248,7 +249,8 @@ def render_video(cfg: RenderConfig, run_dir: Path, engine: Engine, console: Cons
     """Dream over the frames of ``cfg.input`` into ``run_dir/<name>.mp4``; returns facts for meta.json.
 
     A segment (``segment.count > 1``) dreams its warm-up frames first and writes only its own
-    frames, without audio (the join muxes the source's audio once over the whole). A stop request
+    frames, without audio (the join muxes the source's audio once over the whole); the frames of
+    its seams are also kept as PNGs in ``run_dir/seam`` for the join's dissolve. A stop request
     (``stop``) ends the render after the frame being dreamed, with a resume point written.
     """
     info, total = probe_video(cfg.input), video_frame_count(cfg)
@@ -266,15 +268,14 @@ def render_video(cfg: RenderConfig, run_dir: Path, engine: Engine, console: Cons
         task = progress.add_task("dreaming", total=span.end - span.start, completed=first - span.start,
                                  rate="-")
         while state.next_index < span.end:
-            warmup_left = span.first - state.next_index  # a batch never straddles the end of the warm-up
-            limit = min(cfg.video.batch, warmup_left) if warmup_left > 0 else cfg.video.batch
+            limit = min(cfg.video.batch, frames_to_next_cut(span, state.next_index))
             sources, ended_early = take(frames, batch_length(state, engine, schedules, limit, span.end))
             state.generator.manual_seed(frame_seed(cfg.seed, state.next_index))  # segments share each frame's jitter
             if ended_early is not None:
                 _end_early(cfg.input, state, sources, span.end, ended_early, sink, console)
+            index = state.next_index
             outputs = advance(state, sources, engine, schedules, flow) if sources else []
-            for output in outputs[max(0, len(outputs) - (state.next_index - span.first)):]:
-                sink.write(output)  # warm-up frames are dropped
+            _keep_frames(run_dir, sink, span, index, outputs)
             if state.next_index == span.first and span.warmup_frames:
                 _forget_warmup(state)
             if ended_early is not None:
@@ -285,6 +286,21 @@ def render_video(cfg: RenderConfig, run_dir: Path, engine: Engine, console: Cons
         frames.close()  # stops the decoder now, not when the stream is garbage-collected
         video = sink.finish(audio_from=Path(cfg.audio or cfg.input) if span.count == 1 else None)
     return _facts(cfg, info, state, sink, video, width, height, first, time.perf_counter() - started, span)
+
+
+def frames_to_next_cut(span: SegmentSpan, index: int) -> int:
+    """Frames from ``index`` to where the next batch must end: the warm-up's end, or the seam's chunk end."""
+    cuts = [cut - index for cut in (span.first, span.seam_cut) if cut > index]
+    return min(cuts, default=span.end - index)
+
+
+def _keep_frames(run_dir: Path, sink: VideoSink, span: SegmentSpan, index: int, outputs: list[torch.Tensor]) -> None:
+    """Write the frames dreamed from ``index`` on: warm-up frames are dropped, seam frames also kept losslessly."""
+    for frame_index, output in enumerate(outputs, start=index):
+        if span.keeps_losslessly(frame_index):
+            save_seam_frame(run_dir, frame_index, output)
+        if frame_index >= span.first:
+            sink.write(output)
 
 
 def _forget_warmup(state: VideoState) -> None:
@@ -298,7 +314,8 @@ def _mark_or_stop(sink: VideoSink, run_dir: Path, state: VideoState, span: Segme
     if state.next_index >= span.end:
         return  # the last frame is dreamed: finishing is quicker than a resume point
     stopping = stop is not None and stop.requested
-    if sink.mark_due or (stopping and sink.frames_since_mark > 0):
+    seam_ends = state.next_index == span.seam_cut > span.first  # the join copies this video from here on
+    if sink.mark_due or ((stopping or seam_ends) and sink.frames_since_mark > 0):
         sink.mark(state_saver(run_dir, state))
     if stopping:
         raise stop.stopped(max(0, state.next_index - span.first))

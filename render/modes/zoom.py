@@ -19,6 +19,7 @@ from render.engine import Engine
 from render.media.audio import decode_audio
 from render.media.images import load_image, smooth_noise
 from render.media.progress import frame_progress
+from render.media.seam_frames import drop_seam_frames
 from render.media.sink import VideoSink, state_writer
 from render.media.stop import StopSignals
 from render.modes.loop import close_loop, loop_length
@@ -129,6 +130,7 @@ def render_zoom(cfg: RenderConfig, run_dir: Path, engine: Engine, console: Conso
             rate = (state.next_index - first) / (time.perf_counter() - started)
             progress.update(task, completed=state.next_index, rate=f"{rate:.2f}")
         video = sink.finish(audio_from=soundtrack_note(cfg, sink, console), fit_audio=True)
+    drop_seam_frames(run_dir)  # a loop's head frames are in the video now
     loop_seconds = time.perf_counter() - started
     return {
         "media": video.name,

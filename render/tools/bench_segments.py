@@ -6,9 +6,9 @@ as ``--segments`` segments on ``--workers`` joblib workers (the CLI's multirun, 
 callback), then prints:
 
 - the temporal instability (``render.ops.stability``, 8-bit levels) of each segment boundary frame
-  of the joined video (the pair last-of-segment -> first-of-next), against the median and 95th
-  percentile of the other frames of both videos — the target is no boundary above the sequential
-  render's p95;
+  of the joined video (the pair last-of-segment -> first-of-next) and the largest over its seam's
+  dissolve, against the median and 95th percentile of the frames outside the seams of both videos —
+  the target is no boundary above the sequential render's p95;
 - wall times of both renders and the per-job overhead: model load and set-up (elapsed minus the
   frame loop), decoding up to the segment's start, and dreaming the dropped warm-up frames.
 
@@ -94,14 +94,32 @@ def decode_seconds(clip: Path, start: int) -> float:
     return time.perf_counter() - started
 
 
-def boundary_table(sequential: list[float], joined: list[float], boundaries: list[int]) -> dict:
-    """Boundary frames' instability next to the median and p95 of the other frames of each render."""
+def boundary_table(sequential: list[float], joined: list[float], seams: list[tuple[int, int, int]]) -> dict:
+    """Each seam's instability next to the median and p95 of the frames outside the seams, for each render.
+
+    A seam ``(start, first, stop)`` is the part the join encodes: the dissolve's frames
+    ``start..first-1``, the boundary ``first`` (the next segment's first frame), and that segment's
+    frames up to ``stop``, where its stream copy resumes (``start == first == stop`` for a hard cut).
+    """
+    in_seams = {i for start, _, stop in seams for i in range(start, stop + 1)}
+
     def stats(values: list[float]) -> dict:
-        rest = np.array([v for i, v in enumerate(values) if i and i not in boundaries and v == v])
+        rest = np.array([v for i, v in enumerate(values) if i and i not in in_seams and v == v])
         return {"median": float(np.median(rest)), "p95": float(np.percentile(rest, 95))}
 
-    rows = [{"frame": b, "sequential": sequential[b], "segmented": joined[b]} for b in boundaries]
+    rows = [{"frame": first, "sequential": sequential[first], "segmented": joined[first],
+             "segmented_seam_max": max(joined[start : stop + 1]), "seam_frames": [start, stop]}
+            for start, first, stop in seams]
     return {"boundaries": rows, "sequential": stats(sequential), "segmented": stats(joined)}
+
+
+def seam_windows(segments: list[dict]) -> list[tuple[int, int, int]]:
+    """(start, first, stop) of each seam from the joined meta.json's segments (see ``boundary_table``)."""
+    windows = []
+    for segment in segments[1:]:
+        start, stop = segment.get("incoming_seam") or (segment["first"], segment["first"])
+        windows.append((start, segment["first"], stop))
+    return windows
 
 
 def segment_overheads(sweep: Path, clip: Path) -> list[dict]:
@@ -138,9 +156,9 @@ def main(argv: list[str] | None = None) -> None:
                               "hydra/launcher=joblib", f"hydra.launcher.n_jobs={args.workers}",
                               f"hydra.sweep.dir={args.out / 'segmented'}"])
     meta = json.loads((args.out / "segmented" / "meta.json").read_text())
-    first_frames = [s["first"] for s in meta["segments"]][1:]
+    seams = seam_windows(meta["segments"])
     table = boundary_table(per_frame_instability(args.out / "sequential" / "video_dream.mp4", clip),
-                           per_frame_instability(args.out / "segmented" / "video_dream.mp4", clip), first_frames)
+                           per_frame_instability(args.out / "segmented" / "video_dream.mp4", clip), seams)
     report = {"clip": str(clip), "size": args.size, "frames": meta["frames"], "overrides": args.overrides,
               "sequential_s": round(sequential_s, 1), "segmented_s": round(segmented_s, 1),
               "workers": args.workers, "segments": segment_overheads(args.out / "segmented", clip), **table}

@@ -6,7 +6,8 @@ finds them (any depth, by their saved config), checks that every segment 0..coun
 render is there and finished, and writes ``SWEEP_DIR/<output.name>.mp4`` by stream copy (the
 segments' H.264 is never re-encoded; they share every encoder setting), with the source's audio (or
 the ``audio`` soundtrack) muxed once over the whole, plus ``SWEEP_DIR/meta.json`` (``finished: true``,
-each segment's facts).
+each segment's facts). Only the seams are encoded here: over ``segment.crossfade`` frames each
+segment dissolves into the next one's warm-up take of the same frames (render/modes/segment.py).
 It refuses, naming the segment and the command that completes it, while one is missing or
 unfinished, and never overwrites a joined video.
 
@@ -17,18 +18,23 @@ it by hand for segments that finished at different times, e.g. on a cluster.
 from __future__ import annotations
 
 import argparse
+import shutil
+import subprocess
 import sys
 import time
 from fractions import Fraction
 from pathlib import Path
 
 import imageio_ffmpeg
+import numpy as np
 from omegaconf import OmegaConf
 from rich.console import Console
 
 from dream.errors import UserError
 from render.media.run_folder import CONFIG_FILE, package_versions, read_meta, resume_override, write_meta
-from render.media.sink import concat_chunks
+from render.media.seam_frames import SEAM_DIR, load_seam_frame, missing_seam_frames
+from render.media.sink import ChunkEncoder, Encoding, concat_chunks
+from render.ops.crossfade import crossfade_weight
 from render.run import typed_config
 
 SEGMENT_FACTS = ("model", "fallback", "device", "elapsed_seconds", "loop_seconds", "frames_per_second",
@@ -103,18 +109,107 @@ def join_segments(sweep_dir: Path) -> dict:
     out = sweep_dir / f"{cfg['output']['name']}.mp4"
     if out.exists() or read_meta(sweep_dir).get("finished"):
         raise UserError(f"{sweep_dir} holds a joined video already ({out.name}, meta.json); it is kept as it is.")
+    _check_seam_frames(segments)
     started = time.perf_counter()
     fps = Fraction(segments[0][2]["fps_exact"])
     frames = sum(meta["frames"] for _, _, meta in segments)
-    listing = sweep_dir / f".{out.stem}.concat.txt"
-    videos = [run_dir / meta["media"] for run_dir, _, meta in segments]
     audio = Path(cfg.get("audio") or cfg["input"])  # the soundtrack, or the source's own audio (if it has any)
-    notes = concat_chunks(videos, out, audio, float(frames / fps), listing=listing)
-    listing.unlink()
+    work = sweep_dir / f".{out.stem}.join"
+    work.mkdir(exist_ok=True)
+    try:
+        parts = joined_parts(segments, _encoding(cfg, segments[0][2]), work)
+        notes = concat_chunks(parts, out, audio, float(frames / fps), listing=work / "concat.txt")
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
     _check_frames(out, frames)
     meta = _joined_meta(cfg, segments, sweep_dir, frames, fps, notes, time.perf_counter() - started)
     write_meta(sweep_dir, meta)
     return meta
+
+
+def joined_parts(segments: list[tuple[Path, dict, dict]], encoding: Encoding, work: Path) -> list[Path]:
+    """The mp4 pieces of the joined video in order: each segment between its seams (a stream copy), and the seams.
+
+    A seam is the only part encoded here, from lossless frames: the previous segment's last
+    frames dissolving into the next segment's warm-up take of them, then the next segment's first
+    frames, so the encoder restarts away from the boundary itself.
+    """
+    parts = []
+    for k, (run_dir, _, meta) in enumerate(segments):
+        span = meta["segment"]
+        if _seam(span, "incoming_seam"):
+            parts.append(encode_seam(segments[k - 1][0], run_dir, segments[k - 1][2]["segment"], span, encoding,
+                                     work / f"seam_{k:03d}.mp4"))
+        copied = range(_seam_cut(span), span["end"] - len(_seam(span, "outgoing_seam")))
+        if copied:
+            parts.append(copy_frames(run_dir / meta["media"], copied.start - span["first"], len(copied),
+                                     Fraction(meta["fps_exact"]), work / f"part_{k:03d}.mp4"))
+    return parts
+
+
+def _seam(span: dict, name: str) -> range:
+    """A seam range of a segment's meta (empty for segments joined with a hard cut)."""
+    frames = span.get(name)
+    return range(*frames) if frames else range(0)
+
+
+def _seam_cut(span: dict) -> int:
+    incoming = _seam(span, "incoming_seam")
+    return incoming.stop if incoming else span["first"]
+
+
+def copy_frames(video: Path, skip: int, frames: int, fps: Fraction, out: Path) -> Path:
+    """Frames ``skip .. skip+frames-1`` of ``video`` by stream copy.
+
+    Exact because the segments are encoded without B-frames (render/media/sink.py), so packets
+    are in display order and the first ``frames`` packets are the first ``frames`` frames, and
+    because a segment starts a new chunk (a keyframe) at its seam cut, which is where ``skip``
+    lands: the input seek goes to the last keyframe at or before half a frame after it.
+    """
+    seek = ["-ss", f"{float((skip + Fraction(1, 2)) / fps):.6f}"] if skip else []
+    cmd = [imageio_ffmpeg.get_ffmpeg_exe(), "-hide_banner", "-v", "error", "-y", *seek, "-i", str(video),
+           "-map", "0:v:0", "-c", "copy", "-frames:v", str(frames), "-avoid_negative_ts", "make_zero", str(out)]
+    result = subprocess.run(cmd, capture_output=True, text=True)
+    if result.returncode != 0:
+        raise UserError(f"ffmpeg could not copy frames of {video}: {result.stderr.strip()[-500:]} Check that "
+                        f"{out.parent} is writable and its disk has free space, then join again.")
+    return out
+
+
+def encode_seam(before: Path, after: Path, before_span: dict, after_span: dict, encoding: Encoding,
+                out: Path) -> Path:
+    """Encode one seam: run folder ``before``'s take dissolving into ``after``'s, then ``after``'s alone."""
+    fading, incoming = _seam(before_span, "outgoing_seam"), _seam(after_span, "incoming_seam")
+    encoder = ChunkEncoder(out, encoding, out.with_suffix(".log"))
+    for j, index in enumerate(incoming):
+        pixels = load_seam_frame(after, index)
+        if index in fading:
+            outgoing = load_seam_frame(before, index).astype(np.float32)
+            blend = outgoing + crossfade_weight(j, len(fading)) * (pixels.astype(np.float32) - outgoing)
+            pixels = np.rint(blend).astype(np.uint8)
+        encoder.write(np.ascontiguousarray(pixels))
+    encoder.close()
+    return out
+
+
+def _check_seam_frames(segments: list[tuple[Path, dict, dict]]) -> None:
+    """Every seam's frames must be on disk; a UserError naming the segment and the fix otherwise."""
+    for run_dir, _, meta in segments:
+        span = meta["segment"]
+        for seam in (_seam(span, "incoming_seam"), _seam(span, "outgoing_seam")):
+            missing = missing_seam_frames(run_dir, seam)
+            if missing:
+                raise UserError(
+                    f"Segment {span['index']} in {run_dir} lacks the seam frames {missing[0]}..{missing[-1]} "
+                    f"({SEAM_DIR}/), which the join dissolves from one segment into the next. Render that segment "
+                    f"again into a new run folder in the sweep folder (and move the old one out), then join again."
+                )
+
+
+def _encoding(cfg: dict, meta: dict) -> Encoding:
+    """The encoder settings the segments' chunks were made with, so the seams join them without re-encoding."""
+    output = cfg["output"]
+    return Encoding(meta["width"], meta["height"], Fraction(meta["fps_exact"]), output["crf"], output["preset"])
 
 
 def _check_frames(video: Path, expected: int) -> None:
@@ -144,6 +239,8 @@ def _joined_meta(cfg: dict, segments: list, sweep_dir: Path, frames: int, fps: F
         "source": first_meta["source"],
         "model": first_meta.get("model"),
         "segment_count": len(segments),
+        "crossfade_frames": first_meta["segment"].get("crossfade", 0),  # the dissolves below, then as many frames
+        "seams": [meta["segment"]["outgoing_seam"] for _, _, meta in segments if meta["segment"].get("outgoing_seam")],
         "segments": [_segment_facts(run_dir, meta, sweep_dir) for run_dir, _, meta in segments],
         "elapsed_seconds": round(sum(meta.get("elapsed_seconds", 0.0) for _, _, meta in segments), 3),
         "join_seconds": round(join_seconds, 3),

@@ -119,6 +119,18 @@ def test_resume_after_interruption_matches_uninterrupted(smoke_run, tmp_path, mo
     assert all(np.array_equal(a, b) for a, b in zip(resumed, straight, strict=True))
 
 
+def test_a_resumed_loop_still_fades_into_its_head(tmp_path, monkeypatch):
+    cfg = compose_preset("smoke", ["frames=7", "seed=3", "loop=true", "loop_frames=3"])
+    straight = run(cfg, tmp_path / "straight")
+    render_until_interrupted(cfg, tmp_path / "resumed", monkeypatch, frame=8)  # after the head, before the tail
+    assert (tmp_path / "resumed" / "seam").is_dir()
+    resumed = run(cfg, tmp_path / "resumed", resume=True)
+    assert resumed["frames_rendered_now"] < straight["frames_rendered_now"] == 10
+    first, second = (decoded_frames(tmp_path / folder / "smoke.mp4") for folder in ("resumed", "straight"))
+    assert all(np.array_equal(a, b) for a, b in zip(first, second, strict=True))
+    assert not (tmp_path / "resumed" / "seam").exists()  # the head frames are in the video now
+
+
 @pytest.mark.parametrize(
     ("override", "message"),
     [

@@ -4,7 +4,8 @@ import torch
 from omegaconf import OmegaConf
 
 from render.config import RenderConfig
-from render.modes.loop import close_loop, crossfade_weight, loop_length
+from render.modes.loop import close_loop, loop_length
+from render.ops.crossfade import crossfade_weight
 
 
 def test_loop_length_is_zero_without_a_loop_and_at_most_half_the_frames():
@@ -12,11 +13,6 @@ def test_loop_length_is_zero_without_a_loop_and_at_most_half_the_frames():
     assert loop_length(cfg) == 0
     cfg.loop = True
     assert loop_length(cfg) == 10
-
-
-def test_crossfade_weight_rises_from_near_zero_to_near_one():
-    weights = [crossfade_weight(j, 8) for j in range(8)]
-    assert weights == sorted(weights) and 0 < weights[0] < 0.05 and 0.95 < weights[-1] < 1
 
 
 def test_head_frames_are_kept_and_the_tail_fades_into_them(tmp_path):

@@ -30,6 +30,26 @@ def test_warmup_starts_earlier_but_never_before_frame_0():
     assert spans[2].as_meta()["warmup_frames"] == 30
 
 
+def test_each_seam_is_a_dissolve_then_the_next_segments_first_frames():
+    spans = [segment_span(SegmentConfig(4, index, warmup=30, crossfade=20), 240) for index in range(4)]
+    assert [(s.incoming_seam, s.outgoing_seam) for s in spans] == [
+        (range(0, 0), range(40, 60)), (range(40, 80), range(100, 120)), (range(100, 140), range(160, 180)),
+        (range(160, 200), range(240, 240))]
+    assert [s.seam_cut for s in spans] == [0, 80, 140, 200]
+    assert [i for i in range(240) if spans[1].keeps_losslessly(i)] == [*range(40, 80), *range(100, 120)]
+    for before, after in zip(spans, spans[1:]):  # the dissolve: the end of one, the warm-up of the next
+        assert before.outgoing_seam == range(after.incoming_seam.start, after.first)
+        assert after.start <= after.incoming_seam.start
+    assert spans[1].as_meta()["incoming_seam"] == [40, 80] and spans[3].as_meta()["outgoing_seam"] is None
+
+
+def test_crossfade_is_at_most_the_warmup_and_half_the_shortest_segment():
+    assert segment_span(SegmentConfig(4, 1, warmup=10, crossfade=30), 240).crossfade == 10
+    assert segment_span(SegmentConfig(4, 1, warmup=30, crossfade=30), 50).crossfade == 6
+    assert not segment_span(SegmentConfig(4, 1, warmup=30, crossfade=0), 240).incoming_seam
+    assert segment_span(SegmentConfig(1, 0, warmup=30, crossfade=30), 240).crossfade == 0
+
+
 def test_each_frame_has_its_own_jitter_seed_the_same_in_every_render():
     seeds = [frame_seed(7, index) for index in range(100)]
     assert len(set(seeds)) == 100 and seeds == [frame_seed(7, index) for index in range(100)]
@@ -41,6 +61,7 @@ def test_each_frame_has_its_own_jitter_seed_the_same_in_every_render():
     [
         (["segment.count=0"], ["segment.count", "at least 1"]),
         (["segment.warmup=-1"], ["segment.warmup"]),
+        (["segment.crossfade=-2"], ["segment.crossfade", "(-2)"]),
         (["segment.count=4", "segment.index=4"], ["segment.index", "0..3", "range(4)"]),
     ],
 )
@@ -88,7 +109,8 @@ def test_warmup_brings_the_first_kept_frame_close_to_the_sequential_one(pan, tmp
     warm = dream_video(clip, tmp_path / "warm", "segment.count=2", "segment.index=1", "segment.warmup=10")
     cold_frames, warm_frames = decoded(tmp_path / "cold" / cold["media"]), decoded(tmp_path / "warm" / warm["media"])
     assert warm["frames"] == cold["frames"] == len(warm_frames) == 12  # the warm-up frames are dropped
-    assert warm["segment"] == {"index": 1, "count": 2, "start": 2, "first": 12, "end": 24, "warmup_frames": 10}
+    assert warm["segment"] == {"index": 1, "count": 2, "start": 2, "first": 12, "end": 24, "warmup_frames": 10,
+                               "crossfade": 6, "incoming_seam": [6, 18], "outgoing_seam": None}
     warm_gap = mean_difference(warm_frames[0], sequential[12])
     cold_gap = mean_difference(cold_frames[0], sequential[12])
     assert warm_gap < 0.8 * cold_gap, (warm_gap, cold_gap)

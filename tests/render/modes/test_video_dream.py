@@ -17,7 +17,15 @@ import torch
 import render.modes.video_dream
 from dream.errors import UserError
 from render.media.video_source import VideoInfo, iter_video_frames, probe_video
-from render.modes.video_dream import VideoSchedules, VideoState, batch_length, output_size, video_schedules
+from render.modes.segment import SegmentSpan
+from render.modes.video_dream import (
+    VideoSchedules,
+    VideoState,
+    batch_length,
+    frames_to_next_cut,
+    output_size,
+    video_schedules,
+)
 from render.ops.stability import measure_stability
 from render.run import run
 from render.tools.bench_video import make_pan_clip
@@ -235,3 +243,10 @@ def test_audio_variables_over_a_silent_source_fail_before_any_frame(tmp_path):
     with pytest.raises(UserError, match=r"reads an audio feature .* has no audio stream"):
         dream_video(clip, tmp_path / "run", "video.strength='0:(0.4+0.6*low)'")
     assert not (tmp_path / "run" / "chunks").exists()
+
+
+def test_batches_end_at_the_warmups_end_and_at_the_seams_chunk_cut():
+    span = SegmentSpan(index=1, count=4, start=30, first=60, end=120, crossfade=20)
+    assert [frames_to_next_cut(span, i) for i in (30, 59, 60, 79, 80, 119)] == [30, 1, 20, 1, 40, 1]
+    whole = SegmentSpan(index=0, count=1, start=0, first=0, end=50)
+    assert frames_to_next_cut(whole, 0) == 50

@@ -11,13 +11,17 @@ import time
 from fractions import Fraction
 from pathlib import Path
 
+import imageio.v3 as iio
 import imageio_ffmpeg
 import numpy as np
 import pytest
 from omegaconf import OmegaConf
 
 from dream.errors import UserError
+from render.media.seam_frames import load_seam_frame, missing_seam_frames
+from render.media.sink import ChunkEncoder, Encoding
 from render.media.video_source import probe_video
+from render.ops.crossfade import crossfade_weight
 from render.tools.bench_video import make_pan_clip
 from render.tools.join import join_segments
 from render.tools.sweep import SegmentJoin
@@ -42,7 +46,7 @@ def rendered(tmp_path_factory) -> tuple[Path, Path]:
     clip = make_pan_clip(folder / "pan.mp4", "testsrc2", 64, 48, 20.5 * 1001 / 30000, rate="30000/1001")
     for index in range(SEGMENTS):
         dream_video(clip, folder / "sweep" / f"{index}_segment.index={index}", f"segment.count={SEGMENTS}",
-                    f"segment.index={index}", "segment.warmup=3")
+                    f"segment.index={index}", "segment.warmup=3", "output.png_frames=true")
     return clip, folder / "sweep"
 
 
@@ -64,14 +68,61 @@ def test_joined_video_has_the_sources_frames_rate_duration_and_audio(rendered, s
     assert json.loads((sweep / "meta.json").read_text()) == meta
 
 
-def test_join_is_a_stream_copy_of_the_segments_in_order(sweep):
-    folders = sorted(p for p in sweep.iterdir() if p.is_dir())
+def segment_folders_in_order(sweep: Path) -> list[Path]:
+    return sorted(p for p in sweep.iterdir() if p.is_dir() and not p.name.startswith("."))
+
+
+def test_join_copies_the_segments_and_dissolves_each_seam(sweep):
+    folders = segment_folders_in_order(sweep)
     parts = [frame for folder in folders for frame in decoded(folder / "video_dream.mp4")]
     assert not any(probe_video(folder / "video_dream.mp4").has_audio for folder in folders)  # audio once, at the join
-    join_segments(sweep)
+    meta = join_segments(sweep)
     joined = decoded(sweep / "video_dream.mp4")
     assert len(joined) == len(parts) == 20
-    assert all(np.array_equal(a, b) for a, b in zip(joined, parts))
+    assert meta["crossfade_frames"] == 3 and meta["seams"] == [[3, 6], [10, 13]]
+    encoded_here = [range(3, 9), range(10, 16)]  # each dissolve, then as many frames of the next segment
+    in_seams = {i for frames in encoded_here for i in frames}
+    assert all(np.array_equal(joined[i], parts[i]) for i in range(20) if i not in in_seams)  # stream copies
+    for frames, (fade_start, fade_stop), outgoing_dir, incoming_dir in zip(encoded_here, meta["seams"], folders,
+                                                                          folders[1:]):
+        expected = []
+        for index in frames:
+            incoming = load_seam_frame(incoming_dir, index).astype(np.float64)
+            if index < fade_stop:
+                outgoing = load_seam_frame(outgoing_dir, index).astype(np.float64)
+                weight = crossfade_weight(index - fade_start, fade_stop - fade_start)
+                incoming = outgoing + weight * (incoming - outgoing)
+            expected.append(np.rint(incoming).astype(np.uint8))
+        reencoded = encoded(expected, sweep.parent)
+        assert all(np.array_equal(a, b) for a, b in zip(joined[frames.start : frames.stop], reencoded, strict=True))
+    assert not (sweep / ".video_dream.join").exists()
+
+
+def encoded(frames: list[np.ndarray], folder: Path) -> list[np.ndarray]:
+    """``frames`` as the segments' encoder makes them (one chunk, decoded again)."""
+    height, width, _ = frames[0].shape
+    encoding = Encoding(width, height, Fraction(30000, 1001), preset="ultrafast")  # the segments' (TINY_DREAM)
+    encoder = ChunkEncoder(folder / "expected.mp4", encoding, folder / "log")
+    for frame in frames:
+        encoder.write(np.ascontiguousarray(frame))
+    encoder.close()
+    return decoded(folder / "expected.mp4")
+
+
+def test_segments_keep_their_seam_frames_losslessly(sweep):
+    first, middle, last = segment_folders_in_order(sweep)
+    kept = [sorted(int(p.stem.split("_")[1]) for p in (folder / "seam").iterdir()) for folder in (first, middle, last)]
+    assert kept == [[3, 4, 5], [3, 4, 5, 6, 7, 8, 10, 11, 12], [10, 11, 12, 13, 14, 15]]
+    assert missing_seam_frames(last, range(16, 20)) == [16, 17, 18, 19]
+    for index in range(3, 6):  # a kept seam frame is exactly the frame the segment encoded
+        assert np.array_equal(load_seam_frame(first, index), iio.imread(first / "frames" / f"frame_{index:06d}.png"))
+
+
+def test_join_refuses_without_a_segments_seam_frames_naming_it(sweep):
+    (sweep / "2_segment.index=2" / "seam" / "frame_000011.png").unlink()
+    with pytest.raises(UserError, match=r"Segment 2 in .*2_segment.index=2 lacks the seam frames 11..11"):
+        join_segments(sweep)
+    assert not (sweep / "video_dream.mp4").exists() and not (sweep / "meta.json").exists()
 
 
 def test_meta_json_records_each_segment(sweep):
@@ -143,7 +194,7 @@ def test_killed_segment_resumed_then_joined_gives_the_frames_of_an_unkilled_one(
     shutil.rmtree(run_dir)
     args = ["--config-name", "video_dream", f"input={clip}", "dream.octaves=1", "dream.iterations=2",
             "output.checkpoint_every=4", "output.preset=ultrafast", f"segment.count={SEGMENTS}", "segment.index=1",
-            "segment.warmup=3"]
+            "segment.warmup=3", "output.png_frames=true"]
     process = subprocess.Popen([sys.executable, "-m", "render", *args, f"hydra.run.dir='{run_dir}'"], cwd=ROOT,
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     manifest = run_dir / "chunks" / "manifest.json"
