@@ -66,7 +66,7 @@ class OutputConfig:
     crf: int = 18
     preset: str = "medium"
     png_frames: bool = False
-    checkpoint_every: int = 24  # frames between resume points
+    checkpoint_every: int = 240  # frames between resume points; each restarts the encoder (a faint texture twitch)
     preview_every_s: float = 1.0
     webm: bool = False  # also a VP9 WebM for the web
     gif: bool = False  # also an optimised looping GIF
