@@ -74,6 +74,11 @@ class SegmentSpan:
         """Whether frame ``index`` belongs to a seam, so the join needs it without compression loss."""
         return index in self.incoming_seam or index in self.outgoing_seam
 
+    @classmethod
+    def from_meta(cls, meta: dict) -> SegmentSpan:
+        """The span a segment's meta.json ``segment`` entry (``as_meta``) describes; no crossfade when it has none."""
+        return cls(meta["index"], meta["count"], meta["start"], meta["first"], meta["end"], meta.get("crossfade", 0))
+
     def as_meta(self) -> dict:
         seams = {name: [frames.start, frames.stop] if frames else None
                  for name, frames in (("incoming_seam", self.incoming_seam), ("outgoing_seam", self.outgoing_seam))}

@@ -34,6 +34,7 @@ from dream.errors import UserError
 from render.media.run_folder import CONFIG_FILE, package_versions, read_meta, resume_override, write_meta
 from render.media.seam_frames import SEAM_DIR, load_seam_frame, missing_seam_frames
 from render.media.sink import ChunkEncoder, Encoding, concat_chunks
+from render.modes.segment import SegmentSpan
 from render.ops.crossfade import crossfade_weight
 from render.run import typed_config
 
@@ -135,27 +136,16 @@ def joined_parts(segments: list[tuple[Path, dict, dict]], encoding: Encoding, wo
     frames, so the encoder restarts away from the boundary itself.
     """
     parts = []
-    for k, (run_dir, _, meta) in enumerate(segments):
-        span = meta["segment"]
-        if _seam(span, "incoming_seam"):
-            parts.append(encode_seam(segments[k - 1][0], run_dir, segments[k - 1][2]["segment"], span, encoding,
-                                     work / f"seam_{k:03d}.mp4"))
-        copied = range(_seam_cut(span), span["end"] - len(_seam(span, "outgoing_seam")))
+    spans = [SegmentSpan.from_meta(meta["segment"]) for _, _, meta in segments]
+    for k, ((run_dir, _, meta), span) in enumerate(zip(segments, spans)):
+        if span.incoming_seam:
+            parts.append(encode_seam(segments[k - 1][0], run_dir, spans[k - 1].outgoing_seam, span.incoming_seam,
+                                     encoding, work / f"seam_{k:03d}.mp4"))
+        copied = range(span.seam_cut, span.outgoing_seam.start if span.outgoing_seam else span.end)
         if copied:
-            parts.append(copy_frames(run_dir / meta["media"], copied.start - span["first"], len(copied),
+            parts.append(copy_frames(run_dir / meta["media"], copied.start - span.first, len(copied),
                                      Fraction(meta["fps_exact"]), work / f"part_{k:03d}.mp4"))
     return parts
-
-
-def _seam(span: dict, name: str) -> range:
-    """A seam range of a segment's meta (empty for segments joined with a hard cut)."""
-    frames = span.get(name)
-    return range(*frames) if frames else range(0)
-
-
-def _seam_cut(span: dict) -> int:
-    incoming = _seam(span, "incoming_seam")
-    return incoming.stop if incoming else span["first"]
 
 
 def copy_frames(video: Path, skip: int, frames: int, fps: Fraction, out: Path) -> Path:
@@ -176,10 +166,11 @@ def copy_frames(video: Path, skip: int, frames: int, fps: Fraction, out: Path) -
     return out
 
 
-def encode_seam(before: Path, after: Path, before_span: dict, after_span: dict, encoding: Encoding,
-                out: Path) -> Path:
-    """Encode one seam: run folder ``before``'s take dissolving into ``after``'s, then ``after``'s alone."""
-    fading, incoming = _seam(before_span, "outgoing_seam"), _seam(after_span, "incoming_seam")
+def encode_seam(before: Path, after: Path, fading: range, incoming: range, encoding: Encoding, out: Path) -> Path:
+    """Encode one seam: run folder ``before``'s take of ``fading`` dissolving into ``after``'s, then ``after``'s alone.
+
+    ``incoming`` is the frames of ``after``'s take in the seam: ``fading``, then as many more.
+    """
     encoder = ChunkEncoder(out, encoding, out.with_suffix(".log"))
     for j, index in enumerate(incoming):
         pixels = load_seam_frame(after, index)
@@ -195,12 +186,12 @@ def encode_seam(before: Path, after: Path, before_span: dict, after_span: dict, 
 def _check_seam_frames(segments: list[tuple[Path, dict, dict]]) -> None:
     """Every seam's frames must be on disk; a UserError naming the segment and the fix otherwise."""
     for run_dir, _, meta in segments:
-        span = meta["segment"]
-        for seam in (_seam(span, "incoming_seam"), _seam(span, "outgoing_seam")):
+        span = SegmentSpan.from_meta(meta["segment"])
+        for seam in (span.incoming_seam, span.outgoing_seam):
             missing = missing_seam_frames(run_dir, seam)
             if missing:
                 raise UserError(
-                    f"Segment {span['index']} in {run_dir} lacks the seam frames {missing[0]}..{missing[-1]} "
+                    f"Segment {span.index} in {run_dir} lacks the seam frames {missing[0]}..{missing[-1]} "
                     f"({SEAM_DIR}/), which the join dissolves from one segment into the next. Render that segment "
                     f"again into a new run folder in the sweep folder (and move the old one out), then join again."
                 )

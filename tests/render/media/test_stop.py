@@ -27,28 +27,27 @@ def test_second_ctrl_c_interrupts_at_once():
             os.kill(os.getpid(), signal.SIGINT)
 
 
-def test_previous_handlers_come_back_and_are_chained():
+@pytest.fixture()
+def usr2_calls():
+    """SIGUSR2 recorded in a list by a handler of someone else's (as submitit installs), restored afterwards."""
     calls = []
     before = signal.signal(signal.SIGUSR2, lambda number, frame: calls.append(number))
-    try:
-        with StopSignals() as stop:
-            os.kill(os.getpid(), signal.SIGUSR2)
-            assert stop.requested and calls == []  # the render stops first ...
-            stop.chain()
-            assert calls == [signal.SIGUSR2]  # ... then the earlier handler (submitit's requeue) runs
+    yield calls
+    signal.signal(signal.SIGUSR2, before)
+
+
+def test_previous_handlers_come_back_and_are_chained(usr2_calls):
+    with StopSignals() as stop:
         os.kill(os.getpid(), signal.SIGUSR2)
-        assert calls == [signal.SIGUSR2, signal.SIGUSR2]
-    finally:
-        signal.signal(signal.SIGUSR2, before)
+        assert stop.requested and usr2_calls == []  # the render stops first ...
+        stop.chain()
+        assert usr2_calls == [signal.SIGUSR2]  # ... then the earlier handler (submitit's requeue) runs
+    os.kill(os.getpid(), signal.SIGUSR2)
+    assert usr2_calls == [signal.SIGUSR2, signal.SIGUSR2]
 
 
-def test_sigterm_inside_a_requeuing_job_asks_for_the_requeue():
-    calls = []
-    before = signal.signal(signal.SIGUSR2, lambda number, frame: calls.append(number))
-    try:
-        with StopSignals() as stop:
-            os.kill(os.getpid(), signal.SIGTERM)
-            stop.chain()
-        assert calls == [signal.SIGUSR2]
-    finally:
-        signal.signal(signal.SIGUSR2, before)
+def test_sigterm_inside_a_requeuing_job_asks_for_the_requeue(usr2_calls):
+    with StopSignals() as stop:
+        os.kill(os.getpid(), signal.SIGTERM)
+        stop.chain()
+    assert usr2_calls == [signal.SIGUSR2]

@@ -9,7 +9,7 @@ import pytest
 
 from dream.errors import UserError
 from render.config import SegmentConfig
-from render.modes.segment import check_segment_keys, frame_seed, segment_span
+from render.modes.segment import SegmentSpan, check_segment_keys, frame_seed, segment_span
 from render.tools.bench_video import make_pan_clip
 from tests.compose import compose_preset
 from tests.render.modes.test_video_dream import decoded, dream_video
@@ -114,3 +114,10 @@ def test_warmup_brings_the_first_kept_frame_close_to_the_sequential_one(pan, tmp
     warm_gap = mean_difference(warm_frames[0], sequential[12])
     cold_gap = mean_difference(cold_frames[0], sequential[12])
     assert warm_gap < 0.8 * cold_gap, (warm_gap, cold_gap)
+
+
+def test_a_span_comes_back_from_its_meta_json_entry():
+    span = segment_span(SegmentConfig(4, 2, warmup=30, crossfade=20), 240)
+    assert SegmentSpan.from_meta(span.as_meta()) == span
+    hard_cut = {key: value for key, value in span.as_meta().items() if key != "crossfade"}  # joined without seams
+    assert not SegmentSpan.from_meta(hard_cut).incoming_seam
