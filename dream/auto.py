@@ -23,7 +23,7 @@ from pathlib import Path
 import torch
 
 from dream.models.base import TapNet
-from dream.objectives import layer_l2
+from dream.objectives import layer_l2, total
 from dream.step import objective_gradient
 
 AUTO = "auto"
@@ -90,7 +90,7 @@ def probe_bytes_per_pixel(net: TapNet, taps: Sequence[str], device: torch.device
     """
     image_device = next(net.parameters()).device
     image = torch.rand(1, 3, PROBE_SIDE, PROBE_SIDE, device=image_device)
-    objective = sum((layer_l2(tap) for tap in taps[1:]), layer_l2(taps[0]))
+    objective = total([layer_l2(tap) for tap in taps])
 
     def gradient() -> None:
         objective_gradient(net, image, objective)

@@ -7,6 +7,8 @@ step in one of them changes luminance or chroma the way natural images vary
 
 from __future__ import annotations
 
+import functools
+
 import torch
 
 # Square root of the ImageNet RGB colour covariance (from its SVD), as lucid uses it.
@@ -17,8 +19,13 @@ COLOR_CORRELATION_SVD_SQRT = (
 )
 
 
+@functools.cache
 def color_correlation(device: torch.device) -> torch.Tensor:
-    """(3, 3) matrix mapping decorrelated colour to RGB, its largest column norm scaled to 1."""
+    """(3, 3) matrix mapping decorrelated colour to RGB, its largest column norm scaled to 1.
+
+    Cached per device: image parameterisations call it on every optimisation step, and a fresh
+    tensor there is a host-to-device copy each time. Callers never change it in place.
+    """
     matrix = torch.tensor(COLOR_CORRELATION_SVD_SQRT, dtype=torch.float32, device=device)
     return matrix / matrix.norm(dim=0).max()
 

@@ -11,7 +11,7 @@ import torch.nn.functional as F
 
 from dream.errors import UserError
 from dream.octaves import resize
-from render.media.sink import to_uint8_hwc
+from render.media.sink import to_uint8_hwc, write_image_atomic
 
 
 def load_image(path: str | Path, device: torch.device, size: tuple[int, int] | None = None) -> torch.Tensor:
@@ -54,11 +54,8 @@ def to_uint8_pixels(image: torch.Tensor) -> np.ndarray:
 
 def save_png(image: torch.Tensor, path: Path) -> Path:
     """Write ``image`` (1, 3, H, W) as a PNG, atomically (a crash never leaves half a file)."""
-    path = Path(path)
-    partial = path.with_name(path.name + ".partial.png")
-    iio.imwrite(partial, to_uint8_pixels(image))
-    partial.replace(path)
-    return path
+    write_image_atomic(Path(path), to_uint8_pixels(image))
+    return Path(path)
 
 
 def smooth_noise(height: int, width: int, generator: torch.Generator, device: torch.device) -> torch.Tensor:

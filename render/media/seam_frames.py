@@ -16,7 +16,7 @@ import imageio.v3 as iio
 import numpy as np
 import torch
 
-from render.media.sink import to_uint8_hwc, write_image_atomic
+from render.media.images import save_png
 
 SEAM_DIR = "seam"
 
@@ -29,7 +29,7 @@ def save_seam_frame(run_dir: Path, index: int, frame: torch.Tensor) -> None:
     """Save frame ``index`` ((1, 3, H, W) float [0, 1], any device) as the sink would encode it, losslessly."""
     path = seam_frame_path(run_dir, index)
     path.parent.mkdir(exist_ok=True)
-    write_image_atomic(path, to_uint8_hwc(frame).cpu().numpy())
+    save_png(frame, path)
 
 
 def load_seam_frame(run_dir: Path, index: int) -> np.ndarray:

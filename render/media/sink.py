@@ -248,11 +248,11 @@ def concat_chunks(chunks: list[Path], out: Path, audio_from: Path | None, second
     tail = ["-movflags", "+faststart", str(partial)]
     if audio_from is not None and fit_audio:
         tail = ["-af", "apad", "-t", f"{seconds:.6f}", *tail]  # apad makes it endless; -t ends both streams
-    copy = ["-c:v", "copy", "-c:a", "aac", "-b:a", "192k"] if fit_audio else ["-c", "copy"]
-    result = subprocess.run([*cmd, *copy, *tail], capture_output=True, text=True)
+    reencode_audio = ["-c:v", "copy", "-c:a", "aac", "-b:a", "192k"]
+    result = subprocess.run([*cmd, *(reencode_audio if fit_audio else ["-c", "copy"]), *tail], capture_output=True,
+                            text=True)
     notes = []
-    if result.returncode != 0 and audio_from is not None:
-        reencode_audio = ["-c:v", "copy", "-c:a", "aac", "-b:a", "192k"]
+    if result.returncode != 0 and audio_from is not None and not fit_audio:  # AAC already failed with fit_audio
         result = subprocess.run([*cmd, *reencode_audio, *tail], capture_output=True, text=True)
         notes.append(f"The audio of {audio_from} can't be stored in mp4 as it is; it was re-encoded to AAC 192k.")
     if result.returncode != 0:

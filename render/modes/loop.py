@@ -17,8 +17,8 @@ from pathlib import Path
 import torch
 
 from render.config import RenderConfig
-from render.media.images import pixels_to_tensor
-from render.media.seam_frames import load_seam_frame, save_seam_frame
+from render.media.images import load_image
+from render.media.seam_frames import save_seam_frame, seam_frame_path
 from render.ops.crossfade import crossfade_weight
 
 
@@ -41,4 +41,4 @@ def close_loop(run_dir: Path, index: int, frame: torch.Tensor, frames: int, leng
         return frame
     j = index - frames
     weight = crossfade_weight(j, length)
-    return torch.lerp(frame, pixels_to_tensor(load_seam_frame(run_dir, j), frame.device), weight)
+    return torch.lerp(frame, load_image(seam_frame_path(run_dir, j), frame.device), weight)

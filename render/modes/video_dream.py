@@ -73,11 +73,11 @@ class VideoState:
     scene_cuts: list[int] = field(default_factory=list)  # frames where the previous dream was dropped
 
 
-def video_frame_count(cfg: RenderConfig) -> int:
-    """Frames dreamed: the source's, at most ``frames``."""
+def video_frame_count(cfg: RenderConfig, info: VideoInfo | None = None) -> int:
+    """Frames dreamed: the source's, at most ``frames``; ``info`` is the source's probe when it was made already."""
     if not cfg.input:
         raise UserError("Dreaming a video needs one: pass input=clip.mp4.")
-    source_frames = probe_video(cfg.input).frames
+    source_frames = (info or probe_video(cfg.input)).frames
     return min(source_frames, cfg.frames or source_frames)
 
 
@@ -253,7 +253,8 @@ def render_video(cfg: RenderConfig, run_dir: Path, engine: Engine, console: Cons
     its seams are also kept as PNGs in ``run_dir/seam`` for the join's dissolve. A stop request
     (``stop``) ends the render after the frame being dreamed, with a resume point written.
     """
-    info, total = probe_video(cfg.input), video_frame_count(cfg)
+    info = probe_video(cfg.input)  # counts the frames by decoding the whole source: once per render
+    total = video_frame_count(cfg, info)
     span = segment_span(cfg.segment, total)
     width, height = output_size(cfg, info)
     schedules, flow = video_schedules(cfg, total, engine.variables), flow_settings(cfg.video)

@@ -115,11 +115,9 @@ def render_zoom(cfg: RenderConfig, run_dir: Path, engine: Engine, console: Conso
     extra = loop_length(cfg)
     total = cfg.frames + extra
     motion = motion_schedules(cfg.motion, total, cfg.seed, cfg.fps, engine.variables)
-    state = initial_state(cfg, engine)
-    if resume:
-        frames_done, state_file = VideoSink.resume_point(run_dir)
-        if state_file:
-            state = load_state(run_dir / "chunks" / state_file, engine.device)
+    state_file = VideoSink.resume_point(run_dir)[1] if resume else None
+    # the start image is made only without a resume state (a class start costs a whole optimisation)
+    state = load_state(run_dir / "chunks" / state_file, engine.device) if state_file else initial_state(cfg, engine)
     sink = _open_sink(cfg, run_dir, resume)
     started = time.perf_counter()
     with sink, frame_progress(console) as progress:

@@ -72,7 +72,7 @@ def complete_segments(sweep_dir: Path) -> list[tuple[Path, dict, dict]]:
     _check_one_render(found, any_cfg)
     problems, chosen = [], []
     for index in range(any_cfg["segment"]["count"]):
-        finished = [(d, c, read_meta(d)) for d, c in found.get(index, []) if read_meta(d).get("finished")]
+        finished = [(d, c, meta) for d, c in found.get(index, []) if (meta := read_meta(d)).get("finished")]
         if len(finished) > 1:
             problems.append(f"segment {index} is finished twice ({', '.join(str(d) for d, _, _ in finished)}); "
                             f"move one of those folders out of {sweep_dir}")
