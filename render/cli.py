@@ -74,6 +74,7 @@ def render_job(cfg: DictConfig) -> dict:
                 if cfg.resume:
                     _remove_if_empty(run_dir)
                 run_dir, saved = resume_run_dir(cfg.resume or run_dir)
+                check_resume_settings(HydraConfig.get().overrides.task, cfg, saved, run_dir)
                 saved.device = cfg.device
                 with locked_run_dir(run_dir):
                     meta = run(saved, run_dir, console, resume=True, stop=stop)
@@ -109,6 +110,28 @@ def render_new(cfg: DictConfig, run_dir: Path, console: Console, stop: StopSigna
             if was_empty and remove_if_refused:
                 remove_unstarted(run_dir)
             raise
+
+
+RESUME_FREE_KEYS = ("resume", "device")  # a resumed render may move to another device
+
+
+def check_resume_settings(overrides: list[str], cfg: DictConfig, saved: DictConfig, run_dir: Path) -> None:
+    """``resume=`` continues a render exactly as it started: settings given with it that differ are refused."""
+    changed = []
+    for override in overrides:
+        key = override.split("=", 1)[0].lstrip("+~")
+        if key in RESUME_FREE_KEYS or key.startswith("hydra"):
+            continue
+        given, started = OmegaConf.select(cfg, key), OmegaConf.select(saved, key)
+        plain = [OmegaConf.to_container(v) if OmegaConf.is_config(v) else v for v in (given, started)]
+        if plain[0] != plain[1]:
+            changed.append(f"{key} (started with {plain[1]}, given {plain[0]})")
+    if changed:
+        raise UserError(
+            f"resume={shown_path(run_dir)} continues that render exactly as it was started, so these settings can't "
+            f"change: {'; '.join(changed)}. Resume without them ({resume_command(run_dir)}), or start a new render "
+            f"with them."
+        )
 
 
 def interrupted_here(run_dir: Path, cfg: DictConfig) -> bool:

@@ -147,3 +147,19 @@ def test_sigterm_finishes_the_frame_writes_a_resume_point_and_resume_gives_the_s
     assert whole.returncode == 0, whole.stderr
     assert imageio_ffmpeg.count_frames_and_secs(str(run_dir / "video_dream.mp4"))[0] == 24
     assert len(png_frames(run_dir)) == 24 and png_frames(run_dir) == png_frames(reference)
+
+
+def test_resume_with_changed_settings_is_refused_naming_them(tmp_path):
+    from omegaconf import OmegaConf
+
+    from dream.errors import UserError
+    from render.cli import check_resume_settings
+
+    saved = OmegaConf.create({"width": 640, "seed": 0, "frames": 240, "device": "cpu", "motion": {"zoom": 1.04}})
+    given = OmegaConf.create({"width": 320, "seed": 0, "frames": 240, "device": "cuda", "motion": {"zoom": 1.0},
+                              "resume": str(tmp_path)})
+    with pytest.raises(UserError) as error:
+        check_resume_settings(["resume=x", "width=320", "seed=0", "device=cuda", "motion.zoom=1.0"], given, saved,
+                              tmp_path)
+    assert "width (started with 640, given 320); motion.zoom (started with 1.04, given 1.0)" in str(error.value)
+    check_resume_settings(["resume=x", "device=cuda", "seed=0", "hydra.run.dir=y"], given, saved, tmp_path)
