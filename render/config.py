@@ -203,6 +203,8 @@ def validate(cfg: RenderConfig) -> None:
             continue  # the track's length at fps, filled in by run()
         if value is None or not value > 0:
             raise UserError(f"Config key '{key}' is {value}, but must be greater than 0 (e.g. {key}=120).")
+    if cfg.video.batch < 1:
+        raise UserError(f"Config key 'video.batch' is {cfg.video.batch}, but must be at least 1 (frames per dream).")
     if cfg.dream.jitter < 0 or cfg.dream.crossfade < 0:
         raise UserError("Config keys 'dream.jitter' and 'dream.crossfade' must be 0 or more.")
     tile = cfg.dream.tile_size

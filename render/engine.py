@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import torch
 from omegaconf import OmegaConf
@@ -16,9 +16,10 @@ from dream.models.registry import LoadedModel, get_entry, load_model
 from dream.octaves import DreamParams, deepdream, resize
 from dream.speed import SpeedOptions, apply_speed_options
 from render.config import DreamConfig, RenderConfig
+from render.context import RenderContext
 from render.media.images import load_image
 from render.ops.objective_plan import ObjectivePlan, PlanContext, build_plan
-from render.schedule import Schedule, ScheduleVariables, parse_schedule
+from render.schedule import Schedule, ScheduleContext
 
 GUIDE_MAX_SIDE = 512
 
@@ -58,13 +59,11 @@ class DreamSchedules:
         )
 
 
-def dream_schedules(dream_cfg: DreamConfig, frames: int, seed: int, interpolation: str,
-                    variables: ScheduleVariables | None = None) -> DreamSchedules:
+def dream_schedules(dream_cfg: DreamConfig, schedules: ScheduleContext) -> DreamSchedules:
+    """The ``dream`` section's animated values, parsed through the render's schedule context."""
+
     def parse(key: str) -> Schedule:
-        return parse_schedule(
-            getattr(dream_cfg, key), frames=frames, seed=seed, name=f"dream.{key}", interpolation=interpolation,
-            variables=variables,
-        )
+        return schedules.parse(getattr(dream_cfg, key), f"dream.{key}")
 
     return DreamSchedules(parse("octaves"), parse("iterations"), parse("step_size"), dream_cfg)
 
@@ -74,7 +73,7 @@ class Engine:
     """A loaded model with its objective plan and dream schedules, ready to dream frames.
 
     Attributes:
-        variables: the extra schedule variables (audio features) the modes' own schedules read too.
+        context: the render's frame total, source video and schedule context (the modes' schedules too).
         precision: the precision the network runs in, as decided from ``speed.precision``.
         max_batch: the most images one dream call takes (the tile decision plans for it).
         log: prints the one line that tells the render's speed decisions.
@@ -85,7 +84,7 @@ class Engine:
     plan: ObjectivePlan
     schedules: DreamSchedules
     device: torch.device
-    variables: ScheduleVariables = field(default_factory=ScheduleVariables)
+    context: RenderContext
     precision: Decision = Decision("float32", "float32", "as asked")
     max_batch: int = 1
     log: Callable[[str], None] = lambda _: None
@@ -123,20 +122,19 @@ def speed_line(precision: Decision, tile: Decision) -> str:
             f"{tiles} ({tile.requested}: {tile.reason})")
 
 
-def build_engine(cfg: RenderConfig, frames: int, warn: Callable[[str], None],
-                 variables: ScheduleVariables | None = None, log: Callable[[str], None] = lambda _: None) -> Engine:
+def build_engine(cfg: RenderConfig, context: RenderContext, warn: Callable[[str], None],
+                 log: Callable[[str], None] = lambda _: None, max_batch: int = 1) -> Engine:
     """Load the model (or its fallback) and check the dream config against it.
 
     ``speed.precision=auto`` is decided here; ``dream.tile_size=auto`` on the first frame, whose size it needs.
 
     Args:
         cfg: the render's config.
-        frames: frames the schedules cover.
+        context: the render's facts; every schedule is parsed through ``context.schedules``.
         warn: prints a loud warning (fallback model, remapped layers).
-        variables: extra schedule variables, e.g. ``audio_variables``; none by default.
         log: prints the one line with the speed decisions.
+        max_batch: the most frames one dream call takes (the tile decision plans for it).
     """
-    variables = variables or ScheduleVariables()
     device = pick_device(cfg.device)
     model = load_model(
         cfg.model.name, device=device, weights=cfg.model.weights, fallback=cfg.model.fallback, warn=warn
@@ -151,17 +149,14 @@ def build_engine(cfg: RenderConfig, frames: int, warn: Callable[[str], None],
         net=net,
         resolve=resolve,
         default_layer=cfg.dream.layer or model.entry.dream_layer,
-        frames=frames,
-        seed=cfg.seed,
+        schedules=context.schedules,
         load_guide=lambda layer, path: guide_features(net, layer, path, device),
-        variables=variables,
     )
     if model.record["fallback"] and cfg.dream.layer is None:
         ctx = dataclasses.replace(ctx, default_layer=model.entry.dream_layer)
     plan = build_plan(cfg.dream, ctx)
-    schedules = dream_schedules(cfg.dream, frames, cfg.seed, cfg.motion.interpolation, variables)
-    max_batch = cfg.video.batch if cfg.mode == "video" else 1
-    return Engine(model, plan, schedules, device, variables, precision, max_batch, log)
+    schedules = dream_schedules(cfg.dream, context.schedules)
+    return Engine(model, plan, schedules, device, context, precision, max_batch, log)
 
 
 def guide_features(net: TapNet, layer: str, path: str, device: torch.device) -> torch.Tensor:

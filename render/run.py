@@ -13,10 +13,13 @@ from rich.console import Console
 from dream.errors import UserError
 from render.checks import check_render
 from render.config import RenderConfig, validate
+from render.context import RenderContext
 from render.engine import build_engine
+from render.media.audio import AudioTrack
 from render.media.progress import warner
 from render.media.run_folder import claim_run_dir, package_versions, read_meta, save_config, write_meta
 from render.media.stop import StopSignals
+from render.media.video_source import VideoInfo, probe_video
 from render.media.web_formats import web_outputs
 from render.modes.loop import loop_length
 from render.modes.segment import check_segment_keys
@@ -26,6 +29,7 @@ from render.modes.visualize import render_visualization
 from render.modes.zoom import render_zoom
 from render.ops.audio_features import frame_count as frames_of_audio
 from render.ops.flow import flow_settings
+from render.schedule import ScheduleContext
 from render.soundtrack import audio_variables, open_soundtrack
 
 
@@ -54,11 +58,10 @@ def run(cfg: RenderConfig, run_dir: Path, console: Console | None = None, resume
     previous = read_meta(run_dir) if resume else {}
     started = time.perf_counter()
     write_meta(run_dir, {**previous, **base_meta(cfg), "finished": False})
-    frames = frame_count(cfg)
-    variables = audio_variables(cfg, run_dir, frames, loop_length(cfg) if cfg.mode == "zoom" else 0, track)
-    check_render(cfg, frames, variables, warner(console))
-    engine = build_engine(cfg, frames, warner(console), variables,
-                          log=lambda line: console.print(line, highlight=False))
+    context = render_context(cfg, run_dir, track)
+    check_render(cfg, context.frames, context.schedules.variables, warner(console))
+    engine = build_engine(cfg, context, warner(console), log=lambda line: console.print(line, highlight=False),
+                          max_batch=cfg.video.batch if context.source else 1)
     media = MODES[cfg.mode](cfg, run_dir, engine, console, resume, stop)
     if str(media["media"]).endswith(".mp4"):
         media.update(web_outputs(run_dir / media["media"], cfg.output))
@@ -79,11 +82,20 @@ def typed_config(cfg: RenderConfig) -> Any:
         raise UserError(f"The config does not fit the renderer's schema: {exc}".replace("\n", " ")) from None
 
 
-def frame_count(cfg: RenderConfig) -> int:
-    """Frames the render dreams: the config's (plus a loop's tail), or a video's (at most ``frames``)."""
-    if cfg.mode == "video":
-        return video_frame_count(cfg)
-    return cfg.frames + loop_length(cfg)
+def render_context(cfg: RenderConfig, run_dir: Path, track: AudioTrack | None) -> RenderContext:
+    """The render's facts, derived once: the source video probed, the frame total, the schedule context."""
+    source = probe_video_input(cfg) if cfg.mode == "video" else None
+    frames = video_frame_count(cfg, source) if source else cfg.frames + loop_length(cfg)
+    shift = loop_length(cfg) if cfg.mode == "zoom" else 0  # a loop's hidden head: dreamed frame - shown frame
+    variables = audio_variables(cfg, run_dir, frames, shift, track, source)
+    return RenderContext(frames, ScheduleContext(frames, cfg.seed, cfg.motion.interpolation, variables), source)
+
+
+def probe_video_input(cfg: RenderConfig) -> VideoInfo:
+    """The input video of a video dream, probed (decoded to count its frames) once per render."""
+    if not cfg.input:
+        raise UserError("Dreaming a video needs one: pass input=clip.mp4.")
+    return probe_video(cfg.input)
 
 
 # mode -> render(cfg, run_dir, engine, console, resume, stop) -> facts for meta.json

@@ -16,7 +16,7 @@ import numpy as np
 from dream.errors import UserError
 from render.config import RenderConfig
 from render.media.audio import AudioTrack, decode_audio, existing_audio
-from render.media.video_source import probe_video
+from render.media.video_source import VideoInfo
 from render.ops.audio_features import FEATURE_NAMES, audio_features, fit_to_frames, load_features, save_features
 from render.schedule import ScheduleVariables
 
@@ -42,7 +42,7 @@ def open_soundtrack(cfg: RenderConfig, resume: bool) -> AudioTrack | None:
 
 
 def audio_variables(cfg: RenderConfig, run_dir: Path, frames: int, shift: int,
-                    track: AudioTrack | None = None) -> ScheduleVariables:
+                    track: AudioTrack | None = None, video: VideoInfo | None = None) -> ScheduleVariables:
     """The audio features as schedule variables over ``frames`` dreamed frames.
 
     The soundtrack is ``audio=``, or for a video dream the source's own audio. Features are computed on
@@ -55,13 +55,14 @@ def audio_variables(cfg: RenderConfig, run_dir: Path, frames: int, shift: int,
         frames: dreamed frames the schedules cover.
         shift: dreamed frame - shown frame (a loop's head length, 0 otherwise).
         track: ``audio=`` already decoded by ``open_soundtrack``, if it was.
+        video: the probed input video of a video dream: its audio is the soundtrack without ``audio=``.
     """
-    source = cfg.audio or (cfg.input if cfg.mode == "video" else None)
+    source = cfg.audio or (cfg.input if video is not None else None)
     if source is None:
         return ScheduleVariables(missing=dict.fromkeys(FEATURE_NAMES, AUDIO_MISSING))
 
     def load() -> dict[str, np.ndarray]:
-        fps = probe_video(cfg.input).fps if cfg.mode == "video" else cfg.fps
+        fps = video.fps if video is not None else cfg.fps
         features = stored_features(Path(source), Path(run_dir), fps, cfg.audio_smoothing, track,
                                    from_video=not cfg.audio)
         return fit_to_frames(features, frames, shift)

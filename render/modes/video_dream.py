@@ -37,17 +37,17 @@ import torch
 from rich.console import Console
 
 from dream.errors import UserError
-from render.config import RenderConfig
+from render.config import RenderConfig, VideoConfig
 from render.driver import Step, drive, open_video
 from render.engine import Engine
 from render.media.progress import warner
 from render.media.seam_frames import save_seam_frame
 from render.media.stop import StopSignals
-from render.media.video_source import VideoInfo, iter_video_frames, probe_video
+from render.media.video_source import VideoInfo, iter_video_frames
 from render.modes.segment import SegmentSpan, frame_seed, segment_span
 from render.ops.flow import FlowSettings, FrameMotion, flow_settings, frame_motion, warp_by_flow
 from render.ops.stability import StabilityMeter
-from render.schedule import Schedule, ScheduleVariables, parse_schedule
+from render.schedule import Schedule, ScheduleContext
 
 
 @dataclass(frozen=True)
@@ -72,12 +72,9 @@ class VideoState:
     scene_cuts: list[int] = field(default_factory=list)  # frames where the previous dream was dropped
 
 
-def video_frame_count(cfg: RenderConfig, info: VideoInfo | None = None) -> int:
-    """Frames dreamed: the source's, at most ``frames``; ``info`` is the source's probe when it was made already."""
-    if not cfg.input:
-        raise UserError("Dreaming a video needs one: pass input=clip.mp4.")
-    source_frames = (info or probe_video(cfg.input)).frames
-    return min(source_frames, cfg.frames or source_frames)
+def video_frame_count(cfg: RenderConfig, info: VideoInfo) -> int:
+    """Frames dreamed: the source's (``info``, as probed), at most ``frames``."""
+    return min(info.frames, cfg.frames or info.frames)
 
 
 def output_size(cfg: RenderConfig, info: VideoInfo) -> tuple[int, int]:
@@ -92,13 +89,12 @@ def output_size(cfg: RenderConfig, info: VideoInfo) -> tuple[int, int]:
     return width, height
 
 
-def video_schedules(cfg: RenderConfig, frames: int, variables: ScheduleVariables | None = None) -> VideoSchedules:
-    """Parse ``video.blend`` (0..1) and ``video.strength`` (>= 0) over ``frames``; out of range is a UserError."""
+def video_schedules(video_cfg: VideoConfig, context: ScheduleContext) -> VideoSchedules:
+    """Parse ``video.blend`` (0..1) and ``video.strength`` (>= 0); out of range on any frame is a UserError."""
 
     def parse(key: str, low: float, high: float, example: str) -> Schedule:
-        spec = getattr(cfg.video, key)
-        schedule = parse_schedule(spec, frames=frames, seed=cfg.seed, name=f"video.{key}",
-                                  interpolation=cfg.motion.interpolation, variables=variables)
+        spec = getattr(video_cfg, key)
+        schedule = context.parse(spec, f"video.{key}")
         bad = [(i, v) for i, v in enumerate(schedule.values()) if not low <= v <= high]
         if bad:
             raise UserError(
@@ -248,7 +244,7 @@ class VideoDreamMode:
         total = video_frame_count(cfg, info)
         self.span = segment_span(cfg.segment, total)
         self.width, self.height = output_size(cfg, info)
-        self.schedules = video_schedules(cfg, total, engine.variables)
+        self.schedules = video_schedules(cfg.video, engine.context.schedules)
         self.flow = flow_settings(cfg.video)
         self.steps_total = self.span.end - self.span.start
         self.notes: list[str] = []
@@ -316,9 +312,7 @@ class VideoDreamMode:
 def render_video(cfg: RenderConfig, run_dir: Path, engine: Engine, console: Console, resume: bool = False,
                  stop: StopSignals | None = None) -> dict:
     """Dream over the frames of ``cfg.input`` into ``run_dir/<name>.mp4``; returns facts for meta.json."""
-    info = probe_video(cfg.input)  # counts the frames by decoding the whole source: once per render
-    if cfg.video.batch < 1:
-        raise UserError(f"Config key 'video.batch' is {cfg.video.batch}, but must be at least 1 (frames per dream).")
+    info = engine.context.source
     mode = VideoDreamMode(cfg, run_dir, engine, console, info)
     sink = open_video(cfg.output, run_dir, info.fps_exact, mode.width, mode.height, resume)
     return drive(mode, sink, console, resume, stop)

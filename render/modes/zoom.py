@@ -108,7 +108,7 @@ class ZoomMode:
         self.cfg, self.run_dir, self.engine, self.console = cfg, run_dir, engine, console
         self.extra = loop_length(cfg)
         self.steps_total = cfg.frames + self.extra
-        self.motion = motion_schedules(cfg.motion, self.steps_total, cfg.seed, cfg.fps, engine.variables)
+        self.motion = motion_schedules(cfg.motion, engine.context.schedules, cfg.fps)
         self.notes: list[str] = []
         self.state: ZoomState | None = None
 

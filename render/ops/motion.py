@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from render.config import MotionConfig
 from render.ops.warp import Motion
-from render.schedule import Schedule, ScheduleVariables, parse_schedule
+from render.schedule import Schedule, ScheduleContext
 
 MOTION_KEYS = ("zoom", "angle", "translation_x", "translation_y", "center_x", "center_y")
 
@@ -36,15 +36,8 @@ class MotionSchedules:
         )
 
 
-def motion_schedules(motion_cfg: MotionConfig, frames: int, seed: int, fps: float,
-                     variables: ScheduleVariables | None = None) -> MotionSchedules:
-    """The ``motion`` section's schedules over ``frames``; ``variables`` (audio features) may drive them."""
-    schedules = {
-        key: parse_schedule(
-            getattr(motion_cfg, key), frames=frames, seed=seed, name=f"motion.{key}",
-            interpolation=motion_cfg.interpolation, variables=variables,
-        )
-        for key in MOTION_KEYS
-    }
+def motion_schedules(motion_cfg: MotionConfig, context: ScheduleContext, fps: float) -> MotionSchedules:
+    """The ``motion`` section's schedules, parsed through the render's schedule ``context``."""
+    schedules = {key: context.parse(getattr(motion_cfg, key), f"motion.{key}") for key in MOTION_KEYS}
     rate = motion_cfg.rate_fps / fps if motion_cfg.rate_fps else 1.0
     return MotionSchedules(schedules, rate)

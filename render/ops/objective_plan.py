@@ -23,7 +23,7 @@ from dream.errors import UserError
 from dream.models.base import TapNet
 from dream.visualize import find_target
 from render.config import DreamConfig
-from render.schedule import Schedule, ScheduleVariables, parse_schedule
+from render.schedule import Schedule, ScheduleContext
 
 TERM_KEYS = {"layer", "channel", "class", "guide", "weight"}
 
@@ -60,16 +60,14 @@ GuideLoader = Callable[[str, str], torch.Tensor]  # (layer, image path) -> (1, C
 
 @dataclass(frozen=True)
 class PlanContext:
-    """What terms are checked against: the network, a layer-name resolver, frames, seed and the
-    extra schedule variables (audio features) weights may read."""
+    """What terms are checked against: the network, a layer-name resolver, and the render's
+    schedule context the weights are parsed through."""
 
     net: TapNet
     resolve: Callable[[str], str]
     default_layer: str
-    frames: int
-    seed: int
+    schedules: ScheduleContext
     load_guide: GuideLoader
-    variables: ScheduleVariables | None = None
 
 
 def build_plan(dream_cfg: DreamConfig, ctx: PlanContext) -> ObjectivePlan:
@@ -79,7 +77,7 @@ def build_plan(dream_cfg: DreamConfig, ctx: PlanContext) -> ObjectivePlan:
     if dream_cfg.layers:
         return ObjectivePlan(tuple(_tour_terms(dict(dream_cfg.layers), dream_cfg.crossfade, ctx)))
     layer = ctx.resolve(dream_cfg.layer or ctx.default_layer)
-    return ObjectivePlan((WeightedTerm(obj.layer_l2(layer), parse_schedule(1.0, frames=ctx.frames)),))
+    return ObjectivePlan((WeightedTerm(obj.layer_l2(layer), ctx.schedules.parse(1.0, "dream.layer")),))
 
 
 def _term(spec: Any, ctx: PlanContext) -> WeightedTerm:
@@ -87,8 +85,7 @@ def _term(spec: Any, ctx: PlanContext) -> WeightedTerm:
     unknown = set(spec) - TERM_KEYS
     if unknown:
         raise UserError(f"dream.objective term {spec} has unknown keys {sorted(unknown)}; use {sorted(TERM_KEYS)}.")
-    weight = parse_schedule(spec.get("weight", 1.0), frames=ctx.frames, seed=ctx.seed, name="dream.objective.weight",
-                            variables=ctx.variables)
+    weight = ctx.schedules.parse(spec.get("weight", 1.0), "dream.objective.weight")
     layer = ctx.resolve(spec.get("layer") or ctx.default_layer)
     if "class" in spec:
         return WeightedTerm(_class_objective(ctx.net, spec["class"]), weight)
@@ -125,6 +122,7 @@ def _tour_terms(layers: dict, crossfade: int, ctx: PlanContext) -> list[Weighted
             following = keys[j + 1]
             anchors.update({max(key, following - crossfade): 1.0, following: 0.0})
         layer = ctx.resolve(str(layers[key] if key in layers else layers[str(key)]))
-        weight = parse_schedule(anchors, frames=ctx.frames, seed=ctx.seed, name=f"dream.layers[{key}]")
+        # a crossfade of straight lines, whatever motion.interpolation joins users' keyframes with
+        weight = ctx.schedules.parse(anchors, f"dream.layers[{key}]", interpolation="linear")
         terms.append(WeightedTerm(obj.layer_l2(layer), weight))
     return terms

@@ -172,6 +172,28 @@ class ScheduleVariables:
         return array[frames]
 
 
+@dataclass(frozen=True)
+class ScheduleContext:
+    """What every schedule of one render is parsed with, so that all of them agree.
+
+    Attributes:
+        frames: frames the schedules cover (``max_f`` = frames - 1).
+        seed: the run's seed, the ``s`` of expressions.
+        interpolation: ``motion.interpolation``: how number keyframes are joined.
+        variables: extra per-frame variables (audio features).
+    """
+
+    frames: int
+    seed: int = 0
+    interpolation: str = "linear"
+    variables: ScheduleVariables = field(default_factory=ScheduleVariables)
+
+    def parse(self, spec: str | int | float | Mapping, name: str, interpolation: str | None = None) -> Schedule:
+        """``spec`` as a schedule named ``name`` (the config path errors show); ``interpolation`` overrides."""
+        return parse_schedule(spec, frames=self.frames, seed=self.seed, name=name,
+                              interpolation=interpolation or self.interpolation, variables=self.variables)
+
+
 def parse_schedule(
     spec: str | int | float | Mapping,
     *,

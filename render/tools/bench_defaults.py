@@ -29,6 +29,7 @@ from dream.objectives import layer_l2
 from dream.speed import SpeedOptions, apply_speed_options
 from dream.step import StepParams, ascent_step
 from render.cli import compose_preset
+from render.context import RenderContext
 from render.engine import build_engine
 from render.modes.zoom import advance, initial_state
 from render.ops.motion import motion_schedules
@@ -69,8 +70,9 @@ def preset_models(folder: Path) -> dict[str, list[str]]:
 def frame_timer(overrides: list[str], width: int, height: int) -> tuple[Callable[[], float], object]:
     """A callable timing one zoom frame of the preset (frame 1 on: frame 0 dreams longer), and the engine."""
     cfg = typed_config(compose_preset(PRESET, [f"width={width}", f"height={height}", "frames=1000", *overrides]))
-    engine = build_engine(cfg, cfg.frames, warn=lambda _: None)
-    motion = motion_schedules(cfg.motion, cfg.frames, cfg.seed, cfg.fps)
+    context = RenderContext.of_frames(cfg.frames, cfg.seed, cfg.motion.interpolation)
+    engine = build_engine(cfg, context, warn=lambda _: None)
+    motion = motion_schedules(cfg.motion, context.schedules, cfg.fps)
     state = initial_state(cfg, engine)
     state.next_index = 1
     advance(state, engine, motion, cfg)  # warm-up; the autos decide here

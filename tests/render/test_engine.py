@@ -7,6 +7,7 @@ from dream.errors import UserError
 from dream.models.base import Preprocess, Stage, Tap, TapNet
 from dream.octaves import DreamParams
 from render.engine import dream_schedules, fallback_resolver, pick_device
+from render.schedule import ScheduleContext
 
 
 def test_pick_device_auto():
@@ -36,7 +37,7 @@ def _dream_cfg(**overrides) -> SimpleNamespace:
 
 
 def test_dream_schedules_give_params_per_frame():
-    schedules = dream_schedules(_dream_cfg(), frames=5, seed=0, interpolation="linear")
+    schedules = dream_schedules(_dream_cfg(), ScheduleContext(5))
     assert schedules.at(0) == DreamParams(octaves=3, octave_scale=1.3, iterations=2, step_size=1.5, jitter=8)
     # Schedules are continuous; counts are rounded: octaves 2.5 -> 2 (half to even), iterations 3.5 -> 4.
     middle = schedules.at(2)
@@ -45,14 +46,14 @@ def test_dream_schedules_give_params_per_frame():
 
 
 def test_first_frame_iterations_only_on_frame_zero():
-    schedules = dream_schedules(_dream_cfg(first_frame_iterations=20), frames=5, seed=0, interpolation="linear")
+    schedules = dream_schedules(_dream_cfg(first_frame_iterations=20), ScheduleContext(5))
     assert schedules.at(0).iterations == 20
     assert schedules.at(1).iterations == round(2.4 + 2.2 / 4)
 
 
 def test_counts_never_drop_below_their_minimum():
     cfg = _dream_cfg(octaves=0.2, iterations=-3)
-    params = dream_schedules(cfg, frames=2, seed=0, interpolation="linear").at(1)
+    params = dream_schedules(cfg, ScheduleContext(2)).at(1)
     assert (params.octaves, params.iterations) == (1, 0)
 
 

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from dream.errors import UserError
-from render.schedule import ScheduleError, parse_schedule
+from render.schedule import ScheduleContext, ScheduleError, ScheduleVariables, parse_schedule
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -386,3 +386,12 @@ def test_bitwise_operators_refuse_fractions_and_point_at_the_value():
         parse_schedule("0:(t ^ 0.5)", frames=3)
     with pytest.raises(ScheduleError, match="whole numbers"):
         parse_schedule("0:(~(t/2))", frames=3)
+
+
+def test_a_schedule_context_parses_every_schedule_alike():
+    context = ScheduleContext(5, seed=7, interpolation="step", variables=ScheduleVariables({"loud": np.arange(5.0)}))
+    assert context.parse("0:(1), 4:(2)", "motion.zoom").values() == [1, 1, 1, 1, 2]
+    assert context.parse("0:(1), 4:(2)", "x", interpolation="linear").at(2) == pytest.approx(1.5)
+    assert context.parse("0:(s + loud)", "dream.step_size").values() == [7, 8, 9, 10, 11]
+    with pytest.raises(ScheduleError, match="dream.iterations"):
+        context.parse("0:(", "dream.iterations")

@@ -28,6 +28,7 @@ from render.modes.video_dream import (
 )
 from render.ops.stability import measure_stability
 from render.run import run
+from render.schedule import ScheduleContext
 from render.tools.bench_video import make_pan_clip
 from tests.compose import compose_preset
 from tests.render.media.test_video_source import make_clip
@@ -209,7 +210,7 @@ def test_corrupt_or_empty_input_fails_clearly(broken_clips, tmp_path, name):
 def test_out_of_range_schedules_are_user_errors(override, key):
     cfg = compose_preset("video_dream", ["input=clip.mp4", override])
     with pytest.raises(UserError, match=key):
-        video_schedules(cfg, 10)
+        video_schedules(cfg.video, ScheduleContext(10))
 
 
 def test_batches_only_where_blend_is_zero():
@@ -250,3 +251,13 @@ def test_batches_end_at_the_warmups_end_and_at_the_seams_chunk_cut():
     assert [frames_to_next_cut(span, i) for i in (30, 59, 60, 79, 80, 119)] == [30, 1, 20, 1, 40, 1]
     whole = SegmentSpan(index=0, count=1, start=0, first=0, end=50)
     assert frames_to_next_cut(whole, 0) == 50
+
+
+def test_a_video_dream_probes_its_source_once_even_when_schedules_hear_it(ntsc, tmp_path, monkeypatch):
+    import render.media.video_source as video_source
+
+    clip, _, _ = ntsc
+    probes, real = [], video_source._first_frame_report
+    monkeypatch.setattr(video_source, "_first_frame_report", lambda path: probes.append(path) or real(path))
+    dream_video(clip, tmp_path / "run", "frames=3", "video.strength='0:(1.0 + 0*loud)'")
+    assert len(probes) == 1

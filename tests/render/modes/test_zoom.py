@@ -6,6 +6,7 @@ import pytest
 import torch
 
 from dream import auto
+from render.context import RenderContext
 from render.engine import build_engine
 from render.modes.zoom import advance, initial_state
 from render.ops.motion import motion_schedules
@@ -23,8 +24,8 @@ def zoom_frames(overrides: list[str], count: int = GUARD_FRAMES, nudge: float = 
     ``nudge``: the standard deviation of a noise added to the start image (how chaotic is the dream?).
     """
     cfg = typed_config(compose_preset("zoom_places", [*SIZE, "device=cpu", *overrides]))
-    engine = build_engine(cfg, count, warn=lambda _: None)
-    motion = motion_schedules(cfg.motion, count, cfg.seed, cfg.fps)
+    engine = build_engine(cfg, RenderContext.of_frames(count, cfg.seed, cfg.motion.interpolation), warn=lambda _: None)
+    motion = motion_schedules(cfg.motion, engine.context.schedules, cfg.fps)
     state = initial_state(cfg, engine)
     noise = torch.randn(state.frame.shape, generator=torch.Generator().manual_seed(99))
     state = dataclasses.replace(state, frame=(state.frame + nudge * noise).clamp(0.0, 1.0))

@@ -6,6 +6,7 @@ import torch
 from dream.errors import NameChoiceError, UserError
 from dream.models.base import Preprocess, Stage, Tap, TapNet
 from render.ops.objective_plan import PlanContext, build_plan
+from render.schedule import ScheduleContext
 
 FRAMES = 30
 
@@ -14,13 +15,13 @@ def _dream_cfg(**overrides) -> SimpleNamespace:
     return SimpleNamespace(**({"layer": None, "layers": None, "crossfade": 4, "objective": None} | overrides))
 
 
-def _context(net: TapNet, guides: list | None = None) -> PlanContext:
+def _context(net: TapNet, guides: list | None = None, interpolation: str = "linear") -> PlanContext:
     def load_guide(layer: str, path: str) -> torch.Tensor:
         if guides is not None:
             guides.append((layer, path))
         return torch.rand(1, net.channels[layer], 4, 4, generator=torch.Generator().manual_seed(0))
 
-    return PlanContext(net, net.resolve, "conv2", FRAMES, 0, load_guide)
+    return PlanContext(net, net.resolve, "conv2", ScheduleContext(FRAMES, interpolation=interpolation), load_guide)
 
 
 def _weights(plan, frame: int) -> list[float]:
@@ -117,7 +118,8 @@ def test_class_needs_a_model_with_labels(tiny_net):
     body = tiny_net.body
     net = TapNet(body, [Stage("conv1", body.conv1)], {"conv1": Tap("conv1", 4)}, Preprocess(1.0, [0] * 3, [1] * 3))
     with pytest.raises(UserError, match="no class labels"):
-        build_plan(_dream_cfg(objective=[{"class": "banana"}]), PlanContext(net, net.resolve, "conv1", 5, 0, None))
+        ctx = PlanContext(net, net.resolve, "conv1", ScheduleContext(5), None)
+        build_plan(_dream_cfg(objective=[{"class": "banana"}]), ctx)
 
 
 def test_every_weight_zero_at_a_frame_is_a_user_error(tiny_net):
@@ -125,3 +127,12 @@ def test_every_weight_zero_at_a_frame_is_a_user_error(tiny_net):
     plan.at(3)
     with pytest.raises(UserError, match="At frame 4 every objective weight is 0"):
         plan.at(4)
+
+
+def test_objective_weights_follow_motion_interpolation_and_a_tour_stays_a_straight_crossfade(tiny_net):
+    weights = [{"layer": "conv1", "weight": "0:(0), 10:(1)"}]
+    stepped = build_plan(_dream_cfg(objective=weights), _context(tiny_net, interpolation="step"))
+    assert _weights(stepped, 5) == [0.0] and _weights(stepped, 10) == [1.0]
+    stepped_context = _context(tiny_net, interpolation="step")
+    tour = build_plan(_dream_cfg(layers={0: "conv1", 10: "conv2"}, crossfade=4), stepped_context)
+    assert _weights(tour, 8) == pytest.approx([0.5, 0.5])
