@@ -14,6 +14,7 @@ from dream.errors import UserError
 from render.checks import check_render
 from render.config import RenderConfig, validate
 from render.engine import build_engine
+from render.estimate import announce_estimate, estimate_record
 from render.media.progress import warner
 from render.media.run_folder import claim_run_dir, package_versions, read_meta, save_config, write_meta
 from render.media.stop import StopSignals
@@ -59,7 +60,9 @@ def run(cfg: RenderConfig, run_dir: Path, console: Console | None = None, resume
     check_render(cfg, frames, variables, warner(console))
     engine = build_engine(cfg, frames, warner(console), variables,
                           log=lambda line: console.print(line, highlight=False))
+    estimate = None if resume else announce_estimate(cfg, engine, frames, console)
     media = render_media(cfg, run_dir, engine, console, resume, stop)
+    media.update(estimate_record(estimate, engine.device))
     if str(media["media"]).endswith(".mp4"):
         media.update(web_outputs(run_dir / media["media"], cfg.output))
     elapsed = previous.get("elapsed_seconds", 0.0) + time.perf_counter() - started
