@@ -15,7 +15,7 @@ from render.media.images import load_image, save_png, smooth_noise
 from render.modes.video_dream import output_size
 
 
-def render_still(cfg: RenderConfig, run_dir: Path, engine: Engine) -> dict:
+def render_still(cfg: RenderConfig, run_dir: Path, engine: Engine, *_) -> dict:
     """Dream ``cfg.input`` (or noise) at the frame-0 settings; returns facts for meta.json.
 
     A photo keeps its own size unless ``width``/``height`` are given (one alone keeps its aspect).
