@@ -32,6 +32,8 @@ TINY = {"width": "64", "height": "48", "frames": "2", "dream.octaves": "1", "dre
         "visualize.size": "64", "visualize.crop_size": "64", "visualize.crops": "1", "segment.warmup": "1",
         "segment.crossfade": "1"}
 
+SWEEP_TINY = ("width", "height", "dream.octaves", "dream.iterations", "segment.warmup", "segment.crossfade")
+
 
 def readme_commands(text: str) -> list[str]:
     """Commands in README's plain code blocks: continuation lines joined, comments dropped."""
@@ -64,7 +66,9 @@ def with_tiny_sizes(command: str) -> str:
     if not re.search(r"(^| )(make render|make segments|\S*python -m render)( |$)", command) or " --cfg " in command:
         return command
     keep = ("frames",) if "frames=null" in command or "segment.count" in command else ()
-    extra = [f"{key}={value}" for key, value in TINY.items() if key not in keep]  # the last value given wins
+    sweep = " -m " in command or command.startswith("make segments")
+    tiny = {key: TINY[key] for key in SWEEP_TINY} if sweep else TINY  # sweep folders are named after them
+    extra = [f"{key}={value}" for key, value in tiny.items() if key not in keep]  # the last value given wins
     if "frames=null" in command:
         extra.append("fps=4")  # the song's length at 4 frames a second
     if not command.startswith("make"):
