@@ -32,6 +32,8 @@ def check_render(cfg: RenderConfig, frames: int, variables: ScheduleVariables | 
     Args:
         frames: the frames the render dreams (a loop's tail and a video's own length included).
     """
+    if cfg.mode == "image" and not cfg.input:
+        raise UserError("The dream_image preset dreams a photo: pass one with input=photo.jpg.")
     check_schedule_ranges(cfg, frames, variables)
     if cfg.dream.first_frame_iterations is not None and cfg.dream.first_frame_iterations < 0:
         raise UserError(f"Config key 'dream.first_frame_iterations' is {cfg.dream.first_frame_iterations}, but must "

@@ -33,7 +33,6 @@ from render.media.run_folder import (
 from render.media.run_lock import locked_run_dir
 from render.media.stop import RenderStopped, StopSignals
 from render.overrides import CONF_DIR, check_composes, output_folder, quote_all
-from render.run import run, typed_config
 
 EXIT_USER_ERROR = 2
 EXIT_INTERRUPTED = 130
@@ -65,6 +64,8 @@ def render_job(cfg: DictConfig) -> dict:
     The run folder is locked for the whole render; a new render refused before its first frame
     removes the folder it was given, so no empty run is left beside the real ones.
     """
+    from render.run import run  # torch and the models load here, after the arguments were checked
+
     console = Console(stderr=True)
     run_dir = Path(HydraConfig.get().runtime.output_dir)
     multirun = HydraConfig.get().mode == RunMode.MULTIRUN
@@ -103,6 +104,8 @@ def render_job(cfg: DictConfig) -> dict:
 def render_new(cfg: DictConfig, run_dir: Path, console: Console, stop: StopSignals, remove_if_refused: bool) -> dict:
     """A new render in ``run_dir``, locked; refused before its first frame, the folder it was given goes too."""
     was_empty = run_dir.is_dir() and not any(run_dir.iterdir())
+    from render.run import run
+
     with locked_run_dir(run_dir):
         try:
             return run(cfg, run_dir, console, stop=stop)
@@ -139,6 +142,8 @@ def interrupted_here(run_dir: Path, cfg: DictConfig) -> bool:
     saved_file = run_dir / CONFIG_FILE
     if not saved_file.is_file() or read_meta(run_dir).get("finished"):
         return False
+    from render.run import typed_config
+
     saved, wanted = typed_config(OmegaConf.load(saved_file)), typed_config(cfg)
     saved.device = wanted.device
     return OmegaConf.to_container(saved, resolve=True) == OmegaConf.to_container(wanted, resolve=True)

@@ -15,6 +15,7 @@ from render.checks import check_render
 from render.config import RenderConfig, validate
 from render.context import RenderContext
 from render.engine import build_engine
+from render.estimate import announce_estimate, estimate_record
 from render.media.audio import AudioTrack
 from render.media.progress import warner
 from render.media.run_folder import claim_run_dir, package_versions, read_meta, save_config, write_meta
@@ -62,7 +63,9 @@ def run(cfg: RenderConfig, run_dir: Path, console: Console | None = None, resume
     check_render(cfg, context.frames, context.schedules.variables, warner(console))
     engine = build_engine(cfg, context, warner(console), log=lambda line: console.print(line, highlight=False),
                           max_batch=cfg.video.batch if context.source else 1)
+    estimate = None if resume else announce_estimate(cfg, engine, context.frames, console)
     media = MODES[cfg.mode](cfg, run_dir, engine, console, resume, stop)
+    media.update(estimate_record(estimate, engine.device))
     if str(media["media"]).endswith(".mp4"):
         media.update(web_outputs(run_dir / media["media"], cfg.output))
     elapsed = previous.get("elapsed_seconds", 0.0) + time.perf_counter() - started

@@ -85,6 +85,15 @@ def announced_frames(path: str | Path) -> int | None:
     return round(seconds * int(rate[2]) / int(rate[1]))
 
 
+def frame_size(path: str | Path) -> tuple[int, int]:
+    """(width, height) of the first frame, read without decoding the whole video."""
+    header, first_frame = _first_frame_report(_existing(path))
+    size = re.search(r"^#dimensions 0: (\d+)x(\d+)", first_frame, re.M)
+    if size is None:
+        raise _unreadable(Path(path), "ffmpeg decoded no video frame from it", header)
+    return int(size[1]), int(size[2])
+
+
 def iter_video_frames(
     path: str | Path,
     *,

@@ -38,23 +38,10 @@ def render_visualization(cfg: RenderConfig, run_dir: Path, engine: Engine, conso
     settings = cfg.visualize
     nets, records = visualization_nets(cfg, engine, cfg.target, console.print)
     targets = [find_target(net, cfg.target) for net in nets]
-    optimised = optimised_size(cfg.height, cfg.width, settings.size)
     with counting_progress(console, "steps") as progress:
         task = progress.add_task(f"visualising {targets[0].label}", total=settings.steps)
-        result = visualize(
-            nets,
-            [target.objective() for target in targets],
-            size=optimised,
-            batch=settings.batch,
-            steps=settings.steps,
-            lr=settings.learning_rate,
-            parameterization=settings.parameterization,
-            diversity=settings.diversity,
-            robust=robustness_of(settings),
-            generator=torch.Generator().manual_seed(cfg.seed),
-            device=engine.device,
-            on_step=lambda _step: progress.advance(task),
-        )
+        result = visualize_steps(cfg, nets, targets, engine.device, settings.steps,
+                                 on_step=lambda _step: progress.advance(task))
     images = result.faded(settings.importance_fade) if settings.importance_fade > 0 else result.images
     self_check = top_classes(nets[0], images) if nets[0].labels else []
     media = save_images(resize(images, (cfg.height, cfg.width)), run_dir, cfg.output.name)
@@ -71,6 +58,26 @@ def render_visualization(cfg: RenderConfig, run_dir: Path, engine: Engine, conso
         "height": int(cfg.height),
         "frames": 1,
     }
+
+
+def visualize_steps(cfg: RenderConfig, nets: list[TapNet], targets: list, device: torch.device, steps: int,
+                    on_step: Callable[[int], None]):
+    """``steps`` steps of the visualisation ``cfg.visualize`` describes (the render's, or a timed few)."""
+    settings = cfg.visualize
+    return visualize(
+        nets,
+        [target.objective() for target in targets],
+        size=optimised_size(cfg.height, cfg.width, settings.size),
+        batch=settings.batch,
+        steps=steps,
+        lr=settings.learning_rate,
+        parameterization=settings.parameterization,
+        diversity=settings.diversity,
+        robust=robustness_of(settings),
+        generator=torch.Generator().manual_seed(cfg.seed),
+        device=device,
+        on_step=on_step,
+    )
 
 
 def visualization_nets(

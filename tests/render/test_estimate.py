@@ -1,0 +1,68 @@
+"""The estimate before the first frame: measured steps added up over the render's frames."""
+
+import torch
+from rich.console import Console
+
+from render.engine import build_engine
+from render.estimate import (
+    Estimate,
+    StepTimer,
+    duration,
+    estimate_record,
+    estimate_render,
+    faster_overrides,
+)
+from render.run import typed_config
+from tests.compose import compose_preset
+
+
+def _engine(preset: str, overrides: list[str], frames: int):
+    cfg = typed_config(compose_preset(preset, overrides))
+    return cfg, build_engine(cfg, frames, lambda _: None)
+
+
+def test_a_frames_time_is_its_steps_times_the_measured_step():
+    cfg, engine = _engine("smoke", ["dream.iterations=2", "dream.first_frame_iterations=6"], 4)
+    timer = StepTimer(engine, cfg.height, cfg.width)
+    assert timer.frame(0) == 3 * timer.frame(1) > 0  # 6 steps against 2, at the one (cached) size
+    assert len(timer.seconds) == 1
+
+
+def test_octaves_are_timed_at_each_size():
+    cfg, engine = _engine("smoke", ["dream.octaves=2", "width=96", "height=64"], 2)
+    timer = StepTimer(engine, 64, 96)
+    timer.frame(1)
+    assert sorted(timer.seconds) == [(46, 69), (64, 96)]
+
+
+def test_the_estimate_covers_every_frame_and_reads_the_peak():
+    cfg, engine = _engine("smoke", ["frames=5"], 5)
+    estimate = estimate_render(cfg, engine, 5)
+    assert estimate.units == 5 and estimate.unit == "frame" and estimate.seconds > 0
+    assert estimate.peak_bytes > 100 * 2**20 and estimate.size == (64, 96)
+    record = estimate_record(estimate, engine.device)["estimate"]
+    assert record["render_seconds"] >= 0 and record["peak_gib_measured"] >= record["peak_gib"] * 0.99
+
+
+def test_faster_overrides_name_fewer_frames_or_a_smaller_size():
+    cfg = typed_config(compose_preset("smoke", ["frames=240", "width=640", "height=360"]))
+    estimate = Estimate(400.0, 2**30, 240, "frame", 400 / 240, (360, 640))
+    text = faster_overrides(cfg, estimate, torch.device("cpu"))
+    assert text.startswith("About 2 min with frames=60 or width=320 height=180")
+    visualize = typed_config(compose_preset("class_visualize", []))
+    assert "visualize.steps=32" in faster_overrides(visualize, Estimate(60, 1, 128, "step", 0.5, (320, 320)),
+                                                    torch.device("cpu"))
+
+
+def test_durations_read_as_people_say_them():
+    assert [duration(s) for s in (12, 300, 7200)] == ["12 s", "5 min", "2.0 h"]
+
+
+def test_the_render_prints_the_estimate_before_its_first_frame_and_records_it(tmp_path):
+    from render.run import run
+
+    console = Console(record=True, width=200)
+    meta = run(compose_preset("smoke", ["frames=3"]), tmp_path / "run", console)
+    text = console.export_text()
+    assert text.index("Estimate: about") < text.index("dreaming")
+    assert meta["estimate"]["seconds"] > 0 and meta["estimate"]["render_seconds"] > 0
