@@ -96,6 +96,9 @@ class VisualizeConfig:
     rotate_degrees: float = 5.0
     size: int = 320  # side of the optimised image (the canvas) before it is scaled to width x height
     importance_fade: float = 0.0  # 0..1: fade areas where little gradient accumulated toward grey
+    background: str = "calm"  # calm: blur and fade where the importance map is empty | keep: as optimised
+    coarse_size: int = 320  # a larger canvas is optimised at this side first, then grown (maco)
+    detail_steps: int = 48  # steps at the full size of a canvas larger than coarse_size
 
 
 @dataclass
@@ -239,3 +242,12 @@ def validate_visualize(settings: VisualizeConfig) -> None:
         )
     if not 0.0 <= settings.importance_fade <= 1.0:
         raise UserError(f"Config key 'visualize.importance_fade' is {settings.importance_fade}, but must be in 0..1.")
+    if settings.background not in ("calm", "keep"):
+        raise UserError(f"Config key 'visualize.background' is '{settings.background}', but must be calm (blurred "
+                        "and faded where the importance map is empty) or keep (as optimised).")
+    if settings.coarse_size < 8 or settings.detail_steps < 0:
+        raise UserError(
+            f"Config keys 'visualize.coarse_size' (8 or more) and 'visualize.detail_steps' (0 or more) are "
+            f"{settings.coarse_size} and {settings.detail_steps} (e.g. visualize.coarse_size=320, "
+            "visualize.detail_steps=48)."
+        )
