@@ -88,7 +88,7 @@ class VisualizeConfig:
     diversity: float = 0.0  # weight of the term pushing batch images apart
     ensemble: list = field(default_factory=list)  # models optimised together for class targets; empty: `model` alone
     crops: int = 6  # random crops per image per step (MaCo robustness); 0: jitter, scales and rotation instead
-    crop_range: list = field(default_factory=lambda: [0.45, 0.9])  # crop side, fraction of the image's shorter side
+    crop_range: list = field(default_factory=lambda: [0.7, 1.0])  # crop side, fraction of the shorter side: object size
     crop_size: int = 224  # side each crop is resized to for the network
     crop_noise: float = 0.05  # standard deviation of the noise added to each crop
     jitter: int = 16  # transformation robustness when crops is 0: random shift in pixels
@@ -233,7 +233,7 @@ def validate_visualize(settings: VisualizeConfig) -> None:
     ):
         raise UserError(
             f"Config key 'visualize.crop_range' is {list(settings.crop_range)}, but must be two fractions "
-            "0 < smallest <= largest <= 1 of the image's shorter side (e.g. visualize.crop_range=[0.45,0.9])."
+            "0 < smallest <= largest <= 1 of the image's shorter side (e.g. visualize.crop_range=[0.7,1.0])."
         )
     if settings.crops < 0 or settings.crop_size < 8 or settings.steps < 1:
         raise UserError(

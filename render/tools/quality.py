@@ -12,9 +12,8 @@ only the networks it was made on; a picture of a banana is a banana to all.
 
 Each judge also classifies a thumbnail of every image (56 px, scaled back up),
 reported as "JUDGE 1/4": a texture of parts that excites the network only up
-close loses its class there. So does a small object: MaCo's crops make objects
-of about a quarter of the canvas, which the thumbnail shrinks to a few pixels;
-read it beside the full-size judge, not alone.
+close loses its class there. So does a small object, which the thumbnail shrinks
+to a few pixels; read it beside the full-size judge, not alone.
 
 Three figures describe each picture as a picture: the share of the canvas the
 object covers (importance above ``OBJECT_THRESHOLD``), the background noise (RMS
