@@ -34,6 +34,7 @@ from __future__ import annotations
 import argparse
 import json
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -187,42 +188,49 @@ def coarse(images: torch.Tensor, size: int = COARSE_SIZE) -> torch.Tensor:
     return resize(small, tuple(images.shape[-2:]))
 
 
-def results_table(labels: list[str], rows: list[Row], judge: str) -> Table:
-    """Per class and setting: the judge's top-1 (with probability) and '5' when the class is in its top-5."""
-    table = Table(title=f"Held-out judge {judge}: top-1 per image ('*' top-1 hit, '5' top-5 hit)")
+def class_table(
+    title: str, labels: list[str], rows: list[Row], header: Callable[[Row], str],
+    cell: Callable[[Row, int], str], summary: Callable[[Row], str],
+) -> Table:  # fmt: skip
+    """One line per class, one column per row of settings (``cell(row, class index)``), a summary caption."""
+    table = Table(title=title)
     table.add_column("class")
     for row in rows:
-        table.add_column(row.setting.name)
+        table.add_column(header(row))
     for i, label in enumerate(labels):
-        cells = []
-        for row in rows:
-            name, probability = row.top5[judge][i][0]
-            mark = "*" if name == label else ("5" if row.hits(judge, labels, 5)[i] else " ")
-            cells.append(f"{mark} {name[:18]} {probability:.2f}")
-        table.add_row(label, *cells)
-    table.caption = "; ".join(
-        f"{r.setting.name}: top-1 {sum(r.hits(judge, labels, 1))}/{len(labels)}, "
-        f"top-5 {sum(r.hits(judge, labels, 5))}/{len(labels)}, {sum(r.seconds) / len(r.seconds):.0f} s/image"
-        for r in rows
-    )
+        table.add_row(label, *[cell(row, i) for row in rows])
+    table.caption = "; ".join(f"{row.setting.name}: {summary(row)}" for row in rows)
     return table
+
+
+def results_table(labels: list[str], rows: list[Row], judge: str) -> Table:
+    """Per class and setting: the judge's top-1 (with probability) and '5' when the class is in its top-5."""
+
+    def cell(row: Row, i: int) -> str:
+        name, probability = row.top5[judge][i][0]
+        mark = "*" if name == labels[i] else ("5" if row.hits(judge, labels, 5)[i] else " ")
+        return f"{mark} {name[:18]} {probability:.2f}"
+
+    def summary(r: Row) -> str:
+        return (f"top-1 {sum(r.hits(judge, labels, 1))}/{len(labels)}, top-5 {sum(r.hits(judge, labels, 5))}/"
+                f"{len(labels)}, {sum(r.seconds) / len(r.seconds):.0f} s/image")  # fmt: skip
+
+    title = f"Held-out judge {judge}: top-1 per image ('*' top-1 hit, '5' top-5 hit)"
+    return class_table(title, labels, rows, lambda row: row.setting.name, cell, summary)
 
 
 def picture_table(labels: list[str], rows: list[Row], judge: str) -> Table:
     """Per class and setting: the object's share of the canvas, the background noise and ``judge``'s top-1."""
-    table = Table(title=f"Pictures: object coverage, background noise (grey levels), {judge} top-1")
-    table.add_column("class")
-    for row in rows:
-        table.add_column(f"{row.setting.name}\ncover  noise  top-1")
-    for i, label in enumerate(labels):
-        cells = [f"{r.coverage[i]:.2f}  {r.noise[i]:5.1f}  {r.top5[judge][i][0][0][:16]}" for r in rows]
-        table.add_row(label, *cells)
-    table.caption = "; ".join(
-        f"{r.setting.name}: mean cover {sum(r.coverage) / len(r.coverage):.2f}, "
-        f"mean noise {sum(r.noise) / len(r.noise):.1f}, top-1 {sum(r.hits(judge, labels, 1))}/{len(labels)}"
-        for r in rows
-    )
-    return table
+
+    def cell(r: Row, i: int) -> str:
+        return f"{r.coverage[i]:.2f}  {r.noise[i]:5.1f}  {r.top5[judge][i][0][0][:16]}"
+
+    def summary(r: Row) -> str:
+        return (f"mean cover {sum(r.coverage) / len(r.coverage):.2f}, mean noise {sum(r.noise) / len(r.noise):.1f}, "
+                f"top-1 {sum(r.hits(judge, labels, 1))}/{len(labels)}")  # fmt: skip
+
+    title = f"Pictures: object coverage, background noise (grey levels), {judge} top-1"
+    return class_table(title, labels, rows, lambda row: f"{row.setting.name}\ncover  noise  top-1", cell, summary)
 
 
 def report(labels: list[str], rows: list[Row], settings: dict) -> dict:
