@@ -221,7 +221,7 @@ class Detail:
         carried_rate: how fast the coarse picture's frequencies move there, relative to the new ones.
     """
 
-    coarse_size: int = 512
+    coarse_size: int = 320
     steps: int = 48
     carried_rate: float = 0.25
 
