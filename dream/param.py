@@ -92,9 +92,39 @@ def fourier_image(
     return [spectrum], render
 
 
+def grown_phase(phase: torch.Tensor, canvas: Canvas) -> tuple[torch.Tensor, torch.Tensor]:
+    """A smaller image's phase carried onto ``canvas``'s larger grid: coarse to fine.
+
+    Bin (ky, kx) of an ``rfft2`` holds the frequency of ky and kx cycles across the image,
+    whatever its size, so the small image's phase moves to the same bins of the large grid
+    and only the new, finer frequencies start at random. The natural magnitude falls as
+    1/frequency at any size, so the large image shows the same picture, with room for detail.
+
+    Args:
+        phase: (B, 3, h, w // 2 + 1) with h <= canvas.height and w <= canvas.width.
+        canvas: the larger image; its generator draws the new bins' phase.
+
+    Returns:
+        The phase (B, 3, H, W // 2 + 1) on ``phase``'s device, and (H, W // 2 + 1) bool: the bins it carried.
+    """
+    rows, columns = phase.shape[-2], phase.shape[-1]
+    shape = (phase.shape[0], 3, canvas.height, canvas.width // 2 + 1)
+    grown = ((torch.rand(shape, generator=canvas.generator) * 2 - 1) * torch.pi).to(phase)
+    positive, negative = (rows + 1) // 2, rows // 2  # rows 0.. are frequencies 0, 1, ...; the last ones -1, -2, ...
+    grown[..., :positive, :columns] = phase[..., :positive, :]
+    carried = torch.zeros(shape[-2:], dtype=torch.bool, device=phase.device)
+    carried[:positive, :columns] = True
+    if negative:
+        grown[..., -negative:, :columns] = phase[..., -negative:, :]
+        carried[-negative:, :columns] = True
+    return grown, carried
+
+
 def maco_image(
     canvas: Canvas,
     contrast: float = MACO_CONTRAST,
+    start_phase: torch.Tensor | None = None,
+    carried_rate: float = 0.25,
 ) -> tuple[list[torch.Tensor], Render]:
     """A phase-only image whose Fourier magnitude is that of natural photos (magnitude-constrained).
 
@@ -106,23 +136,49 @@ def maco_image(
     Args:
         canvas: the images' shape, seed and device; the initial phase is uniform in [-pi, pi).
         contrast: gain before the sigmoid (standard deviation of the RGB logits).
+        start_phase: (B, 3, h, w // 2 + 1) the phase of a smaller picture to refine
+            (``grown_phase``); None: a random start.
+        carried_rate: how fast the carried phase moves, relative to the new bins' (``refined_phase``).
 
     Returns:
-        ([phase (B, 3, H, W // 2 + 1)], render () -> (B, 3, H, W) in [0, 1]).
+        ([phase (B, 3, H, W // 2 + 1)] or, refining, [its offset], render () -> (B, 3, H, W) in [0, 1]).
     """
     height, width = canvas.height, canvas.width
     magnitude = magnitude_for(height, width, canvas.device)  # (3, H, W // 2 + 1)
-    phase = (torch.rand((canvas.batch, *magnitude.shape), generator=canvas.generator) * 2 - 1) * torch.pi
-    phase = phase.to(canvas.device).requires_grad_(True)
+    if start_phase is None:
+        phase = (torch.rand((canvas.batch, *magnitude.shape), generator=canvas.generator) * 2 - 1) * torch.pi
+        phase = phase.to(canvas.device).requires_grad_(True)
+        params, current = [phase], lambda: phase
+    else:
+        params, current = refined_phase(start_phase, canvas, carried_rate)
 
     def render() -> torch.Tensor:
+        phase = current()
         spectrum = torch.polar(magnitude.expand_as(phase), phase)  # (B, 3, H, W // 2 + 1)
         image = torch.fft.irfft2(spectrum, s=(height, width), norm="ortho")  # (B, 3, H, W)
         image = image - image.mean(dim=(1, 2, 3), keepdim=True)
         image = image / (image.std(dim=(1, 2, 3), keepdim=True) + 1e-6)
         return torch.sigmoid(contrast * decorrelated_to_rgb(image))
 
-    return [phase], render
+    return params, render
+
+
+def refined_phase(
+    start_phase: torch.Tensor, canvas: Canvas, carried_rate: float
+) -> tuple[list[torch.Tensor], Callable[[], torch.Tensor]]:
+    """The phase of a larger picture grown from ``start_phase``, as an offset the optimiser moves.
+
+    Adam moves every parameter by about the learning rate at first, whatever its gradient, which
+    would scramble the picture carried from the coarse stage; the carried bins move at
+    ``carried_rate`` times the rate of the new, finer ones, so the composition stays and detail grows.
+
+    Returns:
+        ([offset (B, 3, H, W // 2 + 1), zero at first], phase () -> (B, 3, H, W // 2 + 1)).
+    """
+    grown, carried = grown_phase(start_phase.detach().to(canvas.device), canvas)
+    rate = torch.where(carried, carried_rate, 1.0).to(grown)  # (H, W // 2 + 1)
+    offset = torch.zeros_like(grown, requires_grad=True)
+    return [offset], lambda: grown + rate * offset
 
 
 def pixel_image(

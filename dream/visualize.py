@@ -11,17 +11,17 @@ user sees several bananas, not one.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import torch
 from kornia.filters import gaussian_blur2d
 
-from dream.errors import UserError
+from dream.errors import NameChoiceError, UserError
 from dream.labels import class_index
 from dream.models.base import TapNet
 from dream.objectives import Activations, Objective, channel, class_logit
 from dream.octaves import resize
-from dream.param import Canvas, make_image
+from dream.param import Canvas, maco_image, make_image
 from dream.transforms import Transform, random_crops, robustness
 
 # Where the diversity term compares images when the objective reads the class scores:
@@ -134,12 +134,20 @@ class Robustness:
     """
 
     crops: int = 6
-    crop_range: tuple[float, float] = (0.45, 0.9)
+    crop_range: tuple[float, float] = (0.7, 1.0)
     crop_size: int = 224
     noise: float = 0.05
     jitter: int = 16
     scales: tuple[float, ...] = (1.0, 0.975, 1.025, 0.95, 1.05)
     rotate_degrees: float = 5.0
+
+    def finer(self, scale: float) -> Robustness:
+        """The crops of a canvas ``1 / scale`` times larger: the smallest crop keeps its size in pixels.
+
+        The network then sees parts of the picture at their own resolution (detail) as well as
+        the whole (composition).
+        """
+        return replace(self, crop_range=(self.crop_range[0] * scale, self.crop_range[1]))
 
     def transform(self, generator: torch.Generator) -> Transform:
         if self.crops > 0:
@@ -151,6 +159,12 @@ LUCID_ROBUSTNESS = Robustness(crops=0)
 """Today's Fourier-prior robustness: a few pixels of jitter, 5 % scaling, 5 degrees of rotation."""
 PLAIN = Robustness(crops=0, jitter=0, scales=(1.0,), rotate_degrees=0.0)
 """No robustness at all (plain pixel ascent)."""
+ALPHA_EDGES = (0.15, 0.5)
+"""Importance at or below the first is background (alpha 0), from the second on object (alpha 1)."""
+BACKGROUNDS = ("calm", "keep")
+"""``Visualization.picture``'s backgrounds: blurred and faded, or the optimised image unchanged."""
+CALM_BLUR = 40  # the calm background's blur: the shorter side / this
+CALM_FADE = 0.5  # how far the calm background goes toward the picture's mean colour
 LEARNING_RATES = {"maco": 1.0, "fourier": 0.05, "pixel": 0.05}
 """Each parameterisation's learning rate: a phase moves in radians, a spectrum or a logit in small units."""
 
@@ -173,6 +187,58 @@ class Visualization:
         keep = 1 - strength * (1 - self.importance)
         return self.images * keep + 0.5 * (1 - keep)
 
+    def alpha(self) -> torch.Tensor:
+        """(B, 1, H, W) in [0, 1]: the object opaque, the background clear, a soft edge between.
+
+        A smoothstep of the importance: at most ``ALPHA_EDGES[0]`` (where the networks never
+        looked) is background, from ``ALPHA_EDGES[1]`` on the object.
+        """
+        low, high = ALPHA_EDGES
+        t = ((self.importance - low) / (high - low)).clamp(0, 1)
+        return t * t * (3 - 2 * t)
+
+    def picture(self, background: str = "calm") -> torch.Tensor:
+        """(B, 3, H, W): the image to show. ``calm``: the background blurred and faded toward its mean
+        colour where the alpha says nothing is happening; ``keep``: the optimised image as it is.
+
+        With the phase free and the magnitude of photos fixed, the image must hold a photo's fine
+        detail everywhere, the background too; only the object's was shaped by the networks.
+        """
+        if background == "keep":
+            return self.images
+        if background != "calm":
+            raise NameChoiceError("visualize.background", background, list(BACKGROUNDS))
+        return self.images * self.alpha() + calm(self.images) * (1 - self.alpha())
+
+
+@dataclass(frozen=True)
+class Detail:
+    """Coarse to fine: optimise the picture small, then grow it to the canvas and add detail.
+
+    Attributes:
+        coarse_size: shorter side of the first stage (the composition); a canvas no larger is made in one stage.
+        steps: steps at the canvas size (MaCo only: its phase grows, ``dream.param.grown_phase``).
+        carried_rate: how fast the coarse picture's frequencies move there, relative to the new ones.
+    """
+
+    coarse_size: int = 320
+    steps: int = 48
+    carried_rate: float = 0.25
+
+    def stages(self, height: int, width: int, parameterization: str) -> list[tuple[int, int]]:
+        """(h, w) of each stage: the canvas alone, or the coarse size and then the canvas."""
+        if parameterization != "maco" or min(height, width) <= self.coarse_size or self.steps <= 0:
+            return [(height, width)]
+        return [optimised_size(height, width, self.coarse_size), (height, width)]
+
+
+def calm(images: torch.Tensor) -> torch.Tensor:
+    """(B, 3, H, W) -> (B, 3, H, W): blurred (a fortieth of the shorter side) and half-way to the mean colour."""
+    sigma = max(1.0, min(images.shape[-2:]) / CALM_BLUR)
+    kernel = min(int(4 * sigma) | 1, (min(images.shape[-2:]) - 1) | 1)
+    blurred = gaussian_blur2d(images, (kernel, kernel), (sigma, sigma), border_type="reflect")
+    return CALM_FADE * images.mean(dim=(2, 3), keepdim=True) + (1 - CALM_FADE) * blurred
+
 
 def visualize(
     nets: TapNet | Sequence[TapNet],
@@ -187,6 +253,7 @@ def visualize(
     parameterization: str = "maco",
     diversity: float = 0.0,
     robust: Robustness = Robustness(),
+    detail: Detail = Detail(),
     on_step: Callable[[int], None] | None = None,
 ) -> Visualization:
     """Optimise ``batch`` images from noise to maximise the objectives, one per network, together.
@@ -199,13 +266,14 @@ def visualize(
         generator: all randomness (initial image, transforms); a CPU generator.
         device: where the image is optimised.
         batch: images optimised together.
-        steps: optimiser steps (NAdam for "maco", Adam otherwise).
+        steps: optimiser steps (NAdam for "maco", Adam otherwise) of the first stage.
         lr: learning rate (None: the parameterisation's, ``LEARNING_RATES``).
         parameterization: "maco" (phase only, natural magnitude), "fourier" (lucid) or "pixel".
         diversity: weight of the penalty on Gram-matrix similarity between batch images
             (class logits reach ~30-40 on efficientnet_lite0; 50 gives clearly different images); ignored
             when batch is 1.
-        robust: the random changes before every step.
+        robust: the random changes before every step (at the first stage's size; see ``Robustness.finer``).
+        detail: the coarse-to-fine schedule of a large canvas (``total_steps`` counts its steps).
         on_step: called with the step index after every step (progress bars).
 
     Returns:
@@ -213,24 +281,65 @@ def visualize(
     """
     nets, objectives = _as_list(nets), _as_list(objectives)
     height, width = (size, size) if isinstance(size, int) else size
-    params, render = make_image(parameterization, Canvas(batch, height, width, generator, device))
-    transform = robust.transform(generator)
+    stages = detail.stages(height, width, parameterization)
     losses = [visualization_loss(net, objective, batch, diversity) for net, objective in zip(nets, objectives)]
+    rate = LEARNING_RATES.get(parameterization, 0.05) if lr is None else lr
+    phase, done, maps = None, 0, []
+    for index, (stage_h, stage_w) in enumerate(stages):
+        canvas = Canvas(batch, stage_h, stage_w, generator, device)
+        if phase is None:
+            params, render = make_image(parameterization, canvas)
+        else:
+            params, render = maco_image(canvas, start_phase=phase, carried_rate=detail.carried_rate)
+        stage_steps = steps if index == 0 else detail.steps
+        stage_robust = robust if index == 0 else robust.finer(min(stages[0]) / min(stage_h, stage_w))
+        report = (lambda step, before=done: on_step(before + step)) if on_step else (lambda step: None)
+        transform = stage_robust.transform(generator)
+        gradient_sum = ascend(params, render, losses, transform, stage_steps, rate, parameterization, report)
+        phase, done = params[0].detach(), done + stage_steps
+        maps.append((stage_steps, gradient_sum))
+    with torch.no_grad():
+        return Visualization(render().detach(), combined_importance(maps, (height, width)))
+
+
+def total_steps(steps: int, size: int | tuple[int, int], parameterization: str, detail: Detail = Detail()) -> int:
+    """Every optimiser step ``visualize`` takes for this canvas (a progress bar's total)."""
+    height, width = (size, size) if isinstance(size, int) else size
+    return steps + (detail.steps if len(detail.stages(height, width, parameterization)) > 1 else 0)
+
+
+def ascend(
+    params: list[torch.Tensor],
+    render: Callable[[], torch.Tensor],
+    losses: list[Callable[[torch.Tensor], torch.Tensor]],
+    transform: Transform,
+    steps: int,
+    lr: float,
+    parameterization: str,
+    on_step: Callable[[int], None],
+) -> torch.Tensor:
+    """``steps`` optimiser steps on ``params``; returns the (B, 1, H, W) |gradient| summed on the image."""
     optimizer_class = torch.optim.NAdam if parameterization == "maco" else torch.optim.Adam
-    optimizer = optimizer_class(params, lr=LEARNING_RATES.get(parameterization, 0.05) if lr is None else lr)
-    gradient_sum = torch.zeros(batch, 1, height, width, device=device)
+    optimizer = optimizer_class(params, lr=lr)
+    gradient_sum = None
     for step in range(steps):
         optimizer.zero_grad(set_to_none=True)
         image = render()
         image.retain_grad()
-        crops = transform(image)
-        (sum(loss(crops) for loss in losses) / len(losses)).backward()
-        gradient_sum += image.grad.abs().mean(1, keepdim=True)
+        (sum(loss(transform(image)) for loss in losses) / len(losses)).backward()
+        magnitude = image.grad.abs().mean(1, keepdim=True)  # (B, 1, H, W)
+        gradient_sum = magnitude if gradient_sum is None else gradient_sum + magnitude
         optimizer.step()
-        if on_step is not None:
-            on_step(step)
-    with torch.no_grad():
-        return Visualization(render().detach(), importance_map(gradient_sum))
+        on_step(step)
+    return gradient_sum if gradient_sum is not None else torch.zeros_like(render()[:, :1]).detach()
+
+
+def combined_importance(maps: list[tuple[int, torch.Tensor]], size: tuple[int, int]) -> torch.Tensor:
+    """(B, 1, H, W) importance of a picture made in stages: each stage's map, weighted by its steps."""
+    total = sum(steps for steps, _ in maps) or 1
+    mixed = sum(steps * resize(importance_map(gradient_sum), size) for steps, gradient_sum in maps) / total
+    top = mixed.flatten(1).quantile(0.99, dim=1).clamp(min=1e-12)[:, None, None, None]
+    return (mixed / top).clamp(0, 1)
 
 
 def _as_list(value):

@@ -88,7 +88,7 @@ class VisualizeConfig:
     diversity: float = 0.0  # weight of the term pushing batch images apart
     ensemble: list = field(default_factory=list)  # models optimised together for class targets; empty: `model` alone
     crops: int = 6  # random crops per image per step (MaCo robustness); 0: jitter, scales and rotation instead
-    crop_range: list = field(default_factory=lambda: [0.45, 0.9])  # crop side, fraction of the image's shorter side
+    crop_range: list = field(default_factory=lambda: [0.7, 1.0])  # crop side, fraction of the shorter side: object size
     crop_size: int = 224  # side each crop is resized to for the network
     crop_noise: float = 0.05  # standard deviation of the noise added to each crop
     jitter: int = 16  # transformation robustness when crops is 0: random shift in pixels
@@ -96,6 +96,9 @@ class VisualizeConfig:
     rotate_degrees: float = 5.0
     size: int = 320  # side of the optimised image (the canvas) before it is scaled to width x height
     importance_fade: float = 0.0  # 0..1: fade areas where little gradient accumulated toward grey
+    background: str = "calm"  # calm: blur and fade where the importance map is empty | keep: as optimised
+    coarse_size: int = 320  # a larger canvas is optimised at this side first, then grown (maco)
+    detail_steps: int = 48  # steps at the full size of a canvas larger than coarse_size
 
 
 @dataclass
@@ -232,7 +235,7 @@ def validate_visualize(settings: VisualizeConfig) -> None:
     ):
         raise UserError(
             f"Config key 'visualize.crop_range' is {list(settings.crop_range)}, but must be two fractions "
-            "0 < smallest <= largest <= 1 of the image's shorter side (e.g. visualize.crop_range=[0.45,0.9])."
+            "0 < smallest <= largest <= 1 of the image's shorter side (e.g. visualize.crop_range=[0.7,1.0])."
         )
     if settings.crops < 0 or settings.crop_size < 8 or settings.steps < 1:
         raise UserError(
@@ -241,3 +244,12 @@ def validate_visualize(settings: VisualizeConfig) -> None:
         )
     if not 0.0 <= settings.importance_fade <= 1.0:
         raise UserError(f"Config key 'visualize.importance_fade' is {settings.importance_fade}, but must be in 0..1.")
+    if settings.background not in ("calm", "keep"):
+        raise UserError(f"Config key 'visualize.background' is '{settings.background}', but must be calm (blurred "
+                        "and faded where the importance map is empty) or keep (as optimised).")
+    if settings.coarse_size < 8 or settings.detail_steps < 0:
+        raise UserError(
+            f"Config keys 'visualize.coarse_size' (8 or more) and 'visualize.detail_steps' (0 or more) are "
+            f"{settings.coarse_size} and {settings.detail_steps} (e.g. visualize.coarse_size=320, "
+            "visualize.detail_steps=48)."
+        )

@@ -144,15 +144,17 @@ def flow_seconds(cfg: RenderConfig, height: int, width: int, device: torch.devic
 
 def estimate_visualization(cfg: RenderConfig, engine: Engine) -> Estimate:
     """Two of the visualisation's own steps (after one warm-up step), times its steps."""
-    from dream.visualize import find_target
-    from render.modes.visualize import visualization_nets, visualize_steps
+    from dream.visualize import find_target, optimised_size, total_steps
+    from render.modes.visualize import detail_of, visualization_nets, visualize_steps
 
     nets, _ = visualization_nets(cfg, engine, cfg.target, lambda _: None)
     targets = [find_target(net, cfg.target) for net in nets]
     stamps = []
     visualize_steps(cfg, nets, targets, engine.device, 3, on_step=lambda _: stamps.append(time.perf_counter()))
     step = (stamps[-1] - stamps[0]) / (len(stamps) - 1)
-    steps = cfg.visualize.steps
+    settings = cfg.visualize  # the fine stage's steps see crops of the same size, so they cost the same
+    size = optimised_size(cfg.height, cfg.width, settings.size)
+    steps = total_steps(settings.steps, size, settings.parameterization, detail_of(settings))
     return Estimate(steps * step, peak_bytes(engine.device), steps, "step", step, (cfg.height, cfg.width))
 
 

@@ -59,6 +59,13 @@ def save_png(image: torch.Tensor, path: Path) -> Path:
     return Path(path)
 
 
+def save_rgba_png(image: torch.Tensor, alpha: torch.Tensor, path: Path) -> Path:
+    """Write ``image`` (1, 3, H, W) with ``alpha`` (1, 1, H, W) in [0, 1] as an RGBA PNG, atomically."""
+    pixels = np.concatenate([to_uint8_pixels(image), to_uint8_pixels(alpha.expand(-1, 3, -1, -1))[..., :1]], axis=2)
+    write_image_atomic(Path(path), pixels)
+    return Path(path)
+
+
 def smooth_noise(height: int, width: int, generator: torch.Generator, device: torch.device) -> torch.Tensor:
     """Grey-centred noise with structure at several scales: a start the network can read.
 

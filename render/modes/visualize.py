@@ -1,8 +1,10 @@
 """Class and channel visualisation (mode: visualize): ``<name>.png`` of what the network thinks ``target`` is.
 
 Beside it, ``<name>_importance.png``: where the gradient accumulated (white: the
-pixels the networks relied on), MaCo's transparency map; ``visualize.importance_fade``
-fades the rest of the image toward grey.
+pixels the networks relied on), MaCo's transparency map, and ``<name>_rgba.png``: the
+optimised image with that map as its alpha, for compositing. ``visualize.background=calm``
+blurs and fades the background of ``<name>.png`` (``keep``: as optimised);
+``visualize.importance_fade`` fades it toward grey.
 
 A batch writes ``<name>_0.png``, ``<name>_1.png``, ... and ``<name>_sheet.png``,
 all of them side by side. meta.json records the target, its label and how the
@@ -22,11 +24,23 @@ from dream.errors import UserError
 from dream.models.base import TapNet
 from dream.models.registry import get_entry, load_model
 from dream.octaves import resize
-from dream.visualize import Robustness, find_target, is_class_target, optimised_size, top_classes, visualize
+from dream.visualize import (
+    Detail,
+    Robustness,
+    Visualization,
+    find_target,
+    is_class_target,
+    optimised_size,
+    top_classes,
+    total_steps,
+    visualize,
+)
 from render.config import RenderConfig, VisualizeConfig
 from render.engine import Engine
-from render.media.images import save_png, to_uint8_pixels
+from render.media.images import save_png, save_rgba_png, to_uint8_pixels
 from render.media.progress import counting_progress
+
+ONE_STAGE = Detail(steps=0)  # no fine stage: the coarse steps only
 
 
 def render_visualization(cfg: RenderConfig, run_dir: Path, engine: Engine, console: Console, *_) -> dict:
@@ -38,20 +52,28 @@ def render_visualization(cfg: RenderConfig, run_dir: Path, engine: Engine, conso
     settings = cfg.visualize
     nets, records = visualization_nets(cfg, engine, cfg.target, console.print)
     targets = [find_target(net, cfg.target) for net in nets]
+    optimised = optimised_size(cfg.height, cfg.width, settings.size)
+    detail = detail_of(settings)
+    total = total_steps(settings.steps, optimised, settings.parameterization, detail)
     with counting_progress(console, "steps") as progress:
-        task = progress.add_task(f"visualising {targets[0].label}", total=settings.steps)
+        task = progress.add_task(f"visualising {targets[0].label}", total=total)
         result = visualize_steps(cfg, nets, targets, engine.device, settings.steps,
-                                 on_step=lambda _step: progress.advance(task))
-    images = result.faded(settings.importance_fade) if settings.importance_fade > 0 else result.images
+                                 on_step=lambda _step: progress.advance(task), detail=detail)
+    picture = Visualization(result.picture(settings.background), result.importance)
+    images = picture.faded(settings.importance_fade) if settings.importance_fade > 0 else picture.images
     self_check = top_classes(nets[0], images) if nets[0].labels else []
-    media = save_images(resize(images, (cfg.height, cfg.width)), run_dir, cfg.output.name)
-    media += save_importance(resize(result.importance, (cfg.height, cfg.width)), run_dir, cfg.output.name)
+    size = (cfg.height, cfg.width)
+    media = save_images(resize(images, size), run_dir, cfg.output.name)
+    media += save_importance(resize(result.importance, size), run_dir, cfg.output.name)
+    media += save_rgba(resize(result.images, size), resize(result.alpha(), size), run_dir, cfg.output.name)
     return {
         "media": media,
         "target": str(cfg.target),
         "label": targets[0].label,
         "target_objective": targets[0].objective().name,
         "parameterization": settings.parameterization,
+        "background": settings.background,
+        "steps": total,
         "ensemble": records,
         "self_check_top5": [[{"label": label, "probability": p} for label, p in top] for top in self_check],
         "width": int(cfg.width),
@@ -61,8 +83,12 @@ def render_visualization(cfg: RenderConfig, run_dir: Path, engine: Engine, conso
 
 
 def visualize_steps(cfg: RenderConfig, nets: list[TapNet], targets: list, device: torch.device, steps: int,
-                    on_step: Callable[[int], None]):
-    """``steps`` steps of the visualisation ``cfg.visualize`` describes (the render's, or a timed few)."""
+                    on_step: Callable[[int], None], detail: Detail = ONE_STAGE):
+    """``steps`` steps of the visualisation ``cfg.visualize`` describes (the render's, or a timed few).
+
+    Args:
+        detail: the fine stage of a canvas above ``visualize.coarse_size`` (the default: none, the coarse steps only).
+    """
     settings = cfg.visualize
     return visualize(
         nets,
@@ -74,6 +100,7 @@ def visualize_steps(cfg: RenderConfig, nets: list[TapNet], targets: list, device
         parameterization=settings.parameterization,
         diversity=settings.diversity,
         robust=robustness_of(settings),
+        detail=detail,
         generator=torch.Generator().manual_seed(cfg.seed),
         device=device,
         on_step=on_step,
@@ -116,6 +143,21 @@ def robustness_of(settings: VisualizeConfig) -> Robustness:
         scales=tuple(float(s) for s in settings.scales),
         rotate_degrees=settings.rotate_degrees,
     )
+
+
+def detail_of(settings: VisualizeConfig) -> Detail:
+    """The ``visualize`` section's coarse-to-fine schedule for canvases larger than ``coarse_size``."""
+    return Detail(coarse_size=settings.coarse_size, steps=settings.detail_steps)
+
+
+def save_rgba(images: torch.Tensor, alpha: torch.Tensor, run_dir: Path, name: str) -> list[str]:
+    """Write (B, 3, H, W) images with (B, 1, H, W) alpha as ``name_rgba.png`` (B = 1) or ``name_rgba_i.png``."""
+    if images.shape[0] == 1:
+        return [save_rgba_png(images, alpha, run_dir / f"{name}_rgba.png").name]
+    return [
+        save_rgba_png(image[None], mask[None], run_dir / f"{name}_rgba_{i}.png").name
+        for i, (image, mask) in enumerate(zip(images, alpha))
+    ]
 
 
 def save_importance(importance: torch.Tensor, run_dir: Path, name: str) -> list[str]:

@@ -12,9 +12,14 @@ only the networks it was made on; a picture of a banana is a banana to all.
 
 Each judge also classifies a thumbnail of every image (56 px, scaled back up),
 reported as "JUDGE 1/4": a texture of parts that excites the network only up
-close loses its class there. So does a small object: MaCo's crops make objects
-of about a quarter of the canvas, which the thumbnail shrinks to a few pixels;
-read it beside the full-size judge, not alone.
+close loses its class there. So does a small object, which the thumbnail shrinks
+to a few pixels; read it beside the full-size judge, not alone.
+
+Three figures describe each picture as a picture: the share of the canvas the
+object covers (importance above ``OBJECT_THRESHOLD``), the background noise (RMS
+fine detail, in grey levels, outside the object: a mottle or streaks) and the held-out
+judge's top-1. The default is judged as ``class_visualize`` shows it (its
+``visualize.background``); the baselines as optimised.
 
 Writes into ``--out`` (default ``outputs/quality``), after every row so an
 interrupted run keeps what it measured: ``transfer.json`` (every judge's top-5,
@@ -29,10 +34,12 @@ from __future__ import annotations
 import argparse
 import json
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import torch
+from kornia.filters import gaussian_blur2d
 from omegaconf import OmegaConf
 from rich.console import Console
 from rich.table import Table
@@ -40,11 +47,11 @@ from rich.table import Table
 from dream.models.base import TapNet
 from dream.models.registry import MODELS, default_weights_path, load_model
 from dream.octaves import resize
-from dream.visualize import LUCID_ROBUSTNESS, PLAIN, Robustness, find_target, top_classes, visualize
+from dream.visualize import LUCID_ROBUSTNESS, PLAIN, Detail, Robustness, find_target, top_classes, visualize
 from render.cli import compose_preset
 from render.config import VisualizeConfig
 from render.media.images import save_png
-from render.modes.visualize import image_grid, robustness_of
+from render.modes.visualize import detail_of, image_grid, robustness_of
 
 CLASSES = (
     "banana", "strawberry", "pineapple", "goldfish", "flamingo", "zebra",
@@ -57,6 +64,32 @@ JUDGE_SIZE = {"efficientnet_lite1": 240, "inception_v3": 299}  # training resolu
 BASELINE_SIZE = 224  # the canvas the Fourier and pixel visualisations were made at
 COARSE_SIZE = 56  # the thumbnail each judge also sees: a quarter of the networks' input side
 COARSE_VIEW = "1/4"  # how the thumbnail judge is named in the report
+OBJECT_THRESHOLD = 0.5  # importance above which a pixel belongs to the object
+NOISE_SIZE = 320  # pictures are compared at this side, so a 1024 px picture's finer grain is not penalised
+NOISE_SIGMA = 1.5  # pixels at NOISE_SIZE: the high-pass keeps what a blur of this radius removes
+
+
+def object_coverage(importance: torch.Tensor) -> list[float]:
+    """Share of the canvas the object covers: (B, 1, H, W) importance -> B fractions in [0, 1]."""
+    return (importance > OBJECT_THRESHOLD).float().mean(dim=(1, 2, 3)).tolist()
+
+
+def background_noise(images: torch.Tensor, importance: torch.Tensor) -> list[float]:
+    """RMS high-frequency grey level (0-255) outside the object, per image, seen at ``NOISE_SIZE`` px.
+
+    Args:
+        images: (B, 3, H, W) RGB in [0, 1].
+        importance: (B, 1, H, W) in [0, 1]; pixels at or below ``OBJECT_THRESHOLD`` are background.
+
+    Returns:
+        B values: 0 for a flat or smooth background; a fine mottle or streaks of a few levels give 5-15.
+    """
+    grey = resize(images.mean(1, keepdim=True), (NOISE_SIZE, NOISE_SIZE))  # (B, 1, S, S)
+    background = (resize(importance, (NOISE_SIZE, NOISE_SIZE)) <= OBJECT_THRESHOLD).float()
+    kernel = int(6 * NOISE_SIGMA) | 1
+    detail = grey - gaussian_blur2d(grey, (kernel, kernel), (NOISE_SIGMA, NOISE_SIGMA), border_type="reflect")
+    energy = (detail.square() * background).sum((1, 2, 3)) / background.sum((1, 2, 3)).clamp(min=1)
+    return (255 * energy.sqrt()).tolist()
 
 
 @dataclass(frozen=True)
@@ -68,6 +101,8 @@ class Setting:
     robust: Robustness
     size: int
     steps: int
+    background: str = "keep"  # Visualization.picture's background: what is shown and judged
+    detail: Detail = Detail()
 
     @property
     def name(self) -> str:
@@ -82,6 +117,8 @@ class Row:
     images: list[torch.Tensor] = field(default_factory=list)  # (1, 3, H, W) each
     top5: dict[str, list[list[tuple[str, float]]]] = field(default_factory=dict)  # judge -> per class
     seconds: list[float] = field(default_factory=list)
+    coverage: list[float] = field(default_factory=list)  # share of the canvas the object covers
+    noise: list[float] = field(default_factory=list)  # background_noise of each picture
 
     def hits(self, judge: str, labels: list[str], k: int) -> list[bool]:
         return [label in [name for name, _ in top[:k]] for label, top in zip(labels, self.top5[judge])]
@@ -95,7 +132,10 @@ def preset_settings(overrides: list[str] | None = None) -> VisualizeConfig:
 
 def settings_table(default: VisualizeConfig, steps: int, baseline_steps: int) -> list[Setting]:
     """Six rows, the default prior first: MaCo, today's Fourier prior and plain pixels, x one net and the ensemble."""
-    maco = [Setting("maco", sources, robustness_of(default), default.size, steps) for sources in ("ensemble", "one")]
+    maco = [
+        Setting("maco", sources, robustness_of(default), default.size, steps, default.background, detail_of(default))
+        for sources in ("ensemble", "one")
+    ]
     baselines = [
         Setting(parameterization, sources, robust, BASELINE_SIZE, baseline_steps)
         for sources in ("one", "ensemble")
@@ -122,16 +162,20 @@ def run_setting(
         result = visualize(
             sources, [find_target(net, label).objective() for net in sources], size=setting.size,
             steps=setting.steps, parameterization=setting.parameterization, robust=setting.robust,
-            generator=torch.Generator().manual_seed(seed), device=device,
+            detail=setting.detail, generator=torch.Generator().manual_seed(seed), device=device,
         )  # fmt: skip
         row.seconds.append(round(time.perf_counter() - started, 1))
-        row.images.append(result.images.cpu())
+        picture = result.picture(setting.background).cpu()
+        row.images.append(picture)
+        row.coverage += object_coverage(result.importance.cpu())
+        row.noise += background_noise(picture, result.importance.cpu())
         for name, judge in judges.items():
             size = JUDGE_SIZE.get(name, 224)
-            for view, images in ((name, result.images), (f"{name} {COARSE_VIEW}", coarse(result.images))):
+            for view, images in ((name, picture), (f"{name} {COARSE_VIEW}", coarse(picture))):
                 row.top5.setdefault(view, []).extend(top_classes(judge, resize(images, (size, size))))
         judged = {name: tops[-1][0] for name, tops in row.top5.items()}
-        log(f"{setting.name:17s} {label:12s} {row.seconds[-1]:6.1f} s  {judged}")
+        log(f"{setting.name:17s} {label:12s} {row.seconds[-1]:6.1f} s  object {row.coverage[-1]:.2f} of the "
+            f"canvas, background noise {row.noise[-1]:.1f}  {judged}")
     return row
 
 
@@ -144,25 +188,49 @@ def coarse(images: torch.Tensor, size: int = COARSE_SIZE) -> torch.Tensor:
     return resize(small, tuple(images.shape[-2:]))
 
 
-def results_table(labels: list[str], rows: list[Row], judge: str) -> Table:
-    """Per class and setting: the judge's top-1 (with probability) and '5' when the class is in its top-5."""
-    table = Table(title=f"Held-out judge {judge}: top-1 per image ('*' top-1 hit, '5' top-5 hit)")
+def class_table(
+    title: str, labels: list[str], rows: list[Row], header: Callable[[Row], str],
+    cell: Callable[[Row, int], str], summary: Callable[[Row], str],
+) -> Table:  # fmt: skip
+    """One line per class, one column per row of settings (``cell(row, class index)``), a summary caption."""
+    table = Table(title=title)
     table.add_column("class")
     for row in rows:
-        table.add_column(row.setting.name)
+        table.add_column(header(row))
     for i, label in enumerate(labels):
-        cells = []
-        for row in rows:
-            name, probability = row.top5[judge][i][0]
-            mark = "*" if name == label else ("5" if row.hits(judge, labels, 5)[i] else " ")
-            cells.append(f"{mark} {name[:18]} {probability:.2f}")
-        table.add_row(label, *cells)
-    table.caption = "; ".join(
-        f"{r.setting.name}: top-1 {sum(r.hits(judge, labels, 1))}/{len(labels)}, "
-        f"top-5 {sum(r.hits(judge, labels, 5))}/{len(labels)}, {sum(r.seconds) / len(r.seconds):.0f} s/image"
-        for r in rows
-    )
+        table.add_row(label, *[cell(row, i) for row in rows])
+    table.caption = "; ".join(f"{row.setting.name}: {summary(row)}" for row in rows)
     return table
+
+
+def results_table(labels: list[str], rows: list[Row], judge: str) -> Table:
+    """Per class and setting: the judge's top-1 (with probability) and '5' when the class is in its top-5."""
+
+    def cell(row: Row, i: int) -> str:
+        name, probability = row.top5[judge][i][0]
+        mark = "*" if name == labels[i] else ("5" if row.hits(judge, labels, 5)[i] else " ")
+        return f"{mark} {name[:18]} {probability:.2f}"
+
+    def summary(r: Row) -> str:
+        return (f"top-1 {sum(r.hits(judge, labels, 1))}/{len(labels)}, top-5 {sum(r.hits(judge, labels, 5))}/"
+                f"{len(labels)}, {sum(r.seconds) / len(r.seconds):.0f} s/image")  # fmt: skip
+
+    title = f"Held-out judge {judge}: top-1 per image ('*' top-1 hit, '5' top-5 hit)"
+    return class_table(title, labels, rows, lambda row: row.setting.name, cell, summary)
+
+
+def picture_table(labels: list[str], rows: list[Row], judge: str) -> Table:
+    """Per class and setting: the object's share of the canvas, the background noise and ``judge``'s top-1."""
+
+    def cell(r: Row, i: int) -> str:
+        return f"{r.coverage[i]:.2f}  {r.noise[i]:5.1f}  {r.top5[judge][i][0][0][:16]}"
+
+    def summary(r: Row) -> str:
+        return (f"mean cover {sum(r.coverage) / len(r.coverage):.2f}, mean noise {sum(r.noise) / len(r.noise):.1f}, "
+                f"top-1 {sum(r.hits(judge, labels, 1))}/{len(labels)}")  # fmt: skip
+
+    title = f"Pictures: object coverage, background noise (grey levels), {judge} top-1"
+    return class_table(title, labels, rows, lambda row: f"{row.setting.name}\ncover  noise  top-1", cell, summary)
 
 
 def report(labels: list[str], rows: list[Row], settings: dict) -> dict:
@@ -176,6 +244,10 @@ def report(labels: list[str], rows: list[Row], settings: dict) -> dict:
                 "size": r.setting.size,
                 "crops": r.setting.robust.crops,
                 "seconds_per_image": r.seconds,
+                "background": r.setting.background,
+                "object_coverage": [round(c, 3) for c in r.coverage],
+                "background_noise": [round(n, 2) for n in r.noise],
+                "judge_top1": [top[0][0] for top in r.top5.get(HELD_OUT_JUDGE, [])],
                 "hits": {
                     judge: {"top1": sum(r.hits(judge, labels, 1)), "top5": sum(r.hits(judge, labels, 5))}
                     for judge in r.top5
@@ -261,6 +333,8 @@ def main(argv: list[str] | None = None) -> None:
         save_report(labels, rows, args.out, settings)
     for judge in rows[0].top5 if rows else []:
         console.print(results_table(labels, rows, judge))
+    if rows and HELD_OUT_JUDGE in rows[0].top5:
+        console.print(picture_table(labels, rows, HELD_OUT_JUDGE))
     console.print(f"wrote {args.out / 'transfer.json'}, {args.out / 'classes_sheet.png'} and transfer_sheet.png")
 
 

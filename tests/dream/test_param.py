@@ -6,6 +6,7 @@ from dream.errors import NameChoiceError
 from dream.param import (
     Canvas,
     fourier_image,
+    grown_phase,
     maco_image,
     make_image,
     pixel_image,
@@ -102,3 +103,31 @@ def test_maco_image_is_standardised_and_has_correlated_neighbours():
     logits = torch.logit(image.clamp(1e-6, 1 - 1e-6))
     assert abs(logits.mean().item()) < 0.2
     assert neighbour_correlation(image) > 0.5
+
+
+def test_grown_phase_carries_every_frequency_of_the_small_grid():
+    small = torch.rand(1, 3, 5, 4) * 6 - 3  # a 5 x 6 image's phase
+    grown, carried = grown_phase(small, Canvas(1, 9, 10, torch.Generator().manual_seed(0), CPU))
+    assert grown.shape == (1, 3, 9, 6) and carried.sum() == 5 * 4
+    assert torch.equal(grown[..., :3, :4], small[..., :3, :]) and torch.equal(grown[..., -2:, :4], small[..., -2:, :])
+    assert not carried[3:7].any() and not carried[:, 4:].any()
+
+
+def test_a_grown_image_shows_the_small_picture():
+    generator = torch.Generator().manual_seed(0)
+    params, render = maco_image(Canvas(1, 24, 24, generator, CPU))
+    _, grown = maco_image(Canvas(1, 96, 96, generator, CPU), start_phase=params[0])
+    seen = torch.nn.functional.interpolate(grown(), size=(24, 24), mode="area")
+    assert torch.corrcoef(torch.stack([seen.flatten(), render().flatten()]))[0, 1] > 0.85
+
+
+def test_refining_moves_the_carried_frequencies_at_their_rate():
+    generator = torch.Generator().manual_seed(0)
+    start = maco_image(Canvas(1, 8, 8, generator, CPU))[0][0].detach()
+    params, render = maco_image(Canvas(1, 16, 16, generator, CPU), start_phase=start, carried_rate=0.0)
+    before = torch.fft.rfft2(render().detach())
+    render()[:, 0, :4].mean().backward()
+    torch.optim.SGD(params, lr=100.0).step()
+    after = torch.fft.rfft2(render().detach())
+    # Only the new bins moved, so the image's coarsest frequencies barely change while the fine ones do.
+    assert (after[..., :2, :2] - before[..., :2, :2]).abs().max() < 0.5 * (after - before).abs().max()

@@ -4,7 +4,16 @@ import numpy as np
 import pytest
 import torch
 
-from dream.spectrum import SPECTRUM_SIZE, load_natural_spectrum, magnitude_for, mean_magnitude, patches, shipped_photos
+from dream.spectrum import (
+    SPECTRUM_SIZE,
+    isotropic,
+    load_natural_spectrum,
+    magnitude_for,
+    mean_magnitude,
+    patches,
+    peak_ratio,
+    shipped_photos,
+)
 
 CPU = torch.device("cpu")
 
@@ -50,7 +59,21 @@ def test_mean_magnitude_of_stripes_peaks_at_their_frequency():
     assert magnitude[0, 0].argmax().item() == 32 // 8  # 4 cycles across a 32-pixel patch
 
 
+def test_isotropic_removes_a_streak_and_keeps_the_energy():
+    x = np.arange(64)
+    stripes = (127 + 60 * np.sin(2 * np.pi * x / 3))[None, :, None].repeat(64, 0).repeat(3, 2).astype(np.uint8)
+    magnitude = mean_magnitude([stripes], size=32, stride=32) + 0.01  # fine vertical stripes: one axis bin
+    assert peak_ratio(magnitude) > 3
+    flat = isotropic(magnitude)
+    assert peak_ratio(flat) == pytest.approx(1.0, abs=1e-4)
+    assert flat.square().sum().item() == pytest.approx(magnitude.square().sum().item(), rel=0.05)
+
+
+def test_shipped_spectrum_has_no_orientation():
+    assert peak_ratio(load_natural_spectrum()) < 1.01  # the measured photos' axis peaks reached 4.5
+
+
 @pytest.mark.slow
 def test_shipped_file_is_what_the_photos_give():
-    rebuilt = mean_magnitude(shipped_photos())
+    rebuilt = isotropic(mean_magnitude(shipped_photos()))
     assert torch.allclose(rebuilt, load_natural_spectrum(), rtol=2e-3, atol=1e-3)

@@ -8,7 +8,9 @@ from dream.errors import NameChoiceError, UserError
 from dream.models.base import TapNet
 from dream.objectives import Objective
 from dream.visualize import (
+    ALPHA_EDGES,
     LEARNING_RATES,
+    Detail,
     Robustness,
     Visualization,
     class_start_image,
@@ -18,6 +20,7 @@ from dream.visualize import (
     optimised_size,
     parse_target,
     top_classes,
+    total_steps,
     visualize,
 )
 
@@ -213,3 +216,47 @@ def test_real_network_sees_its_class(tmp_path):
     ).images
     label, probability = top_classes(net, images)[0][0]
     assert label == "banana" and probability > 0.5
+
+
+def test_detail_stages_only_above_the_coarse_size_and_only_for_maco():
+    detail = Detail(coarse_size=320, steps=48)
+    assert detail.stages(320, 480, "maco") == [(320, 480)]
+    assert detail.stages(1024, 1024, "maco") == [(320, 320), (1024, 1024)]
+    assert detail.stages(1024, 1024, "fourier") == [(1024, 1024)]
+    assert Detail(coarse_size=320, steps=0).stages(1024, 1024, "maco") == [(1024, 1024)]
+    assert total_steps(128, 1024, "maco", detail) == 176 and total_steps(128, 320, "maco", detail) == 128
+
+
+def test_finer_crops_keep_the_smallest_crop_in_pixels():
+    assert Robustness(crop_range=(0.6, 1.0)).finer(0.5).crop_range == (0.3, 1.0)
+
+
+def test_a_large_canvas_is_grown_from_a_small_one(tiny_net):
+    seen = []
+    result = visualization(tiny_net, size=24, steps=3, detail=Detail(coarse_size=12, steps=2), on_step=seen.append)
+    assert seen == [0, 1, 2, 3, 4]
+    assert result.images.shape == (1, 3, 24, 24) and result.importance.shape == (1, 1, 24, 24)
+    assert result.importance.max() == 1
+
+
+def test_alpha_is_a_soft_step_of_the_importance():
+    importance = torch.tensor([0.0, ALPHA_EDGES[0], sum(ALPHA_EDGES) / 2, ALPHA_EDGES[1], 1.0]).reshape(1, 1, 1, 5)
+    alpha = Visualization(torch.rand(1, 3, 1, 5), importance).alpha()
+    assert alpha.flatten().tolist() == pytest.approx([0.0, 0.0, 0.5, 1.0, 1.0])
+
+
+def test_calm_background_smooths_only_where_nothing_happens():
+    generator = torch.Generator().manual_seed(0)
+    images = torch.rand(1, 3, 64, 64, generator=generator)  # a loud mottle everywhere
+    importance = torch.zeros(1, 1, 64, 64)
+    importance[..., :, :32] = 1.0  # the object fills the left half
+    picture = Visualization(images, importance).picture("calm")
+    assert torch.equal(picture[..., :, :24], images[..., :, :24])
+    right, loud = picture[..., :, 40:], images[..., :, 40:]
+    assert (right[..., 1:] - right[..., :-1]).abs().mean() < 0.1 * (loud[..., 1:] - loud[..., :-1]).abs().mean()
+    assert torch.equal(Visualization(images, importance).picture("keep"), images)
+
+
+def test_an_unknown_background_lists_the_choices():
+    with pytest.raises(UserError, match="calm"):
+        Visualization(torch.rand(1, 3, 4, 4), torch.ones(1, 1, 4, 4)).picture("loud")

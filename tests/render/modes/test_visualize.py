@@ -54,7 +54,7 @@ def other_model(monkeypatch):
 
 def test_render_one_image_with_self_check(tiny_net, tmp_path):
     meta = run_visualization(tiny_net, tmp_path)
-    assert meta["media"] == ["vis.png", "vis_importance.png"] and (tmp_path / "vis.png").is_file()
+    assert meta["media"] == ["vis.png", "vis_importance.png", "vis_rgba.png"] and (tmp_path / "vis.png").is_file()
     assert (tmp_path / "vis_importance.png").is_file() and meta["parameterization"] == "maco"
     assert meta["ensemble"] == [{"model": "tiny"}]
     assert (meta["label"], meta["width"], meta["height"]) == ("zebra", 20, 16)
@@ -65,9 +65,24 @@ def test_render_one_image_with_self_check(tiny_net, tmp_path):
 def test_render_a_batch_writes_each_image_and_a_sheet(tiny_net, tmp_path):
     meta = run_visualization(tiny_net, tmp_path, visualize={"batch": 3, "diversity": 10.0})
     assert meta["media"][:4] == ["vis_0.png", "vis_1.png", "vis_2.png", "vis_sheet.png"]
-    assert meta["media"][4:] == ["vis_importance_0.png", "vis_importance_1.png", "vis_importance_2.png"]
+    assert meta["media"][4:7] == ["vis_importance_0.png", "vis_importance_1.png", "vis_importance_2.png"]
+    assert meta["media"][7:] == ["vis_rgba_0.png", "vis_rgba_1.png", "vis_rgba_2.png"]
     assert all((tmp_path / name).is_file() for name in meta["media"])
     assert len(meta["self_check_top5"]) == 3
+
+
+def test_rgba_holds_the_optimised_image_with_the_importance_as_alpha(tiny_net, tmp_path):
+    run_visualization(tiny_net, tmp_path, visualize={"background": "keep"})
+    rgba = np.asarray(Image.open(tmp_path / "vis_rgba.png"))
+    plain = np.asarray(Image.open(tmp_path / "vis.png"))
+    importance = np.asarray(Image.open(tmp_path / "vis_importance.png"))[..., 0]
+    assert rgba.shape == (16, 20, 4) and np.array_equal(rgba[..., :3], plain)
+    assert rgba[..., 3][importance >= 128].min() == 255 and rgba[..., 3][importance <= 38].max() == 0
+
+
+def test_a_canvas_above_the_coarse_size_is_grown_and_counted(tiny_net, tmp_path):
+    meta = run_visualization(tiny_net, tmp_path, visualize={"size": 24, "coarse_size": 12, "detail_steps": 2})
+    assert meta["steps"] == 3 + 2 and Image.open(tmp_path / "vis.png").size == (20, 16)
 
 
 def test_render_without_target_says_how_to_give_one(tiny_net, tmp_path):
@@ -112,7 +127,9 @@ def test_importance_fade_greys_the_unimportant_areas(tiny_net, tmp_path):
 @pytest.mark.parametrize(
     "visualize, key",
     [({"crop_range": [0.9, 0.4]}, "crop_range"), ({"crop_range": [0.5]}, "crop_range"),
-     ({"crops": -1}, "crops"), ({"importance_fade": 2.0}, "importance_fade")],
+     ({"crops": -1}, "crops"), ({"importance_fade": 2.0}, "importance_fade"),
+     ({"background": "loud"}, "background"), ({"coarse_size": 0}, "coarse_size"),
+     ({"detail_steps": -1}, "detail_steps")],
 )  # fmt: skip
 def test_bad_visualize_settings_name_the_key(visualize, key):
     with pytest.raises(UserError, match=key):

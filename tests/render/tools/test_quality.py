@@ -10,7 +10,10 @@ from render.tools.quality import (
     HELD_OUT_JUDGE,
     SOURCES,
     Setting,
+    background_noise,
     coarse,
+    object_coverage,
+    picture_table,
     preset_settings,
     results_table,
     run_setting,
@@ -43,13 +46,16 @@ def test_rows_judged_reported_and_shown_in_the_gallery(tiny_net, tmp_path):
     rows = [run_setting(setting, nets, judges, labels, seed=0, log=lines.append) for setting in settings]
     assert len(lines) == 4 and rows[0].images[0].shape == (1, 3, 16, 16)
     assert len(rows[1].top5[HELD_OUT_JUDGE]) == len(rows[1].top5[f"{HELD_OUT_JUDGE} 1/4"]) == 2
-    assert len(rows[1].seconds) == 2
+    assert len(rows[1].seconds) == 2 and len(rows[0].coverage) == len(rows[0].noise) == 2
+    assert "mean cover" in picture_table(labels, rows, HELD_OUT_JUDGE).caption
     assert "top-5" in results_table(labels, rows, HELD_OUT_JUDGE).caption
     save_report(labels, rows, tmp_path, {"seed": 0})
     report = json.loads((tmp_path / "transfer.json").read_text())
     assert set(report["results"]) == {"maco/ensemble", "pixel/one"}
     hits = report["results"]["maco/ensemble"]["hits"][HELD_OUT_JUDGE]
     top5 = report["results"]["maco/ensemble"]["top5"][HELD_OUT_JUDGE]
+    assert len(report["results"]["pixel/one"]["object_coverage"]) == 2
+    assert report["results"]["maco/ensemble"]["judge_top1"] == [top[0][0] for top in top5]
     assert hits["top5"] == sum(label in [name for name, _ in top] for label, top in zip(labels, top5))
     assert (tmp_path / "transfer_sheet.png").is_file() and (tmp_path / "classes_sheet.png").is_file()
     assert (tmp_path / "images" / "maco_ensemble_zebra.png").is_file()
@@ -71,3 +77,22 @@ def test_coarse_view_keeps_shapes_and_drops_fine_texture():
     assert seen.shape == images.shape
     assert torch.allclose(seen[0], torch.full_like(seen[0], 0.5), atol=1e-4)  # texture gone
     assert torch.allclose(seen[1], images[1])  # flat areas stay
+
+
+def test_coverage_is_the_share_of_important_pixels():
+    importance = torch.zeros(2, 1, 10, 10)
+    importance[0, :, :5] = 1.0  # the top half
+    importance[1, :, :, :2] = 0.4  # faint: below the threshold
+    assert object_coverage(importance) == [0.5, 0.0]
+
+
+def test_background_noise_reads_the_fine_mottle_outside_the_object_only():
+    generator = torch.Generator().manual_seed(0)
+    mottle = torch.rand(1, 1, 320, 320, generator=generator).expand(-1, 3, -1, -1)
+    smooth = torch.linspace(0, 1, 320).expand(1, 3, 320, 320)  # a gentle gradient: calm
+    importance = torch.zeros(1, 1, 320, 320)
+    importance[..., :160, :] = 1.0  # the object: the top half
+    loud_object = torch.cat([mottle[..., :160, :], smooth[..., 160:, :]], dim=2)
+    loud_background = torch.cat([smooth[..., :160, :], mottle[..., 160:, :]], dim=2)
+    quiet, loud = background_noise(torch.cat([loud_object, loud_background]), importance.expand(2, -1, -1, -1))
+    assert loud > 30 and quiet < loud / 20  # what is left: the blur reaching across the edge
