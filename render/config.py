@@ -241,7 +241,10 @@ def validate(cfg: RenderConfig) -> None:
 def validate_live(live: LiveConfig) -> None:
     """The port and RTMP address of ``live``: one UserError naming the key and a valid value."""
     if not 0 <= live.port <= 65535:
-        raise UserError(f"Config key 'live.port' is {live.port}, but must be a TCP port 1..65535 (e.g. live.port=8000; 0 picks a free one).")
+        raise UserError(
+            f"Config key 'live.port' is {live.port}, but must be a TCP port 1..65535 (e.g. live.port=8000; 0 picks "
+            "a free one)."
+        )
     if live.url is not None and not live.url.startswith(("rtmp://", "rtmps://")):
         raise UserError(
             f"Config key 'live.url' is '{live.url}', but must be an RTMP ingest address, e.g. "
