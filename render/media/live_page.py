@@ -2,6 +2,7 @@
 
 Chromium, Safari and Edge play HLS in a <video> element natively; the page needs no player
 script. The status line reads ``status.json`` (cadence, falling behind, ended) every few seconds.
+A page opened before the first segment exists keeps trying until the stream is there.
 """
 
 from __future__ import annotations
@@ -33,8 +34,13 @@ const status = document.getElementById("status");
 let ended = false;
 video.addEventListener("ended", () => {{ ended = true; status.textContent = "The stream has ended."; }});
 video.addEventListener("error", () => {{
-  if (!video.canPlayType("application/vnd.apple.mpegurl"))
+  if (!video.canPlayType("application/vnd.apple.mpegurl")) {{
     status.textContent = "This browser can't play HLS; open the page in Chromium, Chrome, Edge or Safari.";
+    return;
+  }}
+  // the first segment isn't written yet (the first dream takes longest), or the render was restarted: try again
+  status.textContent = "Waiting for the stream…";
+  setTimeout(() => {{ video.src = "{playlist}?retry=" + Date.now(); video.play().catch(() => {{}}); }}, 2000);
 }});
 async function refresh() {{
   if (ended) return;

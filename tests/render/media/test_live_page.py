@@ -39,3 +39,8 @@ def test_the_page_reads_the_status_and_shows_the_end(tmp_path):
 def test_the_title_is_escaped(tmp_path):
     text = write_page(tmp_path, "<script>alert(1)</script>").read_text()
     assert "<script>alert(1)" not in text and "&lt;script&gt;" in text
+
+
+def test_a_page_opened_before_the_stream_keeps_trying(tmp_path):
+    text = write_page(tmp_path, "zoom").read_text()
+    assert 'video.src = "stream.m3u8?retry="' in text and "Waiting for the stream" in text
