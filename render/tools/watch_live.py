@@ -1,4 +1,4 @@
-"""Watch a live stream's page in headless Chromium and report whether it plays: time advancing, no stalls, a moving picture.
+"""Watch a live page in headless Chromium: is the time advancing, without stalls, with a moving picture?
 
 ``python -m render.tools.watch_live http://127.0.0.1:8000/ --seconds 180`` opens the page
 as a viewer would, reads the page's <video> four times a second (its ``currentTime``, and a

@@ -1,4 +1,4 @@
-"""The live page in a real browser (headless Chromium): it plays the rolling stream, the picture moves, the end shows."""
+"""The live page in a real browser (headless Chromium): it plays the rolling stream, the picture moves, it ends."""
 
 from __future__ import annotations
 
