@@ -11,7 +11,7 @@ import pytest
 from render.media.live_page import write_page
 from render.media.live_server import LiveServer
 from render.media.live_stream import LiveSettings, LiveStream
-from render.ops.pacer import Pacer
+from render.media.pacer import Pacer
 from render.tools.watch_live import find_browser, main, watch
 
 pytestmark = [

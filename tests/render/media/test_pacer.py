@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from render.ops.pacer import Pacer
+from render.media.pacer import Pacer
 
 
 class Recorder:
