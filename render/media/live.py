@@ -17,12 +17,12 @@ from pathlib import Path
 
 import torch
 
-from render.config import LiveConfig
+from render.config import LiveConfig, RenderConfig
 from render.media.live_page import write_page
 from render.media.live_server import LiveServer
 from render.media.live_stream import SEGMENT_SECONDS, LiveSettings, LiveStream, write_status
 from render.media.pacer import Pacer
-from render.media.sink import to_uint8_hwc
+from render.media.sink import fps_fraction, to_uint8_hwc
 
 LIVE_FOLDER = "live"
 BUFFER_SECONDS = 1.0  # how far the render may run ahead of the stream's clock
@@ -99,6 +99,21 @@ class LiveOutput:
             self.log(f"Live: the stream has ended; the page stays up {self.linger_s:g} s more for viewers to reach "
                      f"the end.")
             time.sleep(self.linger_s)
+
+
+def open_live(cfg: RenderConfig, run_dir: Path, frames_done: int = 0, audio_seconds: float | None = None,
+              log: Callable[[str], None] = print) -> LiveOutput:
+    """The live output of a render; a resumed one (``frames_done`` > 0) continues its playlist and soundtrack.
+
+    Args:
+        audio_seconds: the soundtrack's length, so a resumed stream picks the track up where it was.
+    """
+    offset = (frames_done / cfg.fps) % audio_seconds if cfg.audio and audio_seconds else 0.0
+    settings = LiveSettings(
+        Path(run_dir) / LIVE_FOLDER, cfg.width, cfg.height, fps_fraction(cfg.fps), url=cfg.live.url,
+        audio=Path(cfg.audio) if cfg.audio else None, audio_offset_s=offset, resume=frames_done > 0,
+    )
+    return LiveOutput(cfg.live, run_dir, cfg.preset, settings, log)
 
 
 def redact(url: str) -> str:
