@@ -18,11 +18,11 @@ from pathlib import Path
 import torch
 
 from render.config import LiveConfig, RenderConfig
+from render.media.encoder import fps_fraction, to_uint8_hwc
 from render.media.live_page import write_page
 from render.media.live_server import LiveServer
 from render.media.live_stream import SEGMENT_SECONDS, LiveSettings, LiveStream, write_status
 from render.media.pacer import Pacer
-from render.media.sink import fps_fraction, to_uint8_hwc
 
 LIVE_FOLDER = "live"
 BUFFER_SECONDS = 1.0  # how far the render may run ahead of the stream's clock

@@ -20,8 +20,9 @@ import imageio_ffmpeg
 import numpy as np
 
 from dream.errors import UserError
+from render.media.encoder import even_size_filter, log_tail
 from render.media.run_folder import write_atomic
-from render.media.sink import STOP_TIMEOUT_S, _log_tail, even_size_filter
+from render.media.sink import STOP_TIMEOUT_S
 
 PLAYLIST = "stream.m3u8"
 STATUS = "status.json"
@@ -125,7 +126,7 @@ class LiveStream:
 
     def _error(self, what: str) -> UserError:
         return UserError(
-            f"Live: ffmpeg failed while {what}. Its last words: {_log_tail(self.log_path)} -- Check that "
+            f"Live: ffmpeg failed while {what}. Its last words: {log_tail(self.log_path)} -- Check that "
             f"{self.folder} is writable with free disk space, and live.url if one is set."
         )
 

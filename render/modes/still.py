@@ -12,7 +12,7 @@ from render.engine import Engine
 from render.media.images import load_image, save_png, smooth_noise
 
 
-def render_still(cfg: RenderConfig, run_dir: Path, engine: Engine) -> dict:
+def render_still(cfg: RenderConfig, run_dir: Path, engine: Engine, *_) -> dict:
     """Dream ``cfg.input`` (or noise) at the frame-0 settings; returns facts for meta.json.
 
     A photo keeps its own size (width/height are the video size of other modes),

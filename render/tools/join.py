@@ -31,9 +31,10 @@ from omegaconf import OmegaConf
 from rich.console import Console
 
 from dream.errors import UserError
+from render.media.encoder import ChunkEncoder, Encoding
+from render.media.mux import concat_chunks
 from render.media.run_folder import CONFIG_FILE, package_versions, read_meta, resume_override, write_meta
 from render.media.seam_frames import SEAM_DIR, load_seam_frame, missing_seam_frames
-from render.media.sink import ChunkEncoder, Encoding, concat_chunks
 from render.modes.segment import SegmentSpan
 from render.ops.crossfade import crossfade_weight
 from render.run import typed_config

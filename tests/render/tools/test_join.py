@@ -18,8 +18,8 @@ import pytest
 from omegaconf import OmegaConf
 
 from dream.errors import UserError
+from render.media.encoder import ChunkEncoder, Encoding
 from render.media.seam_frames import load_seam_frame, missing_seam_frames
-from render.media.sink import ChunkEncoder, Encoding
 from render.media.video_source import probe_video
 from render.ops.crossfade import crossfade_weight
 from render.tools.bench_video import make_pan_clip
