@@ -24,6 +24,7 @@ from render.modes.video_dream import render_video, video_frame_count
 from render.modes.visualize import render_visualization
 from render.modes.zoom import render_zoom
 from render.ops.audio_features import frame_count as frames_of_audio
+from render.ops.cadence import check_cadence
 from render.ops.flow import flow_settings
 from render.soundtrack import audio_variables, open_soundtrack
 
@@ -41,9 +42,10 @@ def run(cfg: RenderConfig, run_dir: Path, console: Console | None = None, resume
     console = console or Console(stderr=True)
     cfg = typed_config(cfg)
     track = open_soundtrack(cfg, resume)  # bad audio stops here, before any frame
-    if cfg.frames is None and track is not None and cfg.mode != "video":
+    if cfg.frames is None and track is not None and cfg.mode != "video" and not cfg.live.enabled:
         cfg.frames = frames_of_audio(track.duration, cfg.fps)
     validate(cfg)
+    check_live(cfg)
     flow_settings(cfg.video)  # the flow keys are checked beside the flow code
     check_segment_keys(cfg)
     run_dir = Path(run_dir)
@@ -77,11 +79,24 @@ def typed_config(cfg: RenderConfig) -> Any:
         raise UserError(f"The config does not fit the renderer's schema: {exc}".replace("\n", " ")) from None
 
 
-def frame_count(cfg: RenderConfig) -> int:
-    """Frames the render dreams: the config's (plus a loop's tail), or a video's (at most ``frames``)."""
+def frame_count(cfg: RenderConfig) -> int | None:
+    """Frames the render dreams: the config's (plus a loop's tail), or a video's (at most ``frames``); None: endless."""
     if cfg.mode == "video":
         return video_frame_count(cfg)
-    return cfg.frames + loop_length(cfg)
+    return None if cfg.frames is None else cfg.frames + loop_length(cfg)
+
+
+def check_live(cfg: RenderConfig) -> None:
+    """Live streams and dream cadence need frames that follow a camera: zooms. One UserError naming the fix."""
+    check_cadence(cfg.dream.cadence, cfg.live.enabled)
+    if cfg.mode != "zoom" and (cfg.live.enabled or cfg.dream.cadence != 1):
+        raise UserError(
+            f"live.enabled=true and dream.cadence stream and pace zoom renders; this render's mode is '{cfg.mode}'. "
+            "Use a zoom preset (make live conf=zoom_places), or leave live.enabled and dream.cadence at their defaults."
+        )
+    if cfg.frames is None and cfg.loop:
+        raise UserError("loop=true closes a clip of frames=N frames on itself; an endless render (frames=null) has no "
+                        "end to close. Give frames=N, or drop loop=true.")
 
 
 # mode -> render(cfg, run_dir, engine, console, resume, stop) -> facts for meta.json
@@ -99,5 +114,7 @@ def base_meta(cfg: RenderConfig) -> dict:
         "seed": cfg.seed,
         "input": cfg.input,
         "audio": cfg.audio,
+        "live": cfg.live.enabled,
+        "cadence_requested": cfg.dream.cadence,
         "versions": package_versions(),
     }

@@ -101,16 +101,18 @@ class LiveOutput:
             time.sleep(self.linger_s)
 
 
-def open_live(cfg: RenderConfig, run_dir: Path, frames_done: int = 0, audio_seconds: float | None = None,
-              log: Callable[[str], None] = print) -> LiveOutput:
+def open_live(cfg: RenderConfig, run_dir: Path, picture: tuple, frames_done: int = 0,
+              audio_seconds: float | None = None, log: Callable[[str], None] = print) -> LiveOutput:
     """The live output of a render; a resumed one (``frames_done`` > 0) continues its playlist and soundtrack.
 
     Args:
+        picture: (fps, width, height) of the frames.
         audio_seconds: the soundtrack's length, so a resumed stream picks the track up where it was.
     """
-    offset = (frames_done / cfg.fps) % audio_seconds if cfg.audio and audio_seconds else 0.0
+    fps, width, height = picture
+    offset = (frames_done / float(fps)) % audio_seconds if cfg.audio and audio_seconds else 0.0
     settings = LiveSettings(
-        Path(run_dir) / LIVE_FOLDER, cfg.width, cfg.height, fps_fraction(cfg.fps), url=cfg.live.url,
+        Path(run_dir) / LIVE_FOLDER, width, height, fps_fraction(fps), url=cfg.live.url,
         audio=Path(cfg.audio) if cfg.audio else None, audio_offset_s=offset, resume=frames_done > 0,
     )
     return LiveOutput(cfg.live, run_dir, cfg.preset, settings, log)

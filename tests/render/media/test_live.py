@@ -70,9 +70,9 @@ def test_open_live_reads_the_config_and_continues_a_resumed_stream(tmp_path):
     cfg = OmegaConf.structured(RenderConfig)
     cfg.merge_with({"preset": "zoom_places", "width": 256, "height": 144, "fps": 12, "audio": "song.wav",
                     "live": {"enabled": True, "url": "rtmp://127.0.0.1/live/key"}})
-    fresh = open_live(cfg, tmp_path)
+    fresh = open_live(cfg, tmp_path, (12, 256, 144))
     assert fresh.settings.folder == tmp_path / "live" and not fresh.settings.resume
     assert (fresh.settings.width, fresh.settings.height, fresh.settings.fps) == (256, 144, 12)
     assert fresh.settings.url == "rtmp://127.0.0.1/live/key" and fresh.title == "zoom_places"
-    resumed = open_live(cfg, tmp_path, frames_done=12 * 25, audio_seconds=10.0)
+    resumed = open_live(cfg, tmp_path, (12, 256, 144), frames_done=12 * 25, audio_seconds=10.0)
     assert resumed.settings.resume and resumed.settings.audio_offset_s == pytest.approx(5.0)  # 25 s into a 10 s loop
