@@ -38,8 +38,9 @@ class LiveOutput:
     """
 
     def __init__(self, live: LiveConfig, run_dir: Path, title: str, stream: LiveSettings,
-                 log: Callable[[str], None] = print, linger_s: float = LINGER_SECONDS):
-        self.live, self.title, self.log, self.linger_s = live, title, log, linger_s
+                 log: Callable[[str], None] = print, linger_s: float | None = None):
+        self.live, self.title, self.log = live, title, log
+        self.linger_s = LINGER_SECONDS if linger_s is None else linger_s
         self.folder = Path(run_dir) / LIVE_FOLDER
         self.settings = replace(stream, folder=self.folder)
         self.url: str | None = None

@@ -75,3 +75,54 @@ def test_bfloat16_and_tiles_change_the_frames_no_more_than_the_dream_is_chaotic(
         assert torch.allclose(fast.std((2, 3)), slow.std((2, 3)), atol=0.03)
     assert max(relative_l2(reference[1:], reference[:-1])) > 0.01  # the camera did move
 
+
+
+class StubEngine:
+    """Stands in for the network: a dream brightens the frame a little and is recorded with its index."""
+
+    device = torch.device("cpu")
+    variables = None
+
+    def __init__(self):
+        self.dreamed: list[int] = []
+
+    def dream(self, frame, index, generator):
+        self.dreamed.append(index)
+        return (frame * 0.9 + 0.08).clamp(0, 1)
+
+
+def stub_zoom(cadence, count: int, overrides=()):
+    """``count`` frames of a tiny zoom at ``cadence`` with the stub engine; (frames, dreamed indices)."""
+    cfg = typed_config(compose_preset("smoke", ["color.coherence=none", *overrides]))
+    engine, motion = StubEngine(), motion_schedules(cfg.motion, count, cfg.seed, cfg.fps)
+    state = initial_state(cfg, engine)
+    return [advance(state, engine, motion, cfg, cadence).clone() for _ in range(count)], engine.dreamed
+
+
+def test_cadence_dreams_every_nth_frame_and_cadence_one_every_frame():
+    assert stub_zoom(3, 7)[1] == [0, 3, 6]
+    assert stub_zoom(1, 4)[1] == [0, 1, 2, 3]
+
+
+def test_in_betweens_move_with_the_camera_between_dreams():
+    frames, _ = stub_zoom(4, 4)
+    cfg = typed_config(compose_preset("smoke", []))
+    motion = motion_schedules(cfg.motion, 4, cfg.seed, cfg.fps)
+    from render.ops.warp import warp
+
+    for index in (1, 2, 3):  # no dream here: the last frame, moved by this frame's camera step
+        torch.testing.assert_close(frames[index], warp(frames[index - 1], motion.at(index), cfg.motion.border))
+
+
+def test_an_endless_zoom_is_never_done_and_reports_its_auto_cadence(tmp_path):
+    from render.modes.zoom import ZoomMode
+
+    cfg = typed_config(compose_preset("smoke", ["frames=null", "live.enabled=true", "dream.cadence=auto"]))
+    reports = []
+    mode = ZoomMode(cfg, tmp_path, StubEngine(), console=None, report=lambda line, facts: reports.append(facts))
+    mode.restore(None, 0)
+    for _ in range(30):
+        mode.step()
+    assert mode.steps_total is None and not mode.done and mode.steps_done == 30
+    assert reports and reports[-1]["cadence_requested"] == "auto" and reports[-1]["cadence"] == mode.auto.cadence
+    assert mode.cadence_facts()["cadence_changes"][0] == [0, 1]
