@@ -186,7 +186,8 @@ class ZoomMode:
             return self.cfg.dream.cadence
         was_behind, was = self.auto.behind, self.auto.cadence
         chosen = self.auto.choose()
-        if chosen != was or self.auto.behind != was_behind or not self.cadence_changes:
+        measured = self.auto.dream_s is not None
+        if measured and (chosen != was or self.auto.behind != was_behind or not self.cadence_changes):
             self.cadence_changes = [*self.cadence_changes, [index, chosen]][-CADENCE_CHANGES_KEPT:]
             self.report(self.auto.describe(), self.cadence_facts())
         return chosen

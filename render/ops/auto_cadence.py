@@ -2,15 +2,18 @@
 
 A stretch of N frames costs one dream and N - 1 in-betweens (camera moves and a blend),
 so its frames come at ``(dream + (N - 1) * tween) / N`` seconds each. The controller keeps
-smoothed measurements of both and, at every dream, picks the smallest N whose frame time
-fits the stream's with some headroom. It goes up at once when the machine slows down and
+the median of the latest dreams' times (one slow warm-up dream doesn't sway it) and a
+smoothed in-between time and, at every dream, picks the smallest N whose frame time
+fits the stream's with some headroom. It goes up as soon as most recent dreams are slower and
 comes back down only when the smaller cadence fits with a wider margin, so it does not
 flip between two values. When even the largest cadence is too slow, ``behind`` says so.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import statistics
+from collections import deque
+from dataclasses import dataclass, field
 
 from render.ops.cadence import LARGEST_CADENCE
 
@@ -24,7 +27,8 @@ class AutoCadence:
         largest: the largest cadence it may pick.
         headroom: share of a frame's time the render may use (the rest absorbs jitter and encoding).
         settle: a smaller cadence is taken only when it fits within ``headroom * settle``.
-        smoothing: weight of each new measurement in the running averages.
+        smoothing: weight of each new in-between measurement in its running average.
+        window: dreams whose median is the dream time.
     """
 
     fps: float
@@ -32,15 +36,23 @@ class AutoCadence:
     headroom: float = 0.85
     settle: float = 0.8
     smoothing: float = 0.3
-    dream_s: float | None = None
+    window: int = 5
     tween_s: float = 0.0
     cadence: int = 1
     behind: bool = False
+    dreams: deque = field(default_factory=deque)
+
+    @property
+    def dream_s(self) -> float | None:
+        """Seconds per dream: the median of the latest ``window``; None before the first."""
+        return statistics.median(self.dreams) if self.dreams else None
 
     def observe(self, seconds: float, dreamed: bool) -> None:
         """One frame's measured time: a dreamed frame's or an in-between's."""
         if dreamed:
-            self.dream_s = seconds if self.dream_s is None else _smooth(self.dream_s, seconds, self.smoothing)
+            self.dreams.append(seconds)
+            while len(self.dreams) > self.window:
+                self.dreams.popleft()
         else:
             self.tween_s = _smooth(self.tween_s, seconds, self.smoothing) if self.tween_s else seconds
 
