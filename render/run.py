@@ -11,6 +11,7 @@ from omegaconf.errors import OmegaConfBaseException
 from rich.console import Console
 
 from dream.errors import UserError
+from render.checks import check_render
 from render.config import RenderConfig, validate
 from render.engine import build_engine
 from render.media.progress import warner
@@ -57,6 +58,7 @@ def run(cfg: RenderConfig, run_dir: Path, console: Console | None = None, resume
     write_meta(run_dir, {**previous, **base_meta(cfg), "finished": False})
     frames = frame_count(cfg)
     variables = audio_variables(cfg, run_dir, frames, loop_length(cfg) if cfg.mode == "zoom" else 0, track)
+    check_render(cfg, frames, variables, warner(console))
     engine = build_engine(cfg, frames, warner(console), variables,
                           log=lambda line: console.print(line, highlight=False))
     media = MODES[cfg.mode](cfg, run_dir, engine, console, resume, stop)
