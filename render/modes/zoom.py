@@ -29,7 +29,7 @@ from render.ops.auto_cadence import AutoCadence
 from render.ops.cadence import CadenceState, cadence_frame
 from render.ops.color import channel_stats, match_colors
 from render.ops.motion import MotionSchedules, motion_schedules
-from render.ops.warp import warp
+from render.ops.warp import Motion, step_matrix, warp_by_matrix
 
 NOTE_SAMPLE_RATE = 8000  # enough to measure a track's length for the log
 CADENCE_CHANGES_KEPT = 100  # an endless render records its latest cadence changes, not all of them
@@ -81,9 +81,11 @@ def advance(state: ZoomState, engine: Engine, motion: MotionSchedules, cfg: Rend
     dreams carried along by the camera and blended toward the latest dream.
     """
     index = state.next_index
+    height, width = state.frame.shape[-2:]
+    step = step_matrix(motion.at(index) if index > 0 else Motion(), height, width, state.frame.device)
 
-    def move(frame: torch.Tensor) -> torch.Tensor:
-        return warp(frame, motion.at(index), cfg.motion.border, cfg.motion.sampling) if index > 0 else frame
+    def resample(frame: torch.Tensor, move: torch.Tensor) -> torch.Tensor:
+        return warp_by_matrix(frame, move, cfg.motion.border, cfg.motion.sampling)
 
     def dream(frame: torch.Tensor) -> torch.Tensor:
         frame = engine.dream(frame, index, state.generator)
@@ -93,7 +95,7 @@ def advance(state: ZoomState, engine: Engine, motion: MotionSchedules, cfg: Rend
             frame = match_colors(frame, state.reference, cfg.color.coherence, cfg.color.strength)
         return frame.detach()
 
-    frame = cadence_frame(state.cadence, index, state.frame, move, dream, cadence)
+    frame = cadence_frame(state.cadence, index, state.frame, step, resample, dream, cadence)
     state.frame, state.next_index = frame.detach(), index + 1
     return state.frame
 

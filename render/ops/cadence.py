@@ -7,9 +7,12 @@ the dream at ``K`` (cadence N) shows::
 
     (1 - w) * move(D_previous) + w * move(D_K),  w = (j + 1) / N
 
-The next dream starts from the last frame shown, moved one more step, so cadence 1 is
-exactly the plain zoom (every frame dreamed from the one before). Nothing looks ahead:
-each frame is made from dreams already done, so a live stream can show it at once.
+The camera moves since a dream are composed into one matrix and each picture is resampled
+once per frame from the dream itself, not from the frame before, so in-betweens stay as
+sharp as the dream (resampling frame after frame would blur them). The next dream starts
+from the last frame shown, moved one more step, so cadence 1 is exactly the plain zoom
+(every frame dreamed from the one before). Nothing looks ahead: each frame is made from
+dreams already done, so a live stream can show it at once.
 """
 
 from __future__ import annotations
@@ -22,21 +25,26 @@ import torch
 from dream.errors import UserError
 
 LARGEST_CADENCE = 8  # past this, in-betweens are mostly camera moves of an old dream
+Resample = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]  # (image (1, 3, H, W), move (1, 3, 3)) -> image
 
 
 @dataclass
 class CadenceState:
-    """The dreams an in-between frame blends, and when the last one was made.
+    """The dreams an in-between frame blends, and the camera moves since each.
 
     Attributes:
-        previous: (1, 3, H, W) the dream before the latest, moved by the camera up to the last frame; or None.
-        latest: (1, 3, H, W) the latest dream, moved up to the last frame; None before the first dream.
+        previous: (1, 3, H, W) the frame shown just before the latest dream; None before the second dream.
+        previous_move: (1, 3, 3) the camera's move since ``previous`` was shown.
+        latest: (1, 3, H, W) the latest dream as dreamed; None before the first dream.
+        latest_move: (1, 3, 3) the camera's move since the latest dream.
         key_index: the frame the latest dream was made for.
         cadence: frames from the latest dream to the next one.
     """
 
     previous: torch.Tensor | None = None
+    previous_move: torch.Tensor | None = None
     latest: torch.Tensor | None = None
+    latest_move: torch.Tensor | None = None
     key_index: int = -1
     cadence: int = 1
 
@@ -47,10 +55,10 @@ class CadenceState:
     def snapshot(self) -> dict:
         """The state as CPU tensors, for a resume point."""
         tensors = {"cadence_key_index": torch.tensor(self.key_index), "cadence": torch.tensor(self.cadence)}
-        if self.latest is not None:
-            tensors["cadence_latest"] = self.latest.detach().cpu().clone()
-        if self.previous is not None:
-            tensors["cadence_previous"] = self.previous.detach().cpu().clone()
+        for name in ("previous", "previous_move", "latest", "latest_move"):
+            value = getattr(self, name)
+            if value is not None:
+                tensors[f"cadence_{name}"] = value.detach().cpu().clone()
         return tensors
 
     @staticmethod
@@ -58,16 +66,13 @@ class CadenceState:
         """The state ``snapshot`` saved; a resume point without cadence starts afresh (cadence 1 render)."""
         if "cadence" not in snapshot:
             return CadenceState()
-        latest, previous = snapshot.get("cadence_latest"), snapshot.get("cadence_previous")
-        return CadenceState(
-            previous.to(device) if previous is not None else None,
-            latest.to(device) if latest is not None else None,
-            int(snapshot["cadence_key_index"]),
-            int(snapshot["cadence"]),
-        )
+        tensors = {name: snapshot[f"cadence_{name}"].to(device) if f"cadence_{name}" in snapshot else None
+                   for name in ("previous", "previous_move", "latest", "latest_move")}
+        return CadenceState(**tensors, key_index=int(snapshot["cadence_key_index"]),
+                            cadence=int(snapshot["cadence"]))
 
 
-def cadence_frame(state: CadenceState, index: int, shown: torch.Tensor, move: Callable[[torch.Tensor], torch.Tensor],
+def cadence_frame(state: CadenceState, index: int, shown: torch.Tensor, step: torch.Tensor, resample: Resample,
                   dream: Callable[[torch.Tensor], torch.Tensor], cadence: int) -> torch.Tensor:
     """Frame ``index``: dreamed when due (at ``cadence`` from here on), otherwise carried and blended.
 
@@ -75,7 +80,8 @@ def cadence_frame(state: CadenceState, index: int, shown: torch.Tensor, move: Ca
         state: updated in place.
         index: the frame being made.
         shown: (1, 3, H, W) the frame shown last (the start image before frame 0).
-        move: the camera move of frame ``index`` (identity for frame 0).
+        step: (1, 3, 3) the camera move of frame ``index`` (the identity for frame 0).
+        resample: moves an image by a (1, 3, 3) matrix in one resampling.
         dream: dreams a (1, 3, H, W) frame for ``index``.
         cadence: dream every ``cadence`` frames from this dream on; read only when a dream is due.
 
@@ -83,17 +89,19 @@ def cadence_frame(state: CadenceState, index: int, shown: torch.Tensor, move: Ca
         (1, 3, H, W) the frame to show.
     """
     if state.dream_due(index):
-        start = move(shown)
-        state.previous = start if state.latest is not None else None
-        state.latest = dream(start)
+        had_dream = state.latest is not None
+        state.previous, state.previous_move = (shown, step) if had_dream else (None, None)
+        state.latest = dream(resample(shown, step))
+        state.latest_move = torch.eye(3, dtype=step.dtype, device=step.device)[None]
         state.key_index, state.cadence = index, cadence
     else:
-        state.latest = move(state.latest)
-        state.previous = move(state.previous) if state.previous is not None else None
+        state.latest_move = step @ state.latest_move
+        state.previous_move = step @ state.previous_move if state.previous is not None else None
+    latest = resample(state.latest, state.latest_move)
     weight = (index - state.key_index + 1) / state.cadence
     if state.previous is None or weight >= 1.0:
-        return state.latest
-    return torch.lerp(state.previous, state.latest, weight)
+        return latest
+    return torch.lerp(resample(state.previous, state.previous_move), latest, weight)
 
 
 def check_cadence(value, live: bool) -> int | str:

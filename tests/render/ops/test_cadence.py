@@ -8,10 +8,13 @@ import torch
 from dream.errors import UserError
 from render.ops.cadence import CadenceState, cadence_frame, check_cadence
 
+SHIFT = torch.tensor([[[1.0, 0.0, 1.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0]]])  # one pixel to the right
+STILL = torch.eye(3)[None]
 
-def shift(frame: torch.Tensor) -> torch.Tensor:
-    """A camera move that is easy to follow: one pixel to the right."""
-    return torch.roll(frame, 1, dims=-1)
+
+def resample(frame: torch.Tensor, move: torch.Tensor) -> torch.Tensor:
+    """A camera that only shifts by whole pixels, so moves are exact: roll by the matrix's x translation."""
+    return torch.roll(frame, int(move[0, 0, 2]), dims=-1)
 
 
 def brighten(frame: torch.Tensor) -> torch.Tensor:
@@ -28,8 +31,7 @@ def run(frames: int, cadence: int, start: torch.Tensor) -> tuple[list[torch.Tens
             dreamed.append(index)
             return brighten(frame)
 
-        move = shift if index > 0 else (lambda frame: frame)
-        shown = cadence_frame(state, index, shown, move, dream, cadence)
+        shown = cadence_frame(state, index, shown, SHIFT if index else STILL, resample, dream, cadence)
         out.append(shown)
     return out, dreamed
 
@@ -43,7 +45,7 @@ def test_cadence_one_is_the_plain_zoom(start):
     frames, dreamed = run(5, 1, start)
     expected, frame = [], start
     for index in range(5):
-        frame = brighten(shift(frame) if index else frame)
+        frame = brighten(torch.roll(frame, 1, -1) if index else frame)
         expected.append(frame)
     assert dreamed == [0, 1, 2, 3, 4]
     for got, want in zip(frames, expected):
@@ -60,27 +62,36 @@ def test_in_betweens_follow_the_camera_and_blend_toward_the_new_dream(start):
     first_dream = brighten(start)
     for j in (1, 2, 3):  # before the second dream: the first dream carried along by the camera
         torch.testing.assert_close(frames[j], torch.roll(first_dream, j, dims=-1))
-    carried = torch.roll(first_dream, 4, dims=-1)  # the last shown frame moved once more
-    second_dream = brighten(carried)
-    for j in range(4):  # frames 4..7: from the carried old dream to the new one, both moving with the camera
+    second_dream = brighten(torch.roll(frames[3], 1, -1))  # dreamed from the last shown frame moved once more
+    for j in range(4):  # frames 4..7: from the old picture to the new dream, both moving with the camera
         weight = (j + 1) / 4
-        want = torch.lerp(torch.roll(carried, j, dims=-1), torch.roll(second_dream, j, dims=-1), weight)
+        want = torch.lerp(torch.roll(frames[3], j + 1, dims=-1), torch.roll(second_dream, j, dims=-1), weight)
         torch.testing.assert_close(frames[4 + j], want)
 
 
-def test_the_frame_before_a_dream_is_the_last_dream_alone(start):
-    frames, _ = run(8, 4, start)
-    torch.testing.assert_close(frames[7], torch.roll(brighten(torch.roll(brighten(start), 4, -1)), 3, -1))
+def test_each_in_between_is_resampled_once_from_the_dream(start):
+    moves = []
+
+    def counting(frame, move):
+        moves.append(move.clone())
+        return resample(frame, move)
+
+    state = CadenceState()
+    cadence_frame(state, 0, start, STILL, counting, brighten, 4)
+    for index in (1, 2, 3):
+        moves.clear()
+        cadence_frame(state, index, start, SHIFT, counting, brighten, 4)
+        assert len(moves) == 1 and int(moves[0][0, 0, 2]) == index  # the moves since the dream, composed
 
 
 def test_state_survives_a_resume_point(start):
     state = CadenceState()
-    for index in range(3):
-        cadence_frame(state, index, start, shift, brighten, 2)
+    for index in range(6):
+        cadence_frame(state, index, start, SHIFT if index else STILL, resample, brighten, 4)
     restored = CadenceState.restore(state.snapshot(), torch.device("cpu"))
     assert (restored.key_index, restored.cadence) == (state.key_index, state.cadence)
-    torch.testing.assert_close(restored.latest, state.latest)
-    torch.testing.assert_close(restored.previous, state.previous)
+    for name in ("previous", "previous_move", "latest", "latest_move"):
+        torch.testing.assert_close(getattr(restored, name), getattr(state, name))
 
 
 def test_a_snapshot_without_cadence_starts_afresh():
