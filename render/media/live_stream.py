@@ -65,11 +65,15 @@ def hls_slave(resume: bool) -> str:
 def live_command(settings: LiveSettings) -> list[str]:
     """The ffmpeg command: rgb24 frames on stdin (+ a looping soundtrack) -> H.264/AAC -> HLS (+ RTMP)."""
     s = settings
-    cmd = [imageio_ffmpeg.get_ffmpeg_exe(), "-hide_banner", "-v", "warning", "-y"]
+    # errors only: an endless stream's log must not grow with per-packet warnings
+    cmd = [imageio_ffmpeg.get_ffmpeg_exe(), "-hide_banner", "-v", "error", "-y"]
     cmd += ["-f", "rawvideo", "-pix_fmt", "rgb24", "-s", f"{s.width}x{s.height}", "-r", str(s.fps), "-i", "-"]
     if s.audio is not None:
-        cmd += ["-stream_loop", "-1", "-ss", f"{s.audio_offset_s:.6f}", "-i", str(s.audio)]
-        cmd += ["-map", "1:a:0", "-c:a", "aac", "-b:a", "160k", "-ar", "48000", "-shortest"]
+        # read at the track's own rate (the frames come at theirs), so -shortest never has to hold much audio back;
+        # a resumed stream starts the loop where it was with atrim (-ss before a looped input goes back in time)
+        cmd += ["-re", "-stream_loop", "-1", "-i", str(s.audio), "-map", "1:a:0"]
+        cmd += ["-af", f"atrim=start={s.audio_offset_s:.6f},asetpts=PTS-STARTPTS"]
+        cmd += ["-c:a", "aac", "-b:a", "160k", "-ar", "48000", "-shortest"]
     cmd += ["-map", "0:v:0"]  # the tee muxer takes only mapped streams
     even_args, _ = even_size_filter(s.width, s.height)
     keyframes = max(1, round(float(s.fps) * SEGMENT_SECONDS))  # one keyframe a segment: segments cut exactly
@@ -82,7 +86,10 @@ def live_command(settings: LiveSettings) -> list[str]:
 
 
 class LiveStream:
-    """One ffmpeg process writing the live folder; feed it (H, W, 3) uint8 frames at the stream's rate."""
+    """One ffmpeg process writing the live folder; feed it (H, W, 3) uint8 frames at the stream's rate.
+
+    ffmpeg starts with the first frame, so a soundtrack read in real time starts with the pictures.
+    """
 
     def __init__(self, settings: LiveSettings):
         self.settings = settings
@@ -92,9 +99,12 @@ class LiveStream:
             drop_unlisted_segments(self.folder)
         self.log_path = self.folder / "ffmpeg.log"
         self.frames = 0
+        self._proc: subprocess.Popen | None = None
+
+    def _start(self) -> None:
         with open(self.log_path, "ab") as log_file:
             # a session of its own: Ctrl-C reaches the render, which then ends the playlist properly
-            self._proc = subprocess.Popen(live_command(settings), cwd=self.folder, stdin=subprocess.PIPE,
+            self._proc = subprocess.Popen(live_command(self.settings), cwd=self.folder, stdin=subprocess.PIPE,
                                           stdout=subprocess.DEVNULL, stderr=log_file, start_new_session=True)
 
     @property
@@ -103,6 +113,8 @@ class LiveStream:
 
     def write(self, pixels: np.ndarray) -> None:
         """Encode one (H, W, 3) uint8 frame."""
+        if self._proc is None:
+            self._start()
         try:
             self._proc.stdin.write(np.ascontiguousarray(pixels).data)
         except OSError:
@@ -112,6 +124,8 @@ class LiveStream:
 
     def close(self) -> None:
         """End the stream: ffmpeg writes the last segment and ends the playlist."""
+        if self._proc is None:
+            return  # no frame came: there is no stream to end
         try:
             self._proc.stdin.close()
         except OSError:
