@@ -10,7 +10,7 @@ ARGS ?=
 N ?= 4
 LAUNCHER ?= joblib
 
-.PHONY: help render segments join test test-fast bench bench-gpu gallery quality lint clean-venv
+.PHONY: help render live segments join test test-fast bench bench-gpu gallery quality lint clean-venv
 
 help:  ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-12s %s\n", $$1, $$2}'
@@ -23,6 +23,9 @@ $(STAMP): pyproject.toml
 
 render: $(STAMP)  ## render a preset: make render conf=zoom_places ARGS="frames=120"
 	$(BIN)/python -m render --config-name $(conf) $(ARGS)
+
+live: $(STAMP)  ## endless live stream of a preset, page at http://127.0.0.1:8000/: make live conf=zoom_places
+	$(BIN)/python -m render --config-name $(conf) live.enabled=true frames=null $(ARGS)
 
 segments: $(STAMP)  ## video dream in N segments on parallel jobs: make segments ARGS="input=clip.mp4" N=4 LAUNCHER=joblib
 	$(BIN)/python -m render -m --config-name video_dream segment.count=$(N) 'segment.index=range($(N))' hydra/launcher=$(LAUNCHER) $(ARGS)

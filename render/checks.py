@@ -22,15 +22,16 @@ SCHEDULE_RULES = {
     "dream.octaves": (lambda v: round(v) >= 1, "1 or more (1 = the frame at its own size only)", "4"),
     "dream.iterations": (lambda v: round(v) >= 0, "0 or more steps per octave", "10"),
 }
+ENDLESS_CHECKED_S = 60  # an endless render's schedules are checked over its first minute (they go on forever)
 TRUNCATED_SHARE = 0.9  # a file decoding fewer of the frames its header announces was cut short
 
 
-def check_render(cfg: RenderConfig, frames: int, variables: ScheduleVariables | None,
+def check_render(cfg: RenderConfig, frames: int | None, variables: ScheduleVariables | None,
                  warn: Callable[[str], None]) -> None:
     """Refuse what can't render sensibly (``UserError``); ``warn`` about what is honoured differently than asked.
 
     Args:
-        frames: the frames the render dreams (a loop's tail and a video's own length included).
+        frames: the frames the render dreams (a loop's tail and a video's own length included); None: endless.
     """
     if cfg.mode == "image" and not cfg.input:
         raise UserError("The dream_image preset dreams a photo: pass one with input=photo.jpg.")
@@ -48,14 +49,15 @@ def check_render(cfg: RenderConfig, frames: int, variables: ScheduleVariables | 
         warn(note)
 
 
-def check_schedule_ranges(cfg: RenderConfig, frames: int, variables: ScheduleVariables | None) -> None:
+def check_schedule_ranges(cfg: RenderConfig, frames: int | None, variables: ScheduleVariables | None) -> None:
     """Every frame's zoom, octaves and iterations inside ``SCHEDULE_RULES``; the first frame outside is named."""
     for key, (keeps_rule, rule, example) in SCHEDULE_RULES.items():
         section, name = key.split(".")
         spec = getattr(getattr(cfg, section), name)
         schedule = parse_schedule(spec, frames=frames, seed=cfg.seed, name=key,
                                   interpolation=cfg.motion.interpolation, variables=variables)
-        bad = next(((i, v) for i, v in enumerate(schedule.values()) if not keeps_rule(v)), None)
+        checked = schedule.frames if frames is not None else max(schedule.frames, round(ENDLESS_CHECKED_S * cfg.fps))
+        bad = next(((i, v) for i in range(checked) if not keeps_rule(v := schedule.at(i))), None)
         if bad is not None:
             raise UserError(f"Config key '{key}' ({spec!r}) is {bad[1]:g} at frame {bad[0]}, but must be {rule}. "
                             f"Change it, e.g. {key}={example}.")

@@ -38,6 +38,7 @@ class DreamConfig:
     jitter: int = 32
     tile_size: Any = "auto"  # auto (tile only when the frame won't fit in memory) | side in pixels | 0 = never
     first_frame_iterations: int | None = None  # more steps on frame 0 so structure exists at once
+    cadence: Any = 1  # dream every N-th frame, the frames between follow the camera (1..8) | auto (live)
 
 
 @dataclass
@@ -135,6 +136,17 @@ class SpeedConfig:
 
 
 @dataclass
+class LiveConfig:
+    """Streaming while rendering: a rolling HLS playlist and its page, served by the render; RTMP."""
+
+    enabled: bool = False
+    host: str = "127.0.0.1"  # where the page is served: this machine only; 0.0.0.0 for screens on the network
+    port: int = 8000  # the page is at http://HOST:PORT/
+    url: str | None = None  # rtmp://... or rtmps://...: also push the stream to a streaming site
+    record: bool = False  # also keep the whole render as the usual mp4
+
+
+@dataclass
 class RenderConfig:
     preset: str = "custom"  # the preset's name, for run folders and meta.json
     mode: str = "zoom"  # zoom | image | video | visualize
@@ -161,6 +173,7 @@ class RenderConfig:
     video: VideoConfig = field(default_factory=VideoConfig)
     speed: SpeedConfig = field(default_factory=SpeedConfig)
     segment: SegmentConfig = field(default_factory=SegmentConfig)
+    live: LiveConfig = field(default_factory=LiveConfig)
 
 
 def register_configs() -> None:
@@ -204,6 +217,8 @@ def validate(cfg: RenderConfig) -> None:
             continue
         if value is None and key == "frames" and cfg.audio:
             continue  # the track's length at fps, filled in by run()
+        if value is None and key == "frames" and cfg.live.enabled:
+            continue  # endless: streams until stopped
         if value is None or not value > 0:
             raise UserError(f"Config key '{key}' is {value}, but must be greater than 0 (e.g. {key}=120).")
     if cfg.video.batch < 1:
@@ -221,10 +236,25 @@ def validate(cfg: RenderConfig) -> None:
             f"Config key 'init' is '{cfg.init}', but must be 'noise' or 'class:NAME' (e.g. init=class:banana)."
         )
     validate_visualize(cfg.visualize)
+    validate_live(cfg.live)
     if not cfg.audio_smoothing >= 0:
         raise UserError(f"Config key 'audio_smoothing' is {cfg.audio_smoothing}, but must be 0 or more seconds.")
     if not 0.0 <= cfg.color.strength <= 1.0:
         raise UserError(f"Config key 'color.strength' is {cfg.color.strength}, but must be in 0..1.")
+
+
+def validate_live(live: LiveConfig) -> None:
+    """The port and RTMP address of ``live``: one UserError naming the key and a valid value."""
+    if not 0 <= live.port <= 65535:
+        raise UserError(
+            f"Config key 'live.port' is {live.port}, but must be a TCP port 1..65535 (e.g. live.port=8000; 0 picks "
+            "a free one)."
+        )
+    if live.url is not None and not live.url.startswith(("rtmp://", "rtmps://")):
+        raise UserError(
+            f"Config key 'live.url' is '{live.url}', but must be an RTMP ingest address, e.g. "
+            "live.url=rtmp://a.rtmp.youtube.com/live2/STREAM_KEY (quote it in the shell)."
+        )
 
 
 def validate_visualize(settings: VisualizeConfig) -> None:

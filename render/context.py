@@ -13,14 +13,15 @@ class RenderContext:
     """Facts every part of one render reads instead of deriving them again.
 
     Attributes:
-        frames: frames dreamed: ``frames`` (plus a loop's head), or a video dream's source frames (at most ``frames``).
+        frames: frames dreamed: ``frames`` (plus a loop's head), or a video dream's source
+            frames (at most ``frames``); None: an endless render.
         source: the input video as probed (its frames counted by decoding it, once per render); None unless dreaming
             over a video.
         schedules: the one context every schedule of the render is parsed through (``motion.interpolation`` and the
             audio variables apply to all of them alike).
     """
 
-    frames: int
+    frames: int | None
     schedules: ScheduleContext
     source: VideoInfo | None = None
 

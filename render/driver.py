@@ -19,9 +19,14 @@ from typing import Protocol
 import torch
 from rich.console import Console
 
-from render.config import OutputConfig
+from render.config import OutputConfig, RenderConfig
+from render.media.audio import decode_audio
 from render.media.checkpoints import Checkpoints
+from render.media.live import open_live
+from render.media.live_stream import PLAYLIST
 from render.media.progress import frame_progress
+from render.media.resume_only import ResumeOnlySink
+from render.media.run_folder import read_meta, write_meta
 from render.media.sink import VideoSink
 from render.media.stop import StopSignals
 
@@ -84,6 +89,24 @@ class FrameMode(Protocol):
         """The mode's own facts for meta.json, once the video is finished."""
 
 
+Report = Callable[[str, dict], None]  # a mode's news: (a line for the log and live viewers, facts for meta.json)
+
+
+@dataclass
+class Outputs:
+    """Where a render's frames go: the file side (the mp4, or only resume points) and the outputs beside it.
+
+    Attributes:
+        sink: the video file (``VideoSink``), or ``ResumeOnlySink`` for a live render without a record.
+        extra: outputs beside the file (the live stream).
+        report: where a mode's news goes (the log; the live page and meta.json when live).
+    """
+
+    sink: VideoSink | ResumeOnlySink
+    extra: tuple[FrameOutput, ...] = ()
+    report: Report | None = None
+
+
 def open_video(output: OutputConfig, run_dir: Path, fps, width: int, height: int, resume: bool) -> VideoSink:
     """The render's mp4 file output, with checkpoints every ``output.checkpoint_every`` frames."""
     return VideoSink(
@@ -91,6 +114,38 @@ def open_video(output: OutputConfig, run_dir: Path, fps, width: int, height: int
         crf=output.crf, preset=output.preset, chunk_frames=output.checkpoint_every,
         preview_every_s=output.preview_every_s, png_frames=output.png_frames, resume=resume,
     )
+
+
+def open_outputs(cfg: RenderConfig, run_dir: Path, resume: bool, console: Console, fps=None, width: int | None = None,
+                 height: int | None = None) -> Outputs:
+    """A render's outputs: its mp4; with ``live.enabled`` also the live stream, and the mp4 only with ``live.record``.
+
+    ``fps``, ``width`` and ``height`` default to the config's (a video dream passes its source's).
+    """
+    fps, width, height = fps or cfg.fps, width or cfg.width, height or cfg.height
+
+    def log(line: str) -> None:
+        console.print(line, highlight=False)
+
+    if not cfg.live.enabled:
+        video = open_video(cfg.output, run_dir, fps, width, height, resume)
+        return Outputs(video, report=lambda line, facts: log(line))
+    frames_done = Checkpoints(run_dir).resume_point()[0] if resume else 0
+    track_seconds = decode_audio(cfg.audio, 8000).duration if cfg.audio and frames_done else None
+    live = open_live(cfg, run_dir, (fps, width, height), frames_done, track_seconds, log)
+    if cfg.live.record:
+        sink = open_video(cfg.output, run_dir, fps, width, height, resume)
+    else:
+        playlist = live.settings.folder / PLAYLIST
+        sink = ResumeOnlySink(run_dir, playlist, cfg.output.checkpoint_every, resume,
+                              {"width": width, "height": height, "fps": float(fps)})
+
+    def report(line: str, facts: dict) -> None:
+        log(line)
+        live.say(line)
+        write_meta(run_dir, {**read_meta(run_dir), **facts})  # an endless render's meta.json says it while it runs
+
+    return Outputs(sink, (live,), report)
 
 
 def drive(mode: FrameMode, sink: VideoSink, console: Console, resume: bool = False,
@@ -121,7 +176,7 @@ def drive(mode: FrameMode, sink: VideoSink, console: Console, resume: bool = Fal
     seconds = time.perf_counter() - started
     made = mode.steps_done - first
     return {
-        "media": video.name,
+        "media": str(video.relative_to(sink.run_dir)),
         **mode.facts(),
         "frames_rendered_now": made,
         "loop_seconds": round(seconds, 3),

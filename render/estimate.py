@@ -66,7 +66,8 @@ def estimate_render(cfg: RenderConfig, engine: Engine, frames: int) -> Estimate:
         return estimate_visualization(cfg, engine)
     height, width = dream_size(cfg, engine.device)
     step_seconds = StepTimer(engine, height, width)
-    seconds = sum(step_seconds.frame(frame) for frame in range(frames))
+    cadence = cfg.dream.cadence if isinstance(cfg.dream.cadence, int) else 1  # the frames between only move
+    seconds = sum(step_seconds.frame(frame) for frame in range(0, frames, cadence))
     if cfg.mode == "video" and frames > 1:
         seconds += (frames - 1) * flow_seconds(cfg, height, width, engine.device)
     return Estimate(seconds, peak_bytes(engine.device), frames, "frame", seconds / max(1, frames), (height, width))

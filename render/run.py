@@ -29,6 +29,7 @@ from render.modes.video_dream import render_video, video_frame_count
 from render.modes.visualize import render_visualization
 from render.modes.zoom import render_zoom
 from render.ops.audio_features import frame_count as frames_of_audio
+from render.ops.cadence import check_cadence
 from render.ops.flow import flow_settings
 from render.schedule import ScheduleContext
 from render.soundtrack import audio_variables, open_soundtrack
@@ -47,9 +48,10 @@ def run(cfg: RenderConfig, run_dir: Path, console: Console | None = None, resume
     console = console or Console(stderr=True)
     cfg = typed_config(cfg)
     track = open_soundtrack(cfg, resume)  # bad audio stops here, before any frame
-    if cfg.frames is None and track is not None and cfg.mode != "video":
+    if cfg.frames is None and track is not None and cfg.mode != "video" and not cfg.live.enabled:
         cfg.frames = frames_of_audio(track.duration, cfg.fps)
     validate(cfg)
+    check_live(cfg)
     flow_settings(cfg.video)  # the flow keys are checked beside the flow code
     check_segment_keys(cfg)
     run_dir = Path(run_dir)
@@ -63,7 +65,8 @@ def run(cfg: RenderConfig, run_dir: Path, console: Console | None = None, resume
     check_render(cfg, context.frames, context.schedules.variables, warner(console))
     engine = build_engine(cfg, context, warner(console), log=lambda line: console.print(line, highlight=False),
                           max_batch=cfg.video.batch if context.source else 1)
-    estimate = None if resume else announce_estimate(cfg, engine, context.frames, console)
+    endless = context.frames is None  # a live stream has no total; its cadence holds the pace instead
+    estimate = None if resume or endless else announce_estimate(cfg, engine, context.frames, console)
     media = MODES[cfg.mode](cfg, run_dir, engine, console, resume, stop)
     media.update(estimate_record(estimate, engine.device))
     if str(media["media"]).endswith(".mp4"):
@@ -88,10 +91,16 @@ def typed_config(cfg: RenderConfig) -> Any:
 def render_context(cfg: RenderConfig, run_dir: Path, track: AudioTrack | None) -> RenderContext:
     """The render's facts, derived once: the source video probed, the frame total, the schedule context."""
     source = probe_video_input(cfg) if cfg.mode == "video" else None
-    frames = video_frame_count(cfg, source) if source else cfg.frames + loop_length(cfg)
+    frames = video_frame_count(cfg, source) if source else endless_or(cfg.frames, loop_length(cfg))
     shift = loop_length(cfg) if cfg.mode == "zoom" else 0  # a loop's hidden head: dreamed frame - shown frame
     variables = audio_variables(cfg, run_dir, frames, shift, track, source)
     return RenderContext(frames, ScheduleContext(frames, cfg.seed, cfg.motion.interpolation, variables), source)
+
+
+
+def endless_or(frames: int | None, extra: int) -> int | None:
+    """``frames`` plus a loop's ``extra`` frames; None (an endless render) stays None."""
+    return None if frames is None else frames + extra
 
 
 def probe_video_input(cfg: RenderConfig) -> VideoInfo:
@@ -99,6 +108,19 @@ def probe_video_input(cfg: RenderConfig) -> VideoInfo:
     if not cfg.input:
         raise UserError("Dreaming a video needs one: pass input=clip.mp4.")
     return probe_video(cfg.input)
+
+
+def check_live(cfg: RenderConfig) -> None:
+    """Live streams and dream cadence need frames that follow a camera: zooms. One UserError naming the fix."""
+    check_cadence(cfg.dream.cadence, cfg.live.enabled)
+    if cfg.mode != "zoom" and (cfg.live.enabled or cfg.dream.cadence != 1):
+        raise UserError(
+            f"live.enabled=true and dream.cadence stream and pace zoom renders; this render's mode is '{cfg.mode}'. "
+            "Use a zoom preset (make live conf=zoom_places), or leave live.enabled and dream.cadence at their defaults."
+        )
+    if cfg.frames is None and cfg.loop:
+        raise UserError("loop=true closes a clip of frames=N frames on itself; an endless render (frames=null) has no "
+                        "end to close. Give frames=N, or drop loop=true.")
 
 
 # mode -> render(cfg, run_dir, engine, console, resume, stop) -> facts for meta.json
@@ -116,5 +138,7 @@ def base_meta(cfg: RenderConfig) -> dict:
         "seed": cfg.seed,
         "input": cfg.input,
         "audio": cfg.audio,
+        "live": cfg.live.enabled,
+        "cadence_requested": cfg.dream.cadence,
         "versions": package_versions(),
     }

@@ -41,7 +41,7 @@ def open_soundtrack(cfg: RenderConfig, resume: bool) -> AudioTrack | None:
     return decode_audio(cfg.audio)
 
 
-def audio_variables(cfg: RenderConfig, run_dir: Path, frames: int, shift: int,
+def audio_variables(cfg: RenderConfig, run_dir: Path, frames: int | None, shift: int,
                     track: AudioTrack | None = None, video: VideoInfo | None = None) -> ScheduleVariables:
     """The audio features as schedule variables over ``frames`` dreamed frames.
 
@@ -52,7 +52,7 @@ def audio_variables(cfg: RenderConfig, run_dir: Path, frames: int, shift: int,
     Args:
         cfg: the render's config.
         run_dir: the run folder.
-        frames: dreamed frames the schedules cover.
+        frames: dreamed frames the schedules cover; None: endless, the track loops.
         shift: dreamed frame - shown frame (a loop's head length, 0 otherwise).
         track: ``audio=`` already decoded by ``open_soundtrack``, if it was.
         video: the probed input video of a video dream: its audio is the soundtrack without ``audio=``.
@@ -65,9 +65,9 @@ def audio_variables(cfg: RenderConfig, run_dir: Path, frames: int, shift: int,
         fps = video.fps if video is not None else cfg.fps
         features = stored_features(Path(source), Path(run_dir), fps, cfg.audio_smoothing, track,
                                    from_video=not cfg.audio)
-        return fit_to_frames(features, frames, shift)
+        return features if frames is None else fit_to_frames(features, frames, shift)
 
-    return ScheduleVariables(values=_LazyFeatures(load))
+    return ScheduleVariables(values=_LazyFeatures(load), loop=frames is None)
 
 
 def stored_features(source: Path, run_dir: Path, fps: float, smoothing: float, track: AudioTrack | None,

@@ -38,7 +38,7 @@ from rich.console import Console
 
 from dream.errors import UserError
 from render.config import RenderConfig, VideoConfig
-from render.driver import Step, drive, open_video
+from render.driver import Step, drive, open_outputs
 from render.engine import Engine
 from render.media.progress import warner
 from render.media.seam_frames import save_seam_frame
@@ -314,8 +314,8 @@ def render_video(cfg: RenderConfig, run_dir: Path, engine: Engine, console: Cons
     """Dream over the frames of ``cfg.input`` into ``run_dir/<name>.mp4``; returns facts for meta.json."""
     info = engine.context.source
     mode = VideoDreamMode(cfg, run_dir, engine, console, info)
-    sink = open_video(cfg.output, run_dir, info.fps_exact, mode.width, mode.height, resume)
-    return drive(mode, sink, console, resume, stop)
+    outputs = open_outputs(cfg, run_dir, resume, console, info.fps_exact, mode.width, mode.height)
+    return drive(mode, outputs.sink, console, resume, stop, outputs=outputs.extra)
 
 
 def frames_to_next_cut(span: SegmentSpan, index: int) -> int:

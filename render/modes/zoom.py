@@ -1,31 +1,38 @@
 """The endless zoom: dream a frame, move the camera a little, dream the result again.
 
 State that makes frame ``i`` is exactly (previous frame as float, generator
-state, colour reference); it is saved at every resume point, so a resumed
-render produces the same frames as one that never stopped.
+state, colour reference, the cadence's dreams); it is saved at every resume point,
+so a resumed render produces the same frames as one that never stopped. With
+``dream.cadence`` N only every N-th frame is dreamed (render/ops/cadence.py); with
+``auto`` the cadence follows the measured speed (render/ops/auto_cadence.py).
+``frames=null`` (live) zooms until stopped.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import torch
 from rich.console import Console
 
 from render.config import RenderConfig
-from render.driver import Step, drive, open_video
+from render.driver import Outputs, Report, Step, drive, open_outputs
 from render.engine import Engine
 from render.media.audio import decode_audio
 from render.media.images import load_image, smooth_noise
 from render.media.seam_frames import drop_seam_frames
 from render.media.stop import StopSignals
 from render.modes.loop import close_loop, loop_length
+from render.ops.auto_cadence import AutoCadence
+from render.ops.cadence import CadenceState, cadence_frame
 from render.ops.color import channel_stats, match_colors
 from render.ops.motion import MotionSchedules, motion_schedules
-from render.ops.warp import warp
+from render.ops.warp import Motion, step_matrix, warp_by_matrix
 
 NOTE_SAMPLE_RATE = 8000  # enough to measure a track's length for the log
+CADENCE_CHANGES_KEPT = 100  # an endless render records its latest cadence changes, not all of them
 
 
 @dataclass
@@ -36,6 +43,7 @@ class ZoomState:
     reference: tuple[torch.Tensor, torch.Tensor] | None  # colour statistics to hold
     generator: torch.Generator
     next_index: int
+    cadence: CadenceState = field(default_factory=CadenceState)
 
 
 def initial_state(cfg: RenderConfig, engine: Engine) -> ZoomState:
@@ -65,17 +73,29 @@ def initial_state(cfg: RenderConfig, engine: Engine) -> ZoomState:
     return ZoomState(start, reference, generator, 0)
 
 
-def advance(state: ZoomState, engine: Engine, motion: MotionSchedules, cfg: RenderConfig) -> torch.Tensor:
-    """Make frame ``state.next_index`` and update the state to follow it. Returns (1, 3, H, W)."""
+def advance(state: ZoomState, engine: Engine, motion: MotionSchedules, cfg: RenderConfig,
+            cadence: int = 1) -> torch.Tensor:
+    """Make frame ``state.next_index`` and update the state to follow it. Returns (1, 3, H, W).
+
+    The frame is dreamed from the last one moved by the camera, or at ``cadence`` > 1 between
+    dreams carried along by the camera and blended toward the latest dream.
+    """
     index = state.next_index
-    frame = state.frame
-    if index > 0:
-        frame = warp(frame, motion.at(index), cfg.motion.border, cfg.motion.sampling)
-    frame = engine.dream(frame, index, state.generator)
-    if cfg.color.coherence != "none":
-        if state.reference is None:
-            state.reference = channel_stats(frame, cfg.color.coherence)
-        frame = match_colors(frame, state.reference, cfg.color.coherence, cfg.color.strength)
+    height, width = state.frame.shape[-2:]
+    step = step_matrix(motion.at(index) if index > 0 else Motion(), height, width, state.frame.device)
+
+    def resample(frame: torch.Tensor, move: torch.Tensor) -> torch.Tensor:
+        return warp_by_matrix(frame, move, cfg.motion.border, cfg.motion.sampling)
+
+    def dream(frame: torch.Tensor) -> torch.Tensor:
+        frame = engine.dream(frame, index, state.generator)
+        if cfg.color.coherence != "none":
+            if state.reference is None:
+                state.reference = channel_stats(frame, cfg.color.coherence)
+            frame = match_colors(frame, state.reference, cfg.color.coherence, cfg.color.strength)
+        return frame.detach()
+
+    frame = cadence_frame(state.cadence, index, state.frame, step, resample, dream, cadence)
     state.frame, state.next_index = frame.detach(), index + 1
     return state.frame
 
@@ -89,7 +109,7 @@ def snapshot_of(state: ZoomState) -> dict[str, torch.Tensor]:
     }
     if state.reference is not None:
         snapshot["reference_mean"], snapshot["reference_std"] = (t.cpu().clone() for t in state.reference)
-    return snapshot
+    return {**snapshot, **state.cadence.snapshot()}
 
 
 def state_from(snapshot: dict[str, torch.Tensor], device: torch.device) -> ZoomState:
@@ -98,19 +118,25 @@ def state_from(snapshot: dict[str, torch.Tensor], device: torch.device) -> ZoomS
     reference = None
     if "reference_mean" in snapshot:
         reference = (snapshot["reference_mean"].to(device), snapshot["reference_std"].to(device))
-    return ZoomState(snapshot["frame"].to(device), reference, generator, int(snapshot["next_index"]))
+    return ZoomState(snapshot["frame"].to(device), reference, generator, int(snapshot["next_index"]),
+                     CadenceState.restore(snapshot, device))
 
 
 class ZoomMode:
-    """``cfg.frames`` zoom frames; with ``loop=true`` ``loop_length`` frames more, closing the loop (loop.py)."""
+    """``cfg.frames`` zoom frames (endless when None); with ``loop=true`` ``loop_length`` frames more, closing the
+    loop (loop.py). ``report`` hears of each cadence ``dream.cadence=auto`` picks."""
 
-    def __init__(self, cfg: RenderConfig, run_dir: Path, engine: Engine, console: Console):
+    def __init__(self, cfg: RenderConfig, run_dir: Path, engine: Engine, console: Console,
+                 report: Report | None = None):
         self.cfg, self.run_dir, self.engine, self.console = cfg, run_dir, engine, console
         self.extra = loop_length(cfg)
-        self.steps_total = cfg.frames + self.extra
+        self.steps_total = None if cfg.frames is None else cfg.frames + self.extra
         self.motion = motion_schedules(cfg.motion, engine.context.schedules, cfg.fps)
         self.notes: list[str] = []
         self.state: ZoomState | None = None
+        self.auto = AutoCadence(cfg.fps) if cfg.dream.cadence == "auto" else None
+        self.cadence_changes: list[list[int]] = []  # [frame, cadence] where auto changed it
+        self.report = report or (lambda line, facts: console.print(line, highlight=False))
 
     @property
     def steps_done(self) -> int:
@@ -118,16 +144,21 @@ class ZoomMode:
 
     @property
     def done(self) -> bool:
-        return self.state.next_index >= self.steps_total
+        return self.steps_total is not None and self.state.next_index >= self.steps_total
 
     def restore(self, snapshot: dict[str, torch.Tensor] | None, frames_done: int) -> None:
         # the start image is made only without a resume state (a class start costs a whole optimisation)
         self.state = state_from(snapshot, self.engine.device) if snapshot else initial_state(self.cfg, self.engine)
 
     def step(self) -> Step:
-        """Dream the next frame; a loop's head frames are kept aside, its tail grows from the crossfaded frame."""
-        frame = advance(self.state, self.engine, self.motion, self.cfg)
-        index = self.state.next_index - 1
+        """Make the next frame; a loop's head frames are kept aside, its tail grows from the crossfaded frame."""
+        index = self.state.next_index
+        dreamed = self.state.cadence.dream_due(index)
+        cadence = self._cadence_from(index) if dreamed else self.state.cadence.cadence
+        started = time.perf_counter()
+        frame = advance(self.state, self.engine, self.motion, self.cfg, cadence)
+        if self.auto is not None and index > 0:  # frame 0 takes first_frame_iterations: not a typical dream
+            self.auto.observe(time.perf_counter() - started, dreamed)
         shown = close_loop(self.run_dir, index, frame, self.cfg.frames, self.extra) if self.extra else frame
         if shown is None:
             return Step()
@@ -142,7 +173,26 @@ class ZoomMode:
 
     def facts(self) -> dict:
         drop_seam_frames(self.run_dir)  # a loop's head frames are in the video now
-        return {"loop_frames": self.extra}
+        return {"loop_frames": self.extra, **self.cadence_facts()}
+
+    def cadence_facts(self) -> dict:
+        """The cadence used, for meta.json: the last one ``auto`` picked, and where it changed."""
+        if self.auto is None:
+            return {"cadence": self.cfg.dream.cadence, "cadence_requested": self.cfg.dream.cadence}
+        return {"cadence": self.auto.cadence, "cadence_requested": "auto", "cadence_changes": self.cadence_changes,
+                "cadence_behind": self.auto.behind}
+
+    def _cadence_from(self, index: int) -> int:
+        """The cadence of the stretch starting with the dream at ``index``; auto's changes are reported."""
+        if self.auto is None:
+            return self.cfg.dream.cadence
+        was_behind, was = self.auto.behind, self.auto.cadence
+        chosen = self.auto.choose()
+        measured = self.auto.dream_s is not None
+        if measured and (chosen != was or self.auto.behind != was_behind or not self.cadence_changes):
+            self.cadence_changes = [*self.cadence_changes, [index, chosen]][-CADENCE_CHANGES_KEPT:]
+            self.report(self.auto.describe(), self.cadence_facts())
+        return chosen
 
 
 def soundtrack_note(cfg: RenderConfig, notes: list[str], console: Console) -> Path | None:
@@ -161,8 +211,8 @@ def soundtrack_note(cfg: RenderConfig, notes: list[str], console: Console) -> Pa
 
 
 def render_zoom(cfg: RenderConfig, run_dir: Path, engine: Engine, console: Console, resume: bool = False,
-                stop: StopSignals | None = None) -> dict:
-    """Render the zoom into ``run_dir/<name>.mp4``; returns facts for meta.json."""
-    mode = ZoomMode(cfg, run_dir, engine, console)
-    sink = open_video(cfg.output, run_dir, cfg.fps, cfg.width, cfg.height, resume)
-    return drive(mode, sink, console, resume, stop)
+                stop: StopSignals | None = None, outputs: Outputs | None = None) -> dict:
+    """Render the zoom into ``run_dir/<name>.mp4`` (and the live outputs); returns facts for meta.json."""
+    outputs = outputs or open_outputs(cfg, run_dir, resume, console)
+    mode = ZoomMode(cfg, run_dir, engine, console, outputs.report)
+    return drive(mode, outputs.sink, console, resume, stop, outputs=outputs.extra)

@@ -59,7 +59,33 @@ def warp(image: torch.Tensor, motion: Motion, border: str = "reflection", sampli
     if motion.is_identity:
         return image
     height, width = image.shape[-2:]
-    matrix = motion_matrix(motion, height, width, image.device).expand(image.shape[0], -1, -1)
+    return warp_by_matrix(image, motion_matrix(motion, height, width, image.device), border, sampling)
+
+
+def step_matrix(motion: Motion, height: int, width: int, device: torch.device) -> torch.Tensor:
+    """One frame's move as a (1, 3, 3) matrix, so that moves compose by matrix product (later move on the left).
+
+    Exactly the identity for a move that is one, so composing it resamples nothing.
+    """
+    if motion.is_identity:
+        return torch.eye(3, device=device)[None]
+    matrix = motion_matrix(motion, height, width, device)
+    bottom = torch.tensor([[[0.0, 0.0, 1.0]]], dtype=matrix.dtype, device=device)
+    return torch.cat([matrix, bottom], dim=1)
+
+
+def warp_by_matrix(image: torch.Tensor, matrix: torch.Tensor, border: str = "reflection",
+                   sampling: str = "bilinear") -> torch.Tensor:
+    """Resample ``image`` (B, C, H, W) once by an affine ``matrix`` (1, 2, 3) or (1, 3, 3), e.g. several moves composed.
+
+    Returns:
+        (B, C, H, W); ``image`` itself for the identity matrix.
+    """
+    matrix = matrix[:, :2]
+    if torch.equal(matrix, torch.eye(3, device=matrix.device, dtype=matrix.dtype)[None, :2]):
+        return image
+    height, width = image.shape[-2:]
+    matrix = matrix.expand(image.shape[0], -1, -1)
     padding = "border" if border == "replicate" else border
     warped = kornia.geometry.transform.warp_affine(
         image, matrix.to(image.dtype), (height, width), mode=sampling, padding_mode=padding, align_corners=True

@@ -67,6 +67,8 @@ from dream.errors import UserError
 INTERPOLATIONS = ("linear", "cubic", "step")
 KEY_VARIABLES = ("max_f", "s", "pi", "e")
 VALUE_VARIABLES = ("t",) + KEY_VARIABLES
+ENDLESS_MAX_F = ("is the last frame, and an endless render (frames=null) has none: write the schedule with frame "
+                 "numbers, or render a finite number of frames (frames=N).")
 
 
 class ScheduleError(UserError):
@@ -121,10 +123,13 @@ class Schedule:
     Attributes:
         name: the config path it came from, e.g. ``motion.zoom`` (for messages).
         table: ``(frames,)`` float64, read-only: the value of every frame.
+        beyond: an endless schedule's value after its table (the last key's, held or evaluated per
+            frame); None for a schedule of a fixed number of frames.
     """
 
     name: str
     table: np.ndarray
+    beyond: Callable[[int], float] | None = None
 
     def __post_init__(self):
         table = np.array(self.table, dtype=np.float64)
@@ -137,8 +142,10 @@ class Schedule:
         return len(self.table)
 
     def at(self, frame: int) -> float:
-        """The value at ``frame`` (0 <= frame < frames; no wrap-around)."""
+        """The value at ``frame`` (0 <= frame < frames, or any frame >= 0 when endless; no wrap-around)."""
         index = operator.index(frame)
+        if index >= self.frames and self.beyond is not None:
+            return self.beyond(index)
         if not 0 <= index < self.frames:
             raise IndexError(f"{self.name}: frame {index} is outside 0..{self.frames - 1}")
         return float(self.table[index])
@@ -157,14 +164,18 @@ class ScheduleVariables:
             only read when a schedule uses its name.
         missing: name -> why the name can't be used in this render and how to make it usable; a
             schedule that uses it fails with that sentence.
+        loop: frames past the arrays' end wrap around (a soundtrack looping under an endless render).
     """
 
     values: Mapping[str, np.ndarray] = field(default_factory=dict)
     missing: Mapping[str, str] = field(default_factory=dict)
+    loop: bool = False
 
     def at(self, name: str, frames: np.ndarray, schedule: str) -> np.ndarray:
         """``(N,)`` values of variable ``name`` at ``frames`` ``(N,)``."""
         array = np.asarray(self.values[name], dtype=np.float64)
+        if self.loop:
+            return array[frames % len(array)]
         if len(array) <= frames.max():
             raise ScheduleError(
                 f"{schedule}: variable '{name}' has {len(array)} frames, the schedule needs {frames.max() + 1}."
@@ -183,7 +194,7 @@ class ScheduleContext:
         variables: extra per-frame variables (audio features).
     """
 
-    frames: int
+    frames: int | None
     seed: int = 0
     interpolation: str = "linear"
     variables: ScheduleVariables = field(default_factory=ScheduleVariables)
@@ -197,7 +208,7 @@ class ScheduleContext:
 def parse_schedule(
     spec: str | int | float | Mapping,
     *,
-    frames: int,
+    frames: int | None,
     seed: int = 0,
     name: str = "schedule",
     interpolation: str = "linear",
@@ -207,7 +218,8 @@ def parse_schedule(
 
     Args:
         spec: Deforum keyframe string, mapping ``{frame: value}`` or a number.
-        frames: number of frames to cover (``max_f`` = frames - 1).
+        frames: number of frames to cover (``max_f`` = frames - 1); None: endless (no ``max_f``; after
+            the last key its value is held, or its expression evaluated, on every frame however far).
         seed: the run's seed, the ``s`` of expressions.
         name: the config path shown in errors, e.g. ``motion.zoom``.
         interpolation: ``linear``, ``cubic`` or ``step`` between number keyframes.
@@ -219,20 +231,40 @@ def parse_schedule(
     Raises:
         ScheduleError: on a syntax error, unknown name, non-finite value or bad argument.
     """
-    _check_arguments(frames, name, interpolation)
-    frames = int(frames)
-    variables = variables or ScheduleVariables()
-    constants = {"max_f": float(frames - 1), "s": float(seed), "pi": math.pi, "e": math.e}
-    scope = _Scope(constants, VALUE_VARIABLES + tuple(variables.values), variables)
+    endless = frames is None
+    if not endless:
+        _check_arguments(frames, name, interpolation)
+        frames = int(frames)
+    elif interpolation not in INTERPOLATIONS:
+        _check_arguments(1, name, interpolation)
+    scope = _scope(frames, seed, variables or ScheduleVariables())
     keyframes = _keyframes(spec, name, scope)
-    in_range = {frame: kf for frame, kf in keyframes.items() if 0 <= frame < frames}
+    in_range = {frame: kf for frame, kf in keyframes.items() if 0 <= frame and (endless or frame < frames)}
     if not in_range:
         raise ScheduleError(
-            f"{name}: every keyframe lies outside frames 0..{frames - 1} ({sorted(keyframes)}). "
+            f"{name}: every keyframe lies outside frames 0..{'' if endless else frames - 1} ({sorted(keyframes)}). "
             f"Add a keyframe inside the render, e.g. at frame 0."
         )
-    table = _keyframe_table(in_range, frames, scope, name)
-    return Schedule(name, _fill_gaps(table, interpolation))
+    covered = max(in_range) + 1 if endless else frames
+    table = _fill_gaps(_keyframe_table(in_range, covered, scope, name), interpolation)
+    return Schedule(name, table, _beyond(in_range[max(in_range)], table, scope, name) if endless else None)
+
+
+def _scope(frames: int | None, seed: int, variables: ScheduleVariables) -> _Scope:
+    """The names of one schedule; an endless one (``frames`` None) has no ``max_f`` and says why when used."""
+    constants = {"max_f": float(frames - 1)} if frames is not None else {}
+    constants.update(s=float(seed), pi=math.pi, e=math.e)
+    if frames is None:
+        variables = ScheduleVariables(variables.values, {**variables.missing, "max_f": ENDLESS_MAX_F}, variables.loop)
+    return _Scope(constants, ("t", *constants, *variables.values), variables)
+
+
+def _beyond(last: _Keyframe, table: np.ndarray, scope: _Scope, name: str) -> Callable[[int], float]:
+    """An endless schedule's value after its table: the last anchor held, or the last expression evaluated."""
+    if last.anchor:
+        held = float(table[-1])
+        return lambda frame: held
+    return lambda frame: float(_evaluate_keyframe(last, np.array([frame]), scope, name)[0])
 
 
 def _check_arguments(frames: int, name: str, interpolation: str) -> None:
@@ -626,7 +658,7 @@ def _keyframes_from_text(text: str, name: str, scope: _Scope) -> dict[int, _Keyf
             return {0: _value_keyframe(text, start, end, "0", name, scope)}
         key_start, key_end = _trim(text, start, colons[0])
         label = text[key_start:key_end] or "?"
-        frame = _key_frame(text, key_start, key_end, label, name, scope.constants)
+        frame = _key_frame(text, key_start, key_end, label, name, scope)
         keyframes[frame] = _value_keyframe(text, *_trim(text, colons[0] + 1, end), label, name, scope)
     return keyframes
 
@@ -637,7 +669,7 @@ def _mapping_item(key, value, name: str, scope: _Scope) -> tuple[int, _Keyframe]
         raise ScheduleError(f"{name}: keyframe key {key!r} is not a frame number or an expression of max_f.")
     if isinstance(key, str):
         start, end = _trim(key, 0, len(key))
-        frame = _key_frame(key, start, end, label, name, scope.constants)
+        frame = _key_frame(key, start, end, label, name, scope)
     else:
         frame = _whole_frame(key, label, name)
     if isinstance(value, str):
@@ -664,10 +696,11 @@ def _value_keyframe(text: str, start: int, end: int, label: str, name: str, scop
     return _Keyframe(label, node, text, start, anchor=False)
 
 
-def _key_frame(text: str, start: int, end: int, label: str, name: str, constants: Mapping[str, float]) -> int:
+def _key_frame(text: str, start: int, end: int, label: str, name: str, scope: _Scope) -> int:
     """The frame a key names: a number or an expression of ``max_f`` and ``s``, truncated to int."""
+    constants = scope.constants
     try:
-        node = _parse(text, start, end, KEY_VARIABLES)
+        node = _parse(text, start, end, tuple(constants), scope.variables.missing)
     except _ParseError as problem:
         raise _error(name, f"syntax error in the key of keyframe {label}", text, problem.pos, problem.detail) from None
     try:

@@ -17,7 +17,9 @@ Every ratio is measured in this one run, so it holds for the machine it runs on:
    offline fallback, and bfloat16 forced where ``auto`` chose float32;
 9. ``tiles``: one dream step at 1280x720 untiled and in tiles of 512 and 256 (do tiles help the
    CPU's caches? ``dream.tile_size=auto`` keeps frames whole on a CPU by this measurement);
-10. ``profile`` (only when named in ``--only``): the ops that take the time of an EfficientNet-Lite0
+10. ``cadence``: a zoom's frames/s at dream cadence 1, 2, 4 and 8 beside its temporal instability
+   (``render.tools.bench_cadence``);
+11. ``profile`` (only when named in ``--only``): the ops that take the time of an EfficientNet-Lite0
    and a GoogLeNet step in float32 and bfloat16 (torch.profiler).
 
 ``--only defaults tiles`` runs just those sections.
@@ -50,7 +52,7 @@ from render.cli import compose_preset
 from render.tools.bench_defaults import bench_net
 
 ROOT = Path(__file__).resolve().parent.parent
-SECTIONS = ("models", "zoom", "rss", "drift", "batch", "video", "defaults", "tiles")
+SECTIONS = ("models", "zoom", "rss", "drift", "batch", "video", "defaults", "tiles", "cadence")
 TILE_MODELS = (("googlenet_places365", "inception_4c/output"), ("efficientnet_lite0", "block10"))
 PRECISIONS = ("float32", "bfloat16")  # bfloat16 autocast runs on AMX / AVX512-BF16 units where the CPU has them
 BENCH_MODELS = (("googlenet", "inception4c"), ("efficientnet_lite0", "block10"), ("efficientnet_lite2", "block14"),
@@ -252,6 +254,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--zoom-frames", type=int, default=48)
     parser.add_argument("--drift-frames", type=int, default=300)
+    parser.add_argument("--cadence-frames", type=int, default=48)
     parser.add_argument("--skip", nargs="*", default=[], choices=SECTIONS)
     parser.add_argument("--only", nargs="*", choices=(*SECTIONS, "profile"), help="run just these sections")
     parser.add_argument("--json", type=Path, help="also write the numbers to this file")
@@ -281,6 +284,11 @@ def main(argv: list[str] | None = None) -> None:
         results["video"] = video_stability()
         print_video(console, results["video"])
     run_default_sections(console, args, results)
+    if "cadence" not in args.skip:
+        from render.tools.bench_cadence import compare_cadences, print_cadences
+
+        results["cadence"] = compare_cadences(256, 144, args.cadence_frames)
+        print_cadences(console, results["cadence"], 256, 144)
     if args.json:
         args.json.write_text(json.dumps(results, indent=2))
 

@@ -31,6 +31,8 @@ def test_schema_defaults_are_valid():
         ({"dream": {"tile_size": -1}}, "dream.tile_size"),
         ({"audio_smoothing": -0.1}, "audio_smoothing"),
         ({"frames": None}, "frames"),
+        ({"live": {"port": 70000}}, "live.port"),
+        ({"live": {"url": "http://example.com/live"}}, "live.url"),
     ],
 )
 def test_bad_values_name_the_key(overrides, key):
@@ -55,3 +57,16 @@ def test_speed_defaults_are_auto():
 
 def test_frames_may_come_from_the_soundtrack():
     validate(config(audio="song.mp3", frames=None))
+
+
+def test_live_renders_may_be_endless():
+    validate(config(frames=None, live={"enabled": True}))
+
+
+def test_live_defaults_listen_on_this_machine_only():
+    live = config().live
+    assert (live.enabled, live.host, live.port, live.url, live.record) == (False, "127.0.0.1", 8000, None, False)
+
+
+def test_rtmp_addresses_are_accepted():
+    validate(config(live={"url": "rtmps://live.example.com/app/key"}))

@@ -133,3 +133,64 @@ def test_other_outputs_get_the_same_frames_and_are_closed(tmp_path):
     beside = ListOutput()
     render(tmp_path, CountingMode(5, hidden=1), outputs=(beside,))
     assert beside.levels == levels(tmp_path / "count.mp4") == [1, 2, 3, 4] and beside.closed
+
+
+def without_repeats(values: list[int]) -> list[int]:
+    """A live stream's frames with the pacer's repeats (sent while the render was late) taken out."""
+    return [value for i, value in enumerate(values) if i == 0 or value != values[i - 1]]
+
+
+def live_config(**live):
+    from omegaconf import OmegaConf
+
+    from render.config import RenderConfig
+
+    cfg = OmegaConf.structured(RenderConfig)
+    cfg.merge_with({"width": W, "height": H, "fps": 12, "output": {"preset": "ultrafast", "checkpoint_every": 3},
+                    "live": {"port": 0, **live}})
+    return cfg
+
+
+def test_open_outputs_is_the_file_alone_without_live(tmp_path):
+    from render.driver import open_outputs
+
+    outputs = open_outputs(live_config(), tmp_path, False, QUIET)
+    assert outputs.sink.path == tmp_path / "dream.mp4" and outputs.extra == ()
+
+
+def test_a_live_render_without_record_streams_and_keeps_no_video(tmp_path):
+    from render.driver import open_outputs
+    from render.media.live import LiveOutput
+
+    outputs = open_outputs(live_config(enabled=True), tmp_path, False, QUIET)
+    (live,) = outputs.extra
+    assert isinstance(live, LiveOutput)
+    live.linger_s = 0
+    meta = drive(CountingMode(8), outputs.sink, QUIET, outputs=outputs.extra)
+    assert meta["media"] == "live/stream.m3u8"
+    assert (tmp_path / "live" / "stream.m3u8").read_text().rstrip().endswith("#EXT-X-ENDLIST")
+    assert without_repeats(levels(tmp_path / "live" / "stream.m3u8")) == list(range(8))
+    assert not list(tmp_path.glob("*.mp4")) and not (tmp_path / "chunks").exists()
+
+
+def test_a_recorded_live_render_also_keeps_the_mp4(tmp_path):
+    from render.driver import open_outputs
+
+    outputs = open_outputs(live_config(enabled=True, record=True), tmp_path, False, QUIET)
+    outputs.extra[0].linger_s = 0
+    meta = drive(CountingMode(5), outputs.sink, QUIET, outputs=outputs.extra)
+    assert meta["media"] == "dream.mp4" and levels(tmp_path / "dream.mp4") == [0, 1, 2, 3, 4]
+    assert without_repeats(levels(tmp_path / "live" / "stream.m3u8")) == [0, 1, 2, 3, 4]
+
+
+def test_reports_reach_the_log_the_page_and_meta_json(tmp_path):
+    from render.driver import open_outputs
+    from render.media.run_folder import write_meta
+
+    write_meta(tmp_path, {"preset": "smoke"})
+    outputs = open_outputs(live_config(enabled=True), tmp_path, False, QUIET)
+    with outputs.extra[0] as live:
+        live.linger_s = 0
+        outputs.report("Cadence 3: one dream every 3 frames.", {"cadence": 3})
+    assert json.loads((tmp_path / "meta.json").read_text()) == {"preset": "smoke", "cadence": 3}
+    assert (tmp_path / "live" / "status.json").is_file()

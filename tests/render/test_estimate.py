@@ -3,6 +3,7 @@
 import torch
 from rich.console import Console
 
+from render.context import RenderContext
 from render.engine import build_engine
 from render.estimate import (
     Estimate,
@@ -18,7 +19,7 @@ from tests.compose import compose_preset
 
 def _engine(preset: str, overrides: list[str], frames: int):
     cfg = typed_config(compose_preset(preset, overrides))
-    return cfg, build_engine(cfg, frames, lambda _: None)
+    return cfg, build_engine(cfg, RenderContext.of_frames(frames, cfg.seed), lambda _: None)
 
 
 def test_a_frames_time_is_its_steps_times_the_measured_step():

@@ -4,10 +4,12 @@ import subprocess
 import imageio_ffmpeg
 import numpy as np
 import pytest
+from omegaconf import OmegaConf
 
 import render.modes.zoom
 from dream.errors import UserError
 from render.media.run_folder import CONFIG_FILE
+from render.media.stop import RenderStopped, StopSignals
 from render.run import run
 from tests.compose import compose_preset
 
@@ -241,3 +243,56 @@ def test_an_audio_variable_without_audio_is_a_clear_error_before_any_frame(tmp_p
     with pytest.raises(UserError, match=r"motion.zoom: .*'beat' is an audio feature, .* pass audio="):
         run(compose_preset("smoke", ["motion.zoom='0:(1.0+0.04*beat)'"]), tmp_path)
     assert not (tmp_path / "chunks").exists()
+
+
+# ------------------------------------------------------------------ live
+
+
+class StopAfter(StopSignals):
+    """A stop request (as Ctrl-C makes) once the driver has asked ``checks`` times (about one check a frame)."""
+
+    def __init__(self, checks: int):
+        super().__init__()
+        self.checks = checks
+
+    @property
+    def requested(self) -> bool:
+        self.checks -= 1
+        return self.checks < 0
+
+
+@pytest.mark.slow
+def test_an_endless_live_zoom_stops_cleanly_and_resumes_the_same_stream(click_mp3, tmp_path, monkeypatch):
+    monkeypatch.setattr("render.media.live.LINGER_SECONDS", 0)
+    monkeypatch.setattr("render.media.live_stream.WINDOW_SEGMENTS", 100)  # the discontinuity stays in the window
+    cfg = compose_preset("smoke", ["frames=null", "live.enabled=true", "live.port=0", "dream.cadence=2",
+                                   f"audio={click_mp3}", "output.checkpoint_every=4"])
+    playlist = tmp_path / "live" / "stream.m3u8"
+    with pytest.raises(RenderStopped):
+        run(cfg, tmp_path, stop=StopAfter(6))
+    assert playlist.read_text().rstrip().endswith("#EXT-X-ENDLIST")  # players show the end, not an error
+    meta = json.loads((tmp_path / "meta.json").read_text())
+    assert meta["live"] and meta["frames"] is None and meta["cadence_requested"] == 2
+    saved = OmegaConf.load(tmp_path / CONFIG_FILE)
+    with pytest.raises(RenderStopped):
+        run(saved, tmp_path, resume=True, stop=StopAfter(4))
+    text = playlist.read_text()
+    assert "#EXT-X-DISCONTINUITY" in text and text.count("#EXT-X-ENDLIST") == 1 and text.rstrip().endswith("ENDLIST")
+    report = subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-hide_banner", "-i", str(playlist)],
+                            capture_output=True, text=True).stderr
+    assert "Audio: aac" in report and "Video: h264" in report
+    assert not list(tmp_path.glob("*.mp4"))  # live.record=false: nothing but the window of segments
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        (["dream.cadence=auto"], "live.enabled=true"),
+        (["dream.cadence=9"], "dream.cadence"),
+        (["frames=null", "live.enabled=true", "loop=true"], "loop=true"),
+        (["mode=image", "live.enabled=true"], "zoom"),
+    ],
+)
+def test_live_and_cadence_misuse_is_a_clear_error(tmp_path, overrides, message):
+    with pytest.raises(UserError, match=message):
+        run(compose_preset("smoke", overrides), tmp_path)

@@ -395,3 +395,38 @@ def test_a_schedule_context_parses_every_schedule_alike():
     assert context.parse("0:(s + loud)", "dream.step_size").values() == [7, 8, 9, 10, 11]
     with pytest.raises(ScheduleError, match="dream.iterations"):
         context.parse("0:(", "dream.iterations")
+
+
+# ---------------------------------------------------------------- endless schedules (frames=None)
+
+
+def test_endless_schedules_hold_the_last_number_past_every_keyframe():
+    schedule = parse_schedule("0:(1.04), 120:(1.0)", frames=None)
+    assert schedule.at(60) == pytest.approx(1.02)
+    assert schedule.at(120) == schedule.at(10**9) == 1.0
+
+
+def test_endless_schedules_keep_evaluating_the_last_expression():
+    schedule = parse_schedule("0:(1.0), 10:(1.0+0.01*sin(t/30))", frames=None)
+    assert schedule.at(10) == pytest.approx(1.0 + 0.01 * math.sin(10 / 30))
+    assert schedule.at(1_000_000) == pytest.approx(1.0 + 0.01 * math.sin(1_000_000 / 30))
+
+
+def test_endless_schedules_match_finite_ones_inside_the_keys():
+    spec = "0:(1.0), 24:(1.05), 48:(0.99)"
+    finite, endless = parse_schedule(spec, frames=100), parse_schedule(spec, frames=None)
+    assert [endless.at(i) for i in range(100)] == pytest.approx(finite.values())
+
+
+def test_max_f_in_an_endless_schedule_says_why_it_has_no_value():
+    with pytest.raises(ScheduleError, match=r"max_f.*endless render \(frames=null\)"):
+        parse_schedule("0:(t/max_f)", frames=None)
+    with pytest.raises(ScheduleError, match="frames=N"):
+        parse_schedule("0:(1), max_f:(2)", frames=None)
+
+
+def test_looping_variables_wrap_around_the_track():
+    loud = np.array([0.0, 1.0, 2.0])
+    variables = ScheduleVariables({"loud": loud}, loop=True)
+    schedule = parse_schedule("0:(loud)", frames=None, variables=variables)
+    assert [schedule.at(i) for i in (0, 1, 2, 3, 301)] == [0.0, 1.0, 2.0, 0.0, 1.0]

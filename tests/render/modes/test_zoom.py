@@ -11,6 +11,7 @@ from render.engine import build_engine
 from render.modes.zoom import advance, initial_state
 from render.ops.motion import motion_schedules
 from render.run import typed_config
+from render.schedule import ScheduleContext
 from tests.compose import compose_preset
 
 GUARD_FRAMES = 10
@@ -76,3 +77,58 @@ def test_bfloat16_and_tiles_change_the_frames_no_more_than_the_dream_is_chaotic(
         assert torch.allclose(fast.std((2, 3)), slow.std((2, 3)), atol=0.03)
     assert max(relative_l2(reference[1:], reference[:-1])) > 0.01  # the camera did move
 
+
+
+class StubEngine:
+    """Stands in for the network: a dream brightens the frame a little and is recorded with its index."""
+
+    device = torch.device("cpu")
+    variables = None
+
+    def __init__(self):
+        self.dreamed: list[int] = []
+
+    def dream(self, frame, index, generator):
+        self.dreamed.append(index)
+        return (frame * 0.9 + 0.08).clamp(0, 1)
+
+
+def stub_zoom(cadence, count: int, overrides=()):
+    """``count`` frames of a tiny zoom at ``cadence`` with the stub engine; (frames, dreamed indices)."""
+    cfg = typed_config(compose_preset("smoke", ["color.coherence=none", *overrides]))
+    engine, motion = StubEngine(), motion_schedules(cfg.motion, ScheduleContext(count, cfg.seed), cfg.fps)
+    state = initial_state(cfg, engine)
+    return [advance(state, engine, motion, cfg, cadence).clone() for _ in range(count)], engine.dreamed
+
+
+def test_cadence_dreams_every_nth_frame_and_cadence_one_every_frame():
+    assert stub_zoom(3, 7)[1] == [0, 3, 6]
+    assert stub_zoom(1, 4)[1] == [0, 1, 2, 3]
+
+
+def test_in_betweens_are_the_dream_moved_by_the_camera_in_one_resampling():
+    from render.ops.warp import step_matrix, warp_by_matrix
+
+    frames, _ = stub_zoom(4, 4)
+    cfg = typed_config(compose_preset("smoke", []))
+    motion = motion_schedules(cfg.motion, ScheduleContext(4, cfg.seed), cfg.fps)
+    moved = torch.eye(3)[None]
+    for index in (1, 2, 3):  # no dream here: frame 0's dream, moved by every camera step since
+        moved = step_matrix(motion.at(index), cfg.height, cfg.width, torch.device("cpu")) @ moved
+        torch.testing.assert_close(frames[index], warp_by_matrix(frames[0], moved, cfg.motion.border))
+
+
+def test_an_endless_zoom_is_never_done_and_reports_its_auto_cadence(tmp_path):
+    from render.modes.zoom import ZoomMode
+
+    cfg = typed_config(compose_preset("smoke", ["frames=null", "live.enabled=true", "dream.cadence=auto"]))
+    reports = []
+    mode = ZoomMode(cfg, tmp_path, StubEngine(), console=None, report=lambda line, facts: reports.append(facts))
+    mode.restore(None, 0)
+    for _ in range(30):
+        mode.step()
+    assert mode.steps_total is None and not mode.done and mode.steps_done == 30
+    assert reports and reports[-1]["cadence_requested"] == "auto" and reports[-1]["cadence"] == mode.auto.cadence
+    changes = mode.cadence_facts()["cadence_changes"]
+    assert changes[0][0] > 0  # reported once a dream was measured (frame 0's is not typical)
+    assert len(reports) == len(changes)

@@ -92,3 +92,24 @@ def test_dtype_and_device_kept():
     image = _image().double()
     out = warp(image, Motion(zoom=1.1))
     assert out.dtype == torch.float64 and out.device == image.device
+
+
+def test_composed_steps_resample_once_like_two_warps():
+    from render.ops.warp import step_matrix, warp_by_matrix
+
+    y, x = torch.meshgrid(torch.linspace(0, 1, 48), torch.linspace(0, 1, 64), indexing="ij")
+    image = torch.stack([x, y, x * y])[None]  # smooth, so one or two resamplings agree closely
+    first, second = Motion(zoom=1.05, angle=2.0), Motion(zoom=1.03, translation=(1.5, -1.0))
+    composed = step_matrix(second, 48, 64, image.device) @ step_matrix(first, 48, 64, image.device)
+    twice = warp(warp(image, first), second)
+    once = warp_by_matrix(image, composed)
+    inner = (slice(None), slice(None), slice(6, -6), slice(6, -6))
+    assert (once - twice)[inner].abs().max() < 0.01
+
+
+def test_the_identity_step_resamples_nothing():
+    from render.ops.warp import step_matrix, warp_by_matrix
+
+    image = torch.rand(1, 3, 8, 8)
+    assert torch.equal(step_matrix(Motion(), 8, 8, image.device), torch.eye(3)[None])
+    assert warp_by_matrix(image, step_matrix(Motion(), 8, 8, image.device)) is image

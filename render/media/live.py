@@ -1,0 +1,125 @@
+"""A render's live output: the page and its server, the HLS/RTMP stream fed at its frame rate, the status line.
+
+``LiveOutput`` is one more place shown frames go (beside the mp4 file when ``live.record``
+is on): a context manager with ``write(frame)``. Frames leave at the stream's rate through a
+``Pacer`` (a render ahead of real time waits, one behind gets repeated frames, never a
+stall); ``say`` puts a line on the page's status and in the log. Leaving the ``with``
+block (the end, Ctrl-C or SIGTERM) sends the frames still queued, ends the playlist and
+says so on the page.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import replace
+from pathlib import Path
+
+import torch
+
+from render.config import LiveConfig, RenderConfig
+from render.media.encoder import fps_fraction, to_uint8_hwc
+from render.media.live_page import write_page
+from render.media.live_server import LiveServer
+from render.media.live_stream import SEGMENT_SECONDS, LiveSettings, LiveStream, write_status
+from render.media.pacer import Pacer
+
+LIVE_FOLDER = "live"
+BUFFER_SECONDS = 1.0  # how far the render may run ahead of the stream's clock
+LINGER_SECONDS = 3 * SEGMENT_SECONDS  # players play about 3 segments behind the end; they get to see it
+
+
+class LiveOutput:
+    """Streams shown frames live from ``run_dir/live`` (see the module docstring).
+
+    Attributes:
+        url: the page's address once entered.
+        repeated: frames sent again because the render was late (from the pacer).
+    """
+
+    def __init__(self, live: LiveConfig, run_dir: Path, title: str, stream: LiveSettings,
+                 log: Callable[[str], None] = print, linger_s: float | None = None):
+        self.live, self.title, self.log = live, title, log
+        self.linger_s = LINGER_SECONDS if linger_s is None else linger_s
+        self.folder = Path(run_dir) / LIVE_FOLDER
+        self.settings = replace(stream, folder=self.folder)
+        self.url: str | None = None
+        self._stream: LiveStream | None = None
+        self._pacer: Pacer | None = None
+        self._server: LiveServer | None = None
+        self._message = f"{title}: live."
+
+    @property
+    def repeated(self) -> int:
+        return self._pacer.repeated if self._pacer else 0
+
+    def __enter__(self) -> LiveOutput:
+        self.folder.mkdir(parents=True, exist_ok=True)
+        write_page(self.folder, self.title)
+        write_status(self.folder, {"state": "starting", "message": f"{self.title}: the first dream is on its way…"})
+        self._server = LiveServer(self.folder, self.live.host, self.live.port, announce=self.log).__enter__()
+        self.url = self._server.url
+        self._stream = LiveStream(self.settings)
+        self._pacer = Pacer(self._stream.write, float(self.settings.fps),
+                            max(1, round(BUFFER_SECONDS * float(self.settings.fps)))).__enter__()
+        if self.settings.url:
+            self.log(f"Live: pushing the stream to {redact(self.settings.url)}.")
+        return self
+
+    def write(self, frame: torch.Tensor) -> None:
+        """Queue one (1, 3, H, W) float frame in [0, 1] for the stream; waits while the render is ahead."""
+        first = self._pacer.emitted == 0 and self._pacer.repeated == 0
+        self._pacer.put(to_uint8_hwc(frame).cpu().numpy())
+        if first:
+            self.say(self._message)
+
+    def say(self, message: str, log: bool = False) -> None:
+        """Show ``message`` on the page's status line (and in the log when ``log``)."""
+        self._message = message
+        write_status(self.folder, {"state": "live", "message": message})
+        if log:
+            self.log(f"Live: {message}")
+
+    def __exit__(self, exc_type, exc, tb) -> bool:
+        try:
+            if self._pacer is not None:
+                self._pacer.close()  # the frames still queued go out at the stream's rate
+        finally:
+            if self._stream is not None:
+                self._stream.close()  # ends the playlist: players show the end
+            write_status(self.folder, {"state": "ended", "message": f"{self.title}: the stream has ended."})
+            if self._server is not None:
+                self._linger()
+                self._server.close()
+        return False
+
+
+    def _linger(self) -> None:
+        """Keep serving a little after the end, so a viewer a few segments behind plays to the end."""
+        if self.linger_s > 0 and self._stream is not None and self._stream.frames:
+            self.log(f"Live: the stream has ended; the page stays up {self.linger_s:g} s more for viewers to reach "
+                     f"the end.")
+            time.sleep(self.linger_s)
+
+
+def open_live(cfg: RenderConfig, run_dir: Path, picture: tuple, frames_done: int = 0,
+              audio_seconds: float | None = None, log: Callable[[str], None] = print) -> LiveOutput:
+    """The live output of a render; a resumed one (``frames_done`` > 0) continues its playlist and soundtrack.
+
+    Args:
+        picture: (fps, width, height) of the frames.
+        audio_seconds: the soundtrack's length, so a resumed stream picks the track up where it was.
+    """
+    fps, width, height = picture
+    offset = (frames_done / float(fps)) % audio_seconds if cfg.audio and audio_seconds else 0.0
+    settings = LiveSettings(
+        Path(run_dir) / LIVE_FOLDER, width, height, fps_fraction(fps), url=cfg.live.url,
+        audio=Path(cfg.audio) if cfg.audio else None, audio_offset_s=offset, resume=frames_done > 0,
+    )
+    return LiveOutput(cfg.live, run_dir, cfg.preset, settings, log)
+
+
+def redact(url: str) -> str:
+    """An RTMP address for the log without its stream key (the last path part is the secret)."""
+    head, _, key = url.rpartition("/")
+    return f"{head}/{'*' * min(len(key), 8)}" if head and key else url

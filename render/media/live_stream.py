@@ -1,0 +1,159 @@
+"""The live stream: one ffmpeg encode of the frames, published as a rolling HLS playlist and pushed to RTMP.
+
+Raw RGB frames go into ffmpeg's stdin once and are encoded once (H.264, AAC for a soundtrack);
+ffmpeg's tee muxer writes the same packets to ``live/stream.m3u8`` (a window of recent
+segments, older ones deleted, so disk stays flat) and, with ``live.url``, to a streaming
+site over RTMP (a site that drops the connection doesn't stop the HLS stream). Closing
+ends the playlist (``#EXT-X-ENDLIST``: players show the end, not an error); a resumed
+stream appends to the same playlist after a discontinuity, so its address stays the same.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+
+import imageio_ffmpeg
+import numpy as np
+
+from dream.errors import UserError
+from render.media.encoder import even_size_filter, log_tail
+from render.media.run_folder import write_atomic
+from render.media.sink import STOP_TIMEOUT_S
+
+PLAYLIST = "stream.m3u8"
+STATUS = "status.json"
+SEGMENT_PATTERN = "segment_%06d.ts"
+SEGMENT_SECONDS = 2  # short segments: a late viewer starts within a few seconds of now
+WINDOW_SEGMENTS = 6  # segments listed in the playlist; older ones are deleted
+
+
+@dataclass(frozen=True)
+class LiveSettings:
+    """What one live stream is: its folder, picture, rate, soundtrack and RTMP target."""
+
+    folder: Path
+    width: int
+    height: int
+    fps: Fraction
+    url: str | None = None  # rtmp://... or rtmps://...
+    audio: Path | None = None  # looped for as long as the stream runs
+    audio_offset_s: float = 0.0  # where in the track the stream starts (a resumed stream continues the track)
+    resume: bool = False  # append to the folder's playlist after a discontinuity
+    preset: str = "veryfast"
+    crf: int = 23
+
+
+def tee_escape(target: str) -> str:
+    """A file name or URL as one tee muxer slave: its special characters backslash-escaped."""
+    for char in "\\'|[]":
+        target = target.replace(char, "\\" + char)
+    return target
+
+
+def hls_slave(resume: bool) -> str:
+    """The tee slave writing the rolling playlist (names relative to the live folder, ffmpeg's cwd)."""
+    flags = "delete_segments+independent_segments" + ("+append_list+discont_start" if resume else "")
+    options = (f"f=hls:hls_time={SEGMENT_SECONDS}:hls_list_size={WINDOW_SEGMENTS}:hls_flags={flags}:"
+               f"hls_segment_filename={SEGMENT_PATTERN}")
+    return f"[{options}]{PLAYLIST}"
+
+
+def live_command(settings: LiveSettings) -> list[str]:
+    """The ffmpeg command: rgb24 frames on stdin (+ a looping soundtrack) -> H.264/AAC -> HLS (+ RTMP)."""
+    s = settings
+    # errors only: an endless stream's log must not grow with per-packet warnings
+    cmd = [imageio_ffmpeg.get_ffmpeg_exe(), "-hide_banner", "-v", "error", "-y"]
+    cmd += ["-f", "rawvideo", "-pix_fmt", "rgb24", "-s", f"{s.width}x{s.height}", "-r", str(s.fps), "-i", "-"]
+    if s.audio is not None:
+        # read at the track's own rate (the frames come at theirs), so -shortest never has to hold much audio back;
+        # a resumed stream starts the loop where it was with atrim (-ss before a looped input goes back in time)
+        cmd += ["-re", "-stream_loop", "-1", "-i", str(s.audio), "-map", "1:a:0"]
+        cmd += ["-af", f"atrim=start={s.audio_offset_s:.6f},asetpts=PTS-STARTPTS"]
+        cmd += ["-c:a", "aac", "-b:a", "160k", "-ar", "48000", "-shortest"]
+    cmd += ["-map", "0:v:0"]  # the tee muxer takes only mapped streams
+    even_args, _ = even_size_filter(s.width, s.height)
+    keyframes = max(1, round(float(s.fps) * SEGMENT_SECONDS))  # one keyframe a segment: segments cut exactly
+    cmd += [*even_args, "-c:v", "libx264", "-preset", s.preset, "-tune", "zerolatency", "-crf", str(s.crf)]
+    cmd += ["-g", str(keyframes), "-keyint_min", str(keyframes), "-sc_threshold", "0", "-pix_fmt", "yuv420p"]
+    slaves = [hls_slave(s.resume)]
+    if s.url:
+        slaves.append(f"[f=flv:onfail=ignore]{tee_escape(s.url)}")
+    return [*cmd, "-flags", "+global_header", "-f", "tee", "|".join(slaves)]
+
+
+class LiveStream:
+    """One ffmpeg process writing the live folder; feed it (H, W, 3) uint8 frames at the stream's rate.
+
+    ffmpeg starts with the first frame, so a soundtrack read in real time starts with the pictures.
+    """
+
+    def __init__(self, settings: LiveSettings):
+        self.settings = settings
+        self.folder = Path(settings.folder)
+        self.folder.mkdir(parents=True, exist_ok=True)
+        if settings.resume:
+            drop_unlisted_segments(self.folder)
+        self.log_path = self.folder / "ffmpeg.log"
+        self.frames = 0
+        self._proc: subprocess.Popen | None = None
+
+    def _start(self) -> None:
+        with open(self.log_path, "ab") as log_file:
+            # a session of its own: Ctrl-C reaches the render, which then ends the playlist properly
+            self._proc = subprocess.Popen(live_command(self.settings), cwd=self.folder, stdin=subprocess.PIPE,
+                                          stdout=subprocess.DEVNULL, stderr=log_file, start_new_session=True)
+
+    @property
+    def playlist(self) -> Path:
+        return self.folder / PLAYLIST
+
+    def write(self, pixels: np.ndarray) -> None:
+        """Encode one (H, W, 3) uint8 frame."""
+        if self._proc is None:
+            self._start()
+        try:
+            self._proc.stdin.write(np.ascontiguousarray(pixels).data)
+        except OSError:
+            self._proc.wait()
+            raise self._error("streaming") from None
+        self.frames += 1
+
+    def close(self) -> None:
+        """End the stream: ffmpeg writes the last segment and ends the playlist."""
+        if self._proc is None:
+            return  # no frame came: there is no stream to end
+        try:
+            self._proc.stdin.close()
+        except OSError:
+            pass  # ffmpeg is gone already; its exit status says why
+        try:
+            code = self._proc.wait(STOP_TIMEOUT_S)
+        except subprocess.TimeoutExpired:
+            self._proc.kill()
+            code = self._proc.wait()
+        if code != 0:
+            raise self._error("ending the stream")
+
+    def _error(self, what: str) -> UserError:
+        return UserError(
+            f"Live: ffmpeg failed while {what}. Its last words: {log_tail(self.log_path)} -- Check that "
+            f"{self.folder} is writable with free disk space, and live.url if one is set."
+        )
+
+
+def drop_unlisted_segments(folder: Path) -> None:
+    """Delete segments a stopped stream left behind that its playlist no longer lists (disk stays bounded)."""
+    playlist = folder / PLAYLIST
+    listed = set(playlist.read_text().split()) if playlist.is_file() else set()
+    for segment in folder.glob("segment_*.ts"):
+        if segment.name not in listed:
+            segment.unlink(missing_ok=True)
+
+
+def write_status(folder: Path, status: dict) -> None:
+    """What the page shows under the video (cadence, falling behind, ended); replaced atomically."""
+    write_atomic(Path(folder) / STATUS, json.dumps(status))
