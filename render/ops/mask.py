@@ -1,12 +1,12 @@
 """Masks: dream only where the artist says, and leave every other pixel exactly as it was.
 
 Each frame's mask is read (an image, a video's frame, or a key on the source frame,
-``render.ops.mask_key``), inverted if asked, or carried from the previous frame's:
-``mask.track=flow`` moves it along the source's optical flow (video dreams), and
-``mask.follow=camera`` with the camera's move (zooms; by default a zoom's mask stays on
-the screen, a window into the dream). It is then feathered: a ramp ``mask.feather``
-pixels wide, centred on the edge, with exactly 0 beyond it (a box filter, not a Gaussian,
-whose tails never reach 0). The dream is restricted to the feathered mask
+``render.ops.mask_key``) and inverted if asked, or it is the first frame's, carried
+(``render.ops.mask_carry``): ``mask.track=flow`` moves it with the subject along the
+source's optical flow (video dreams), ``mask.follow=camera`` with the camera's move
+(zooms; by default a zoom's mask stays on the screen, a window into the dream). It is then
+feathered: a ramp ``mask.feather`` pixels wide, centred on the edge, with exactly 0 beyond
+it (a box filter, not a Gaussian, whose tails never reach 0). The dream is restricted to the feathered mask
 (``dream.octaves``), and the frame written is ``keep(source, dreamed, strength * mask)``:
 where the weight is 0 that is the source frame itself, bit for bit after uint8.
 """
@@ -21,10 +21,11 @@ import torch.nn.functional as F
 
 from dream.errors import UserError
 from render.config import MaskConfig
-from render.media.mask_file import is_video_file, iter_mask_frames, probe_mask_video, read_mask_image
-from render.ops.flow import warp_by_flow
+from render.media.mask_file import brightness, is_video_file, iter_mask_frames, probe_mask_video, read_mask_image
+from render.ops.flow import FrameMotion
+from render.ops.mask_carry import interior, place, refine_shift, shift_matrix, subject_shift
 from render.ops.mask_key import is_key, key_mask, parse_key
-from render.ops.warp import Motion, warp
+from render.ops.warp import Motion, motion_matrix
 from render.schedule import Schedule, ScheduleVariables, parse_schedule
 
 TRACKS = {"none": "", "flow": "video"}  # choice -> the only mode it applies to ("": any)
@@ -121,50 +122,80 @@ RawReader = Callable[[int, torch.Tensor], torch.Tensor]  # (frame index, source 
 
 @dataclass
 class FrameMasks:
-    """The masks of a render's frames, in order (frame-to-frame state: the carried mask).
+    """The masks of a render's frames, in order.
 
     Attributes:
         settings: the checked ``mask`` section.
         read: the mask of a frame as drawn or keyed, before inversion.
         border: border mode of the camera's warp, for a mask that follows the camera.
-        carried: the previous frame's mask before feathering, when masks are carried.
+        drawing: the first frame's mask, when it is carried (``render.ops.mask_carry``).
+        placement: (1, 3, 3) where the drawing is now: first-frame pixels -> this frame's.
+        last: the last frame's mask before feathering.
+        last_grey: (1, 1, H, W) the last source frame's brightness, which a tracked subject is aligned to.
     """
 
     settings: MaskSettings
     read: RawReader
     border: str = "reflection"
-    carried: torch.Tensor | None = None
+    drawing: torch.Tensor | None = None
+    placement: torch.Tensor | None = None
+    last: torch.Tensor | None = None
+    last_grey: torch.Tensor | None = None
 
     def next(self, index: int, source: torch.Tensor, camera: Motion | None = None,
-             flow: torch.Tensor | None = None) -> FrameMask:
-        """Frame ``index``'s mask; ``camera`` (zoom) or ``flow`` (video, (1, 2, H, W)) move from the last frame.
+             motion: FrameMotion | None = None) -> FrameMask:
+        """Frame ``index``'s mask; ``camera`` (zoom) or ``motion`` (video) is the move from the last frame.
 
         Args:
             source: (1, 3, H, W) the frame as it is without a dream (keys are read from it).
         """
-        raw = self._raw(index, source, camera, flow)
-        if self.settings.carries:
-            self.carried = raw
+        grey = brightness(source)
+        raw = self._carried(grey, camera, motion) if self.drawing is not None else self._read(index, source)
+        self.last, self.last_grey = raw, grey
         soft = feather(raw, self.settings.cfg.feather)
         return FrameMask(soft, soft * self.settings.strength.at(index))
 
-    def _raw(self, index: int, source: torch.Tensor, camera: Motion | None, flow: torch.Tensor | None) -> torch.Tensor:
-        if self.carried is not None:
-            if flow is not None and self.settings.cfg.track == "flow":
-                return warp_by_flow(self.carried, flow).clamp(0.0, 1.0)
-            if camera is not None and self.settings.cfg.follow == "camera":
-                return warp(self.carried, camera, self.border).clamp(0.0, 1.0)
-            return self.carried
+    def _read(self, index: int, source: torch.Tensor) -> torch.Tensor:
         raw = self.read(index, source)
-        return 1.0 - raw if self.settings.cfg.invert else raw
+        raw = 1.0 - raw if self.settings.cfg.invert else raw
+        if self.settings.carries:
+            self.drawing, self.placement = raw, torch.eye(3, device=raw.device).unsqueeze(0)
+        return raw
+
+    def _carried(self, grey: torch.Tensor, camera: Motion | None, motion: FrameMotion | None) -> torch.Tensor:
+        cfg, device = self.settings.cfg, self.drawing.device
+        if motion is not None and cfg.track == "flow":
+            self.placement = self._tracked(grey, motion)
+        if camera is not None and cfg.follow == "camera" and not camera.is_identity:
+            height, width = self.drawing.shape[-2:]
+            move = motion_matrix(camera, height, width, device)
+            self.placement = torch.cat((move, self.placement.new_tensor([[[0, 0, 1]]])), dim=1) @ self.placement
+        return place(self.drawing, self.placement, "zeros" if cfg.track == "flow" else self.border)
+
+    def _tracked(self, grey: torch.Tensor, motion: FrameMotion) -> torch.Tensor:
+        """The placement moved with the subject: the flow inside the mask, refined on the pixels."""
+        shift = subject_shift(self.last, motion)
+        if motion.scene_cut:
+            return self.placement
+        guess = shift_matrix(*shift, self.drawing.device) @ self.placement
+        region = interior(place(self.drawing, guess, "zeros"))
+        if region.any():
+            shift = refine_shift(self.last_grey, grey, region, shift)
+        return shift_matrix(*shift, self.drawing.device) @ self.placement
 
     def snapshot(self) -> dict[str, torch.Tensor]:
-        """What a resume point keeps of the masks (the carried mask)."""
-        return {} if self.carried is None else {"mask_carried": self.carried.cpu().clone()}
+        """What a resume point keeps of the masks: the carried drawing, where it is, and the last mask."""
+        if self.drawing is None:
+            return {}
+        return {"mask_drawing": self.drawing.cpu().clone(), "mask_placement": self.placement.cpu().clone(),
+                "mask_last": self.last.cpu().clone(), "mask_last_grey": self.last_grey.cpu().clone()}
 
     def restore(self, snapshot: dict, device: torch.device) -> None:
-        if "mask_carried" in snapshot:
-            self.carried = snapshot["mask_carried"].to(device)
+        if "mask_drawing" in snapshot:
+            self.drawing = snapshot["mask_drawing"].to(device)
+            self.placement = snapshot["mask_placement"].to(device)
+            self.last = snapshot["mask_last"].to(device)
+            self.last_grey = snapshot["mask_last_grey"].to(device)
 
 
 def open_frame_masks(settings: MaskSettings, frames: int, frames_meaning: str, device: torch.device,

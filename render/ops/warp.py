@@ -59,7 +59,14 @@ def warp(image: torch.Tensor, motion: Motion, border: str = "reflection", sampli
     if motion.is_identity:
         return image
     height, width = image.shape[-2:]
-    matrix = motion_matrix(motion, height, width, image.device).expand(image.shape[0], -1, -1)
+    return warp_by_matrix(image, motion_matrix(motion, height, width, image.device), border, sampling)
+
+
+def warp_by_matrix(image: torch.Tensor, matrix: torch.Tensor, border: str = "reflection",
+                   sampling: str = "bilinear") -> torch.Tensor:
+    """Move ``image`` (B, C, H, W) by a (1, 2, 3) affine matrix mapping source pixels to destination pixels."""
+    height, width = image.shape[-2:]
+    matrix = matrix.expand(image.shape[0], -1, -1)
     padding = "border" if border == "replicate" else border
     warped = kornia.geometry.transform.warp_affine(
         image, matrix.to(image.dtype), (height, width), mode=sampling, padding_mode=padding, align_corners=True

@@ -1,0 +1,147 @@
+"""``python -m render.tools.bench_masks``: do masks hold, and does a tracked mask follow its subject?
+
+Tracking: a clip of a photo panning left with a square of another photo moving right
+and down over it (both known to a quarter pixel). A mask of the square on frame 0 is
+carried along the clip's optical flow (``mask.track=flow``, the flow the video dream
+computes) and compared with the true square: intersection over union per frame, beside
+the IoU of the same mask left where it was drawn.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import imageio.v3 as iio
+import imageio_ffmpeg
+import numpy as np
+import torch
+import torch.nn.functional as F
+from skimage import data
+
+from render.config import MaskConfig
+from render.media.video_source import iter_video_frames
+from render.ops.flow import FlowSettings, frame_motion
+from render.ops.mask import mask_settings, open_frame_masks
+
+SUPERSAMPLE = 4  # the clip is drawn at 4x and averaged down: motion in quarter pixels, no aliasing
+CPU = torch.device("cpu")
+
+
+@dataclass(frozen=True)
+class SquareClip:
+    """A panning clip with a moving square; positions and speeds in pixels of the clip.
+
+    Attributes:
+        width, height: frame size.
+        frames: frame count.
+        side: the square's side.
+        start: (x, y) of the square's top left corner on frame 0.
+        velocity: (dx, dy) of the square per frame.
+        pan: how far the background moves left per frame.
+    """
+
+    width: int = 320
+    height: int = 176
+    frames: int = 49
+    side: int = 48
+    start: tuple[float, float] = (24.0, 24.0)
+    velocity: tuple[float, float] = (2.5, 0.75)
+    pan: float = 1.5
+
+    def corner(self, index: int) -> tuple[float, float]:
+        """(x, y) of the square's top left corner on frame ``index``."""
+        return self.start[0] + self.velocity[0] * index, self.start[1] + self.velocity[1] * index
+
+    def true_mask(self, index: int) -> torch.Tensor:
+        """(1, 1, H, W): 1.0 on the pixels the square covers at least half of on frame ``index``."""
+        big = self._big_square(index).float()
+        return (F.avg_pool2d(big, SUPERSAMPLE) >= 0.5).float()
+
+    def _big_square(self, index: int) -> torch.Tensor:
+        x, y = (round(v * SUPERSAMPLE) for v in self.corner(index))
+        side = self.side * SUPERSAMPLE
+        square = torch.zeros(1, 1, self.height * SUPERSAMPLE, self.width * SUPERSAMPLE, dtype=torch.bool)
+        square[..., y : y + side, x : x + side] = True
+        return square
+
+    def frame(self, index: int, background: torch.Tensor, patch: torch.Tensor) -> np.ndarray:
+        """Frame ``index`` as (H, W, 3) uint8: ``background`` (1, 3, 4H, 4W+) panned, ``patch`` pasted."""
+        left = round(self.pan * index * SUPERSAMPLE)
+        big = background[..., :, left : left + self.width * SUPERSAMPLE].clone()
+        x, y = (round(v * SUPERSAMPLE) for v in self.corner(index))
+        big[..., y : y + patch.shape[-2], x : x + patch.shape[-1]] = patch
+        small = F.avg_pool2d(big, SUPERSAMPLE)[0].permute(1, 2, 0)
+        return np.ascontiguousarray(small.mul(255).round().clamp(0, 255).to(torch.uint8).numpy())
+
+
+def _photo(pixels: np.ndarray, height: int, width: int) -> torch.Tensor:
+    image = torch.from_numpy(np.ascontiguousarray(pixels)).permute(2, 0, 1)[None].float() / 255
+    return F.interpolate(image, size=(height, width), mode="bilinear", antialias=True, align_corners=False)
+
+
+def write_square_clip(clip: SquareClip, folder: Path) -> tuple[Path, Path]:
+    """The clip (H.264, near lossless) and its frame-0 mask (PNG) in ``folder``."""
+    big_h, big_w = clip.height * SUPERSAMPLE, clip.width * SUPERSAMPLE
+    background = _photo(data.astronaut(), big_h, big_w + round(clip.pan * clip.frames * SUPERSAMPLE) + 1)
+    side = clip.side * SUPERSAMPLE
+    patch = _photo(data.chelsea(), side, side)
+    video = folder / "square_pan.mp4"
+    writer = imageio_ffmpeg.write_frames(str(video), (clip.width, clip.height), fps=24, quality=None,
+                                         macro_block_size=1, output_params=["-crf", "12"], ffmpeg_log_level="error")
+    writer.send(None)
+    for index in range(clip.frames):
+        writer.send(clip.frame(index, background, patch))
+    writer.close()
+    mask = folder / "square_mask.png"
+    iio.imwrite(mask, (clip.true_mask(0)[0, 0].numpy() * 255).astype(np.uint8))
+    return video, mask
+
+
+def iou(a: torch.Tensor, b: torch.Tensor) -> float:
+    """Intersection over union of two masks thresholded at 0.5."""
+    a, b = a >= 0.5, b >= 0.5
+    return (a & b).sum().item() / max(1, (a | b).sum().item())
+
+
+def track_square(clip: SquareClip, video: Path, mask: Path, every: int = 12) -> dict:
+    """IoU of the carried and of the unmoved frame-0 mask with the true square, every ``every`` frames."""
+    cfg = MaskConfig(source=str(mask), track="flow", feather=0)
+    masks = open_frame_masks(mask_settings(cfg, "video", clip.frames), clip.frames, "the clip's frames", CPU)
+    first, previous, rows = None, None, {}
+    for index, frame in enumerate(iter_video_frames(video, device=CPU)):
+        motion = frame_motion(previous, frame, FlowSettings()) if previous is not None else None
+        carried = masks.next(index, frame, motion=motion).dream
+        first = carried if first is None else first
+        if index % every == 0 or index == clip.frames - 1:
+            truth = clip.true_mask(index)
+            rows[index] = {"tracked": round(iou(carried, truth), 3), "unmoved": round(iou(first, truth), 3)}
+        previous = frame
+    return rows
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m render.tools.bench_masks", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--frames", type=int, default=49, help="clip length; the last frame is frame frames-1")
+    parser.add_argument("--keep", type=Path, help="folder to keep the clip and its mask in")
+    parser.add_argument("--json", type=Path, help="also write the figures here")
+    args = parser.parse_args(argv)
+    clip = SquareClip(frames=args.frames)
+    with tempfile.TemporaryDirectory() as scratch:
+        folder = args.keep or Path(scratch)
+        folder.mkdir(parents=True, exist_ok=True)
+        rows = track_square(clip, *write_square_clip(clip, folder))
+    print(f"mask.track=flow on a {clip.width}x{clip.height} pan, square of {clip.side} px moving "
+          f"{clip.velocity} px/frame over a background moving {clip.pan} px/frame")
+    print(f"{'frame':>6} {'IoU tracked':>12} {'IoU unmoved':>12}")
+    for index, row in rows.items():
+        print(f"{index:>6} {row['tracked']:>12.3f} {row['unmoved']:>12.3f}")
+    if args.json:
+        args.json.write_text(json.dumps({"tracking": rows}, indent=2))
+
+
+if __name__ == "__main__":
+    main()
