@@ -95,6 +95,8 @@ class Engine:
               mask: torch.Tensor | None = None) -> torch.Tensor:
         """(B, 3, H, W) -> (B, 3, H, W): the frame's dream with the frame's settings, only where ``mask``
         (B or 1, 1, H, W) is above 0 when one is given."""
+        if mask is not None and not bool(mask.any()):
+            return image  # nothing may change: no need to ask the network
         params = dataclasses.replace(self.schedules.at(frame), tile_size=self.tile_size(image))
         return deepdream(self.model.net, image, self.plan.at(frame), params, generator, mask)
 

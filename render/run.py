@@ -25,6 +25,7 @@ from render.modes.visualize import render_visualization
 from render.modes.zoom import render_zoom
 from render.ops.audio_features import frame_count as frames_of_audio
 from render.ops.flow import flow_settings
+from render.ops.mask import mask_settings
 from render.soundtrack import audio_variables, open_soundtrack
 
 
@@ -54,6 +55,7 @@ def run(cfg: RenderConfig, run_dir: Path, console: Console | None = None, resume
     started = time.perf_counter()
     write_meta(run_dir, {**previous, **base_meta(cfg), "finished": False})
     frames = frame_count(cfg)
+    mask_settings(cfg.mask, cfg.mode, frames)  # a bad mask key stops here, before the model loads
     variables = audio_variables(cfg, run_dir, frames, loop_length(cfg) if cfg.mode == "zoom" else 0, track)
     engine = build_engine(cfg, frames, warner(console), variables,
                           log=lambda line: console.print(line, highlight=False))

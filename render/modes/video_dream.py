@@ -22,9 +22,13 @@ and its size unless ``width``/``height`` are given. Where ``blend`` is 0, up to
 ``video.batch`` frames with the same dream settings are dreamed as one batch (a batch
 shares its jitter, so its frames differ slightly from one-at-a-time dreaming).
 
+With ``mask.source`` the dream is restricted to the mask, the detail is kept (and
+carried) only inside it, and the frame written is the source frame itself wherever
+the mask is 0.
+
 The state that makes frame ``i`` (previous source, detail and output frames,
-generator, stability sums) is saved at every resume point, so a resumed render
-produces the frames of one that never stopped.
+generator, stability sums, a carried mask) is saved at every resume point, so a
+resumed render produces the frames of one that never stopped.
 """
 
 from __future__ import annotations
@@ -47,6 +51,7 @@ from render.media.stop import StopSignals
 from render.media.video_source import VideoInfo, iter_video_frames, probe_video
 from render.modes.segment import SegmentSpan, frame_seed, segment_span
 from render.ops.flow import FlowSettings, FrameMotion, flow_settings, frame_motion, warp_by_flow
+from render.ops.mask import FrameMask, FrameMasks, keep, render_masks
 from render.ops.stability import StabilityMeter
 from render.schedule import Schedule, ScheduleVariables, parse_schedule
 
@@ -71,6 +76,7 @@ class VideoState:
     output_meter: StabilityMeter = field(default_factory=StabilityMeter)
     source_meter: StabilityMeter = field(default_factory=StabilityMeter)
     scene_cuts: list[int] = field(default_factory=list)  # frames where the previous dream was dropped
+    masks: FrameMasks | None = None
 
 
 def video_frame_count(cfg: RenderConfig, info: VideoInfo | None = None) -> int:
@@ -164,11 +170,16 @@ def advance(state: VideoState, sources: list[torch.Tensor], engine: Engine, sche
         before = source
     carried = [carried_detail(state.detail, motion, schedules.blend.at(index + k)) for k, motion in enumerate(motions)]
     starts = [(source + weight * previous).clamp(0.0, 1.0) for source, (weight, previous) in zip(sources, carried)]
-    dreamed = engine.dream(torch.cat(starts), index, state.generator).detach()
+    masks = [state.masks.next(index + k, source, motion=motion) for k, (source, motion) in
+             enumerate(zip(sources, motions))] if state.masks else None
+    dreamed = engine.dream(torch.cat(starts), index, state.generator,
+                           torch.cat([m.dream for m in masks]) if masks else None).detach()
     outputs = []
     for k, (source, motion, (weight, previous)) in enumerate(zip(sources, motions, carried)):
         detail = weight * previous + (1.0 - weight) * (dreamed[k : k + 1] - source)
         output = (source + schedules.strength.at(index + k) * detail).clamp(0.0, 1.0)
+        if masks:
+            detail, output = masked_frame(source, detail, output, masks[k])
         if motion is not None:
             state.output_meter.add(state.output, output, motion)
             state.source_meter.add(state.source, source, motion)
@@ -178,6 +189,13 @@ def advance(state: VideoState, sources: list[torch.Tensor], engine: Engine, sche
         outputs.append(output)
     state.next_index = index + len(sources)
     return outputs
+
+
+def masked_frame(source: torch.Tensor, detail: torch.Tensor, output: torch.Tensor,
+                 frame_mask: FrameMask) -> tuple[torch.Tensor, torch.Tensor]:
+    """The detail kept inside the mask only (nothing builds up outside it), and the frame written:
+    the source itself where the mask's weight is 0. All (1, C, H, W)."""
+    return detail * frame_mask.dream, keep(source, output, frame_mask.weight)
 
 
 def state_saver(run_dir: Path, state: VideoState):
@@ -191,16 +209,20 @@ def state_saver(run_dir: Path, state: VideoState):
         "meters": torch.tensor([state.output_meter.total, state.output_meter.count,
                                 state.source_meter.total, state.source_meter.count], dtype=torch.float64),
         "scene_cuts": torch.tensor(state.scene_cuts, dtype=torch.int64),
+        **(state.masks.snapshot() if state.masks else {}),
     }
 
     return state_writer(run_dir, snapshot)
 
 
-def load_state(path: Path, device: torch.device) -> VideoState:
+def load_state(path: Path, device: torch.device, masks: FrameMasks | None = None) -> VideoState:
+    """The state saved at a resume point; ``masks`` (the render's, unread) continue from it."""
     snapshot = torch.load(path, map_location="cpu", weights_only=True)
     generator = torch.Generator()
     generator.set_state(snapshot["generator"])
     sums = snapshot["meters"].tolist()
+    if masks is not None:
+        masks.restore(snapshot, device)
     return VideoState(
         generator,
         int(snapshot["next_index"]),
@@ -210,17 +232,18 @@ def load_state(path: Path, device: torch.device) -> VideoState:
         StabilityMeter(sums[0], sums[1]),
         StabilityMeter(sums[2], sums[3]),
         snapshot["scene_cuts"].tolist(),
+        masks,
     )
 
 
 def resumed_state(cfg: RenderConfig, run_dir: Path, device: torch.device, resume: bool,
-                  span: SegmentSpan) -> VideoState:
+                  span: SegmentSpan, masks: FrameMasks | None = None) -> VideoState:
     """The state at the last resume point of ``run_dir``, or the segment's start (frame 0 for a whole video)."""
-    state = VideoState(torch.Generator().manual_seed(cfg.seed), span.start)
+    state = VideoState(torch.Generator().manual_seed(cfg.seed), span.start, masks=masks)
     if resume:
         frames_done, state_file = VideoSink.resume_point(run_dir)
         if state_file:
-            state = load_state(run_dir / "chunks" / state_file, device)
+            state = load_state(run_dir / "chunks" / state_file, device, masks)
         if max(0, state.next_index - span.first) != frames_done:
             raise UserError(
                 f"The resume state in {run_dir / 'chunks'} is for frame {state.next_index}, but the video holds "
@@ -260,7 +283,8 @@ def render_video(cfg: RenderConfig, run_dir: Path, engine: Engine, console: Cons
     schedules, flow = video_schedules(cfg, total, engine.variables), flow_settings(cfg.video)
     if cfg.video.batch < 1:
         raise UserError(f"Config key 'video.batch' is {cfg.video.batch}, but must be at least 1 (frames per dream).")
-    state = resumed_state(cfg, run_dir, engine.device, resume, span)
+    masks = render_masks(cfg, info.frames, "the source video's frames", engine.device, engine.variables)
+    state = resumed_state(cfg, run_dir, engine.device, resume, span, masks)
     size = None if (width, height) == (info.width, info.height) else (width, height)
     frames = iter_video_frames(cfg.input, size=size, start=state.next_index, device=engine.device)
     sink = _open_sink(cfg, run_dir, info, width, height, resume)

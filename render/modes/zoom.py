@@ -1,8 +1,12 @@
 """The endless zoom: dream a frame, move the camera a little, dream the result again.
 
 State that makes frame ``i`` is exactly (previous frame as float, generator
-state, colour reference); it is saved at every resume point, so a resumed
-render produces the same frames as one that never stopped.
+state, colour reference, and with a mask the camera's view of the start and the
+carried mask); it is saved at every resume point, so a resumed render produces
+the same frames as one that never stopped.
+
+With ``mask.source`` the zoom's source is the start image moved by the camera alone
+(what the zoom shows undreamed); outside the mask every frame is that, exactly.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ from render.media.sink import VideoSink, state_writer
 from render.media.stop import StopSignals
 from render.modes.loop import close_loop, loop_length
 from render.ops.color import channel_stats, match_colors
+from render.ops.mask import FrameMasks, keep, render_masks
 from render.ops.motion import MotionSchedules, motion_schedules
 from render.ops.warp import warp
 
@@ -38,6 +43,8 @@ class ZoomState:
     reference: tuple[torch.Tensor, torch.Tensor] | None  # colour statistics to hold
     generator: torch.Generator
     next_index: int
+    masks: FrameMasks | None = None
+    source: torch.Tensor | None = None  # (1, 3, H, W) with a mask: the start moved by the camera alone
 
 
 def initial_state(cfg: RenderConfig, engine: Engine) -> ZoomState:
@@ -64,20 +71,34 @@ def initial_state(cfg: RenderConfig, engine: Engine) -> ZoomState:
     else:
         start = smooth_noise(cfg.height, cfg.width, generator, device)
         reference = None
-    return ZoomState(start, reference, generator, 0)
+    masks = zoom_masks(cfg, engine)
+    return ZoomState(start, reference, generator, 0, masks, start if masks else None)
+
+
+def zoom_masks(cfg: RenderConfig, engine: Engine) -> FrameMasks | None:
+    """The zoom's masks (None without ``mask.source``), over its frames and a loop's."""
+    if not cfg.mask.source:
+        return None
+    frames = cfg.frames + loop_length(cfg)
+    return render_masks(cfg, frames, "the zoom's frames (frames + loop_frames)", engine.device, engine.variables)
 
 
 def advance(state: ZoomState, engine: Engine, motion: MotionSchedules, cfg: RenderConfig) -> torch.Tensor:
     """Make frame ``state.next_index`` and update the state to follow it. Returns (1, 3, H, W)."""
     index = state.next_index
-    frame = state.frame
-    if index > 0:
-        frame = warp(frame, motion.at(index), cfg.motion.border, cfg.motion.sampling)
-    frame = engine.dream(frame, index, state.generator)
+    frame, camera = state.frame, motion.at(index) if index > 0 else None
+    if camera is not None:
+        frame = warp(frame, camera, cfg.motion.border, cfg.motion.sampling)
+        if state.source is not None:
+            state.source = warp(state.source, camera, cfg.motion.border, cfg.motion.sampling)
+    frame_mask = state.masks.next(index, state.source, camera=camera) if state.masks else None
+    frame = engine.dream(frame, index, state.generator, frame_mask.dream if frame_mask else None)
     if cfg.color.coherence != "none":
         if state.reference is None:
             state.reference = channel_stats(frame, cfg.color.coherence)
         frame = match_colors(frame, state.reference, cfg.color.coherence, cfg.color.strength)
+    if frame_mask is not None:
+        frame = keep(state.source, frame, frame_mask.weight)
     state.frame, state.next_index = frame.detach(), index + 1
     return state.frame
 
@@ -91,18 +112,25 @@ def state_saver(run_dir: Path, state: ZoomState):
     }
     if state.reference is not None:
         snapshot["reference_mean"], snapshot["reference_std"] = (t.cpu().clone() for t in state.reference)
+    if state.masks is not None:
+        snapshot.update(state.masks.snapshot(), mask_source=state.source.cpu().clone())
 
     return state_writer(run_dir, snapshot)
 
 
-def load_state(path: Path, device: torch.device) -> ZoomState:
+def load_state(path: Path, device: torch.device, masks: FrameMasks | None = None) -> ZoomState:
+    """The state saved at a resume point; ``masks`` (the render's, unread) continue from it."""
     snapshot = torch.load(path, map_location="cpu", weights_only=True)
     generator = torch.Generator()
     generator.set_state(snapshot["generator"])
     reference = None
     if "reference_mean" in snapshot:
         reference = (snapshot["reference_mean"].to(device), snapshot["reference_std"].to(device))
-    return ZoomState(snapshot["frame"].to(device), reference, generator, int(snapshot["next_index"]))
+    source = None
+    if masks is not None:
+        masks.restore(snapshot, device)
+        source = snapshot["mask_source"].to(device)
+    return ZoomState(snapshot["frame"].to(device), reference, generator, int(snapshot["next_index"]), masks, source)
 
 
 def render_zoom(cfg: RenderConfig, run_dir: Path, engine: Engine, console: Console, resume: bool = False,
@@ -117,7 +145,10 @@ def render_zoom(cfg: RenderConfig, run_dir: Path, engine: Engine, console: Conso
     motion = motion_schedules(cfg.motion, total, cfg.seed, cfg.fps, engine.variables)
     state_file = VideoSink.resume_point(run_dir)[1] if resume else None
     # the start image is made only without a resume state (a class start costs a whole optimisation)
-    state = load_state(run_dir / "chunks" / state_file, engine.device) if state_file else initial_state(cfg, engine)
+    if state_file:
+        state = load_state(run_dir / "chunks" / state_file, engine.device, zoom_masks(cfg, engine))
+    else:
+        state = initial_state(cfg, engine)
     sink = _open_sink(cfg, run_dir, resume)
     started = time.perf_counter()
     with sink, frame_progress(console) as progress:

@@ -20,7 +20,7 @@ import torch
 import torch.nn.functional as F
 
 from dream.errors import UserError
-from render.config import MaskConfig
+from render.config import MaskConfig, RenderConfig
 from render.media.mask_file import brightness, is_video_file, iter_mask_frames, probe_mask_video, read_mask_image
 from render.ops.flow import FrameMotion
 from render.ops.mask_carry import interior, place, refine_shift, shift_matrix, subject_shift
@@ -196,6 +196,19 @@ class FrameMasks:
             self.placement = snapshot["mask_placement"].to(device)
             self.last = snapshot["mask_last"].to(device)
             self.last_grey = snapshot["mask_last_grey"].to(device)
+
+
+def render_masks(cfg: RenderConfig, frames: int, frames_meaning: str, device: torch.device,
+                 variables: ScheduleVariables | None = None) -> FrameMasks | None:
+    """The masks of a render of ``cfg`` over ``frames`` frames (None without ``mask.source``), checked.
+
+    The strength schedule parses like the render's others; a carried mask moves over the camera's border.
+    """
+    settings = mask_settings(cfg.mask, cfg.mode, frames, cfg.seed, cfg.motion.interpolation, variables)
+    if cfg.mask.track == "flow" and cfg.segment.count > 1:
+        raise UserError("mask.track=flow carries the first frame's mask through every frame before, so a video "
+                        "dream with it can't be split into segments: leave out segment.count or mask.track.")
+    return open_frame_masks(settings, frames, frames_meaning, device, cfg.motion.border)
 
 
 def open_frame_masks(settings: MaskSettings, frames: int, frames_meaning: str, device: torch.device,

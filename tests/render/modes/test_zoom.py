@@ -2,6 +2,7 @@
 
 import dataclasses
 
+import numpy as np
 import pytest
 import torch
 
@@ -9,7 +10,7 @@ from dream import auto
 from render.engine import build_engine
 from render.modes.zoom import advance, initial_state
 from render.ops.motion import motion_schedules
-from render.run import typed_config
+from render.run import run, typed_config
 from tests.compose import compose_preset
 
 GUARD_FRAMES = 10
@@ -75,3 +76,38 @@ def test_bfloat16_and_tiles_change_the_frames_no_more_than_the_dream_is_chaotic(
         assert torch.allclose(fast.std((2, 3)), slow.std((2, 3)), atol=0.03)
     assert max(relative_l2(reference[1:], reference[:-1])) > 0.01  # the camera did move
 
+
+
+def zoom_png_frames(tmp_path, name: str, overrides: list[str]) -> list:
+    """The lossless frames of a 4-frame smoke zoom from a photo."""
+    import imageio.v3 as iio
+
+    cfg = compose_preset("smoke", ["frames=4", "output.png_frames=true", "device=cpu", *overrides])
+    run(cfg, tmp_path / name)
+    return [iio.imread(path).astype(int) for path in sorted((tmp_path / name / "frames").glob("*.png"))]
+
+
+@pytest.fixture(scope="module")
+def zoom_photo(tmp_path_factory):
+    import imageio.v3 as iio
+    from skimage import data
+
+    folder = tmp_path_factory.mktemp("zoom_photo")
+    iio.imwrite(folder / "photo.png", data.astronaut()[::8, ::8])  # 64 x 64
+    mask = torch.zeros(64, 96, dtype=torch.uint8)
+    mask[16:48, 24:72] = 255
+    iio.imwrite(folder / "window.png", mask.numpy())
+    return folder
+
+
+@pytest.mark.parametrize("follow, left, top", [("screen", 20, 12), ("camera", 8, 4)])  # camera: the window grows
+def test_masked_zoom_outside_the_mask_is_the_photo_moved_by_the_camera_alone(tmp_path, zoom_photo, follow, left, top):
+    photo, window = zoom_photo / "photo.png", zoom_photo / "window.png"
+    masked = zoom_png_frames(tmp_path, "masked", [f"input={photo}", f"mask.source={window}", "mask.feather=4",
+                                                  f"mask.follow={follow}"])
+    undreamed = zoom_png_frames(tmp_path, "undreamed", [f"input={photo}", "dream.iterations=0",
+                                                        "dream.first_frame_iterations=0", "color.coherence=none"])
+    assert len(masked) == len(undreamed) == 4
+    for dreamed, plain in zip(masked, undreamed):
+        assert np.array_equal(dreamed[:, :left], plain[:, :left]) and np.array_equal(dreamed[:top], plain[:top])
+        assert np.abs(dreamed[20:44, 28:68] - plain[20:44, 28:68]).mean() > 2
