@@ -28,7 +28,7 @@ from render.media.sink import VideoSink, state_writer
 from render.media.stop import StopSignals
 from render.modes.loop import close_loop, loop_length
 from render.ops.color import channel_stats, match_colors
-from render.ops.mask import FrameMasks, keep, render_masks
+from render.ops.mask import FrameMask, FrameMasks, keep, render_masks
 from render.ops.motion import MotionSchedules, motion_schedules
 from render.ops.warp import warp
 
@@ -72,6 +72,8 @@ def initial_state(cfg: RenderConfig, engine: Engine) -> ZoomState:
         start = smooth_noise(cfg.height, cfg.width, generator, device)
         reference = None
     masks = zoom_masks(cfg, engine)
+    if masks is not None:
+        reference = None  # taken on frame 0 under its mask (coherent_colors)
     return ZoomState(start, reference, generator, 0, masks, start if masks else None)
 
 
@@ -94,13 +96,26 @@ def advance(state: ZoomState, engine: Engine, motion: MotionSchedules, cfg: Rend
     frame_mask = state.masks.next(index, state.source, camera=camera) if state.masks else None
     frame = engine.dream(frame, index, state.generator, frame_mask.dream if frame_mask else None)
     if cfg.color.coherence != "none":
-        if state.reference is None:
-            state.reference = channel_stats(frame, cfg.color.coherence)
-        frame = match_colors(frame, state.reference, cfg.color.coherence, cfg.color.strength)
+        frame = coherent_colors(state, frame, frame_mask, cfg)
     if frame_mask is not None:
         frame = keep(state.source, frame, frame_mask.weight)
     state.frame, state.next_index = frame.detach(), index + 1
     return state.frame
+
+
+def coherent_colors(state: ZoomState, frame: torch.Tensor, frame_mask: FrameMask | None,
+                    cfg: RenderConfig) -> torch.Tensor:
+    """``frame`` (1, 3, H, W) with the reference's colour statistics (taken from it on frame 0 if none yet).
+
+    With a mask, statistics are taken under the mask only: the dream's palette is held to the
+    photo's (or first dream's) under the mask, and the kept outside, which the match can't change,
+    doesn't push the colours inside it further every frame.
+    """
+    space, weight = cfg.color.coherence, frame_mask.dream if frame_mask is not None else None
+    if state.reference is None:
+        basis = state.source if weight is not None and cfg.input else frame
+        state.reference = channel_stats(basis, space, weight)
+    return match_colors(frame, state.reference, space, cfg.color.strength, weight)
 
 
 def state_saver(run_dir: Path, state: ZoomState):

@@ -40,6 +40,7 @@ from render.run import run
 
 SUPERSAMPLE = 4  # the clip is drawn at 4x and averaged down: motion in quarter pixels, no aliasing
 CPU = torch.device("cpu")
+PARTS = ("tracking", "still", "zoom", "video")
 
 
 @dataclass(frozen=True)
@@ -87,6 +88,9 @@ class SquareClip:
         big[..., y : y + patch.shape[-2], x : x + patch.shape[-1]] = patch
         small = F.avg_pool2d(big, SUPERSAMPLE)[0].permute(1, 2, 0)
         return np.ascontiguousarray(small.mul(255).round().clamp(0, 255).to(torch.uint8).numpy())
+
+
+VIDEO_CLIP = SquareClip(width=160, height=96, side=32, start=(12.0, 12.0), velocity=(1.5, 0.5), pan=1.0)
 
 
 def _photo(pixels: np.ndarray, height: int, width: int) -> torch.Tensor:
@@ -177,41 +181,45 @@ def compare_masked(folder: Path, preset: str, base: list[str], undreamed: list[s
     return holding(masked, unmasked, plain, weight)
 
 
-def hold_all(folder: Path, clip: Path, photo: Path) -> dict:
-    """The masked still, zoom and 48-frame video dream against their unmasked and undreamed renders."""
-    size = ["width=192", "height=112"]
-    masks = {name: write_window_mask(folder / f"{name}_mask.png", w, h)
-             for name, (w, h) in {"still": (256, 160), "zoom": (192, 112), "video": (320, 176)}.items()}
+def hold(kind: str, folder: Path, clip: Path, photo: Path) -> dict:
+    """The masked ``kind`` (still, zoom or video) against its unmasked and undreamed renders."""
     zero = ["dream.iterations=0", "dream.first_frame_iterations=0"]
-    return {
-        "still": compare_masked(folder / "still", "dream_image", [f"input={photo}"], zero, masks["still"], 8),
-        "zoom": compare_masked(folder / "zoom", "smoke", [f"input={photo}", "frames=48", *size],
-                               [*zero, "color.coherence=none"], masks["zoom"], 8),
-        "video": compare_masked(folder / "video", "video_dream", [f"input={clip}"], zero, masks["video"], 8),
-    }
+    if kind == "still":
+        mask = write_window_mask(folder / "still_mask.png", 256, 160)
+        return compare_masked(folder / "still", "dream_image", [f"input={photo}"], zero, mask, 8)
+    if kind == "zoom":
+        mask = write_window_mask(folder / "zoom_mask.png", 192, 112)
+        base = [f"input={photo}", "frames=48", "width=192", "height=112"]
+        return compare_masked(folder / "zoom", "smoke", base, [*zero, "color.coherence=none"], mask, 8)
+    mask = write_window_mask(folder / "video_mask.png", VIDEO_CLIP.width, VIDEO_CLIP.height)
+    return compare_masked(folder / "video", "video_dream", [f"input={clip}"], zero, mask, 8)
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m render.tools.bench_masks", description=__doc__.split("\n\n")[0])
     parser.add_argument("--frames", type=int, default=49, help="clip length; the last frame is frame frames-1")
     parser.add_argument("--keep", type=Path, help="folder to keep the clip, masks and renders in")
-    parser.add_argument("--skip-renders", action="store_true", help="measure tracking only (seconds, not minutes)")
+    parser.add_argument("--only", nargs="+", choices=PARTS, default=list(PARTS),
+                        help="parts to measure (tracking takes seconds, each render part minutes)")
     parser.add_argument("--json", type=Path, help="also write the figures here")
     args = parser.parse_args(argv)
     clip = SquareClip(frames=args.frames)
     with tempfile.TemporaryDirectory() as scratch:
         folder = args.keep or Path(scratch)
         folder.mkdir(parents=True, exist_ok=True)
-        video, mask = write_square_clip(clip, folder)
-        rows = track_square(clip, video, mask)
+        rows = track_square(clip, *write_square_clip(clip, folder)) if "tracking" in args.only else {}
         photo = folder / "photo.png"
-        iio.imwrite(photo, _photo(data.astronaut(), 160, 256)[0].permute(1, 2, 0).mul(255).round().clamp(0, 255).byte().numpy())
-        held = {} if args.skip_renders else hold_all(folder, video, photo)
+        pixels = _photo(data.astronaut(), 160, 256)[0].permute(1, 2, 0).mul(255).round().clamp(0, 255)
+        iio.imwrite(photo, pixels.byte().numpy())
+        (folder / "small").mkdir(exist_ok=True)
+        small_clip = write_square_clip(VIDEO_CLIP, folder / "small")[0] if "video" in args.only else None
+        held = {kind: hold(kind, folder, small_clip, photo) for kind in PARTS[1:] if kind in args.only}
     for kind, figures in held.items():
         print(f"masked {kind}: {figures}")
-    print(f"mask.track=flow on a {clip.width}x{clip.height} pan, square of {clip.side} px moving "
-          f"{clip.velocity} px/frame over a background moving {clip.pan} px/frame")
-    print(f"{'frame':>6} {'IoU tracked':>12} {'IoU unmoved':>12}")
+    if rows:
+        print(f"mask.track=flow on a {clip.width}x{clip.height} pan, square of {clip.side} px moving "
+              f"{clip.velocity} px/frame over a background moving {clip.pan} px/frame")
+        print(f"{'frame':>6} {'IoU tracked':>12} {'IoU unmoved':>12}")
     for index, row in rows.items():
         print(f"{index:>6} {row['tracked']:>12.3f} {row['unmoved']:>12.3f}")
     if args.json:
