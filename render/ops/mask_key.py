@@ -21,10 +21,10 @@ import kornia
 import torch
 
 from dream.errors import UserError
+from render.media.mask_file import brightness
 
 KEY_PREFIX = "key:"
 CHANNEL_RANGES = {"brightness": 1.0, "red": 1.0, "green": 1.0, "blue": 1.0, "saturation": 1.0, "hue": 360.0}
-LUMA = (0.299, 0.587, 0.114)
 TERM = re.compile(r"^([a-z]+):(\d+(?:\.\d*)?|\.\d+)-(\d+(?:\.\d*)?|\.\d+)$")
 EXAMPLES = "key:brightness:0.7-1 (bright parts) or key:hue:190-250+saturation:0.15-1 (blue sky)"
 
@@ -82,8 +82,7 @@ def channel_values(frame: torch.Tensor, channel: str) -> torch.Tensor:
         index = ("red", "green", "blue").index(channel)
         return frame[:, index : index + 1]
     if channel == "brightness":
-        weights = torch.tensor(LUMA, device=frame.device, dtype=frame.dtype).view(1, 3, 1, 1)
-        return (frame * weights).sum(1, keepdim=True)
+        return brightness(frame)
     hsv = kornia.color.rgb_to_hsv(frame)  # hue in radians [0, 2 pi), saturation in [0, 1]
     if channel == "saturation":
         return hsv[:, 1:2]
