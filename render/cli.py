@@ -20,11 +20,21 @@ from rich.console import Console
 
 from dream.errors import UserError
 from render.config import register_configs
-from render.media.run_folder import CONFIG_FILE, read_meta, resume_override, resume_run_dir
+from render.media.run_folder import (
+    CONFIG_FILE,
+    check_writable,
+    media_files,
+    read_meta,
+    remove_unstarted,
+    resume_command,
+    resume_run_dir,
+    shown_path,
+)
+from render.media.run_lock import locked_run_dir
 from render.media.stop import RenderStopped, StopSignals
+from render.overrides import CONF_DIR, check_composes, output_folder, quote_all
 from render.run import run, typed_config
 
-CONF_DIR = Path(__file__).resolve().parent.parent / "conf"
 EXIT_USER_ERROR = 2
 EXIT_INTERRUPTED = 130
 EXIT_STOPPED = {"SIGINT": 130, "SIGTERM": 143, "SIGUSR2": 140}  # 128 + the signal's number, as shells report it
@@ -52,6 +62,8 @@ def render_job(cfg: DictConfig) -> dict:
     """One Hydra job: a new render in Hydra's run folder, or a resumed one in its own.
 
     A sweep job whose folder holds its own interrupted render (a requeued or re-run job) continues it.
+    The run folder is locked for the whole render; a new render refused before its first frame
+    removes the folder it was given, so no empty run is left beside the real ones.
     """
     console = Console(stderr=True)
     run_dir = Path(HydraConfig.get().runtime.output_dir)
@@ -59,13 +71,15 @@ def render_job(cfg: DictConfig) -> dict:
     with StopSignals() as stop:
         try:
             if cfg.resume or (multirun and interrupted_here(run_dir, cfg)):
-                resumed_dir, saved = resume_run_dir(cfg.resume or run_dir)
                 if cfg.resume:
                     _remove_if_empty(run_dir)
+                run_dir, saved = resume_run_dir(cfg.resume or run_dir)
+                check_resume_settings(HydraConfig.get().overrides.task, cfg, saved, run_dir)
                 saved.device = cfg.device
-                run_dir = resumed_dir
-                return run(saved, resumed_dir, console, resume=True, stop=stop)
-            return run(cfg, run_dir, console, stop=stop)
+                with locked_run_dir(run_dir):
+                    meta = run(saved, run_dir, console, resume=True, stop=stop)
+            else:
+                meta = render_new(cfg, run_dir, console, stop, remove_if_refused=not multirun)
         except UserError as exc:
             if multirun:
                 # One bad combination must not stop a sweep: report it, the summary marks it failed.
@@ -74,14 +88,50 @@ def render_job(cfg: DictConfig) -> dict:
             fail(console, str(exc))
         except RenderStopped as stopped:
             console.print(f"[bold yellow]Stopped by {stopped.signal_name}[/bold yellow] after the frame in progress: "
-                          f"{stopped.frames_kept} frames are kept with a resume point. Continue with: python -m render "
-                          f"{resume_override(run_dir)}", highlight=False, soft_wrap=True)
+                          f"{stopped.frames_kept} frames are kept with a resume point. Continue with: "
+                          f"{resume_command(run_dir)}", highlight=False, soft_wrap=True)
             stop.chain()  # submitit's checkpoint-and-requeue, when it installed a handler: the requeued job continues
             sys.exit(EXIT_STOPPED.get(stopped.signal_name, EXIT_INTERRUPTED))
         except KeyboardInterrupt:
-            fail(console, f"Interrupted. Frames up to the last resume point are kept; continue with "
-                 f"{resume_override(run_dir)}", EXIT_INTERRUPTED)
-    return {}
+            fail(console, f"Interrupted. Frames up to the last resume point are kept; continue with: "
+                 f"{resume_command(run_dir)}", EXIT_INTERRUPTED)
+    console.print(f"[bold green]Done:[/bold green] {', '.join(media_files(run_dir, meta))} "
+                  f"(run folder {shown_path(run_dir)})", highlight=False, soft_wrap=True)
+    return meta
+
+
+def render_new(cfg: DictConfig, run_dir: Path, console: Console, stop: StopSignals, remove_if_refused: bool) -> dict:
+    """A new render in ``run_dir``, locked; refused before its first frame, the folder it was given goes too."""
+    was_empty = run_dir.is_dir() and not any(run_dir.iterdir())
+    with locked_run_dir(run_dir):
+        try:
+            return run(cfg, run_dir, console, stop=stop)
+        except UserError:
+            if was_empty and remove_if_refused:
+                remove_unstarted(run_dir)
+            raise
+
+
+RESUME_FREE_KEYS = ("resume", "device")  # a resumed render may move to another device
+
+
+def check_resume_settings(overrides: list[str], cfg: DictConfig, saved: DictConfig, run_dir: Path) -> None:
+    """``resume=`` continues a render exactly as it started: settings given with it that differ are refused."""
+    changed = []
+    for override in overrides:
+        key = override.split("=", 1)[0].lstrip("+~")
+        if key in RESUME_FREE_KEYS or key.startswith("hydra"):
+            continue
+        given, started = OmegaConf.select(cfg, key), OmegaConf.select(saved, key)
+        plain = [OmegaConf.to_container(v) if OmegaConf.is_config(v) else v for v in (given, started)]
+        if plain[0] != plain[1]:
+            changed.append(f"{key} (started with {plain[1]}, given {plain[0]})")
+    if changed:
+        raise UserError(
+            f"resume={shown_path(run_dir)} continues that render exactly as it was started, so these settings can't "
+            f"change: {'; '.join(changed)}. Resume without them ({resume_command(run_dir)}), or start a new render "
+            f"with them."
+        )
 
 
 def interrupted_here(run_dir: Path, cfg: DictConfig) -> bool:
@@ -99,22 +149,38 @@ def _remove_if_empty(folder: Path) -> None:
         folder.rmdir()
 
 
-def check_preset(argv: list[str]) -> None:
-    """A clear error for an unknown preset, before Hydra composes anything."""
+def preset_of(argv: list[str]) -> str | None:
+    """The preset ``argv`` names (``smoke`` when none); None for a config from elsewhere (a run's .hydra/)."""
     if any(arg.startswith(("--config-path", "-cp", "--config-dir", "-cd")) for arg in argv):
-        return  # a config from elsewhere, e.g. a run folder's .hydra/config.yaml
+        return None
+    name = "smoke"
     for i, arg in enumerate(argv):
-        name = argv[i + 1] if arg in ("--config-name", "-cn") and i + 1 < len(argv) else None
-        if arg.startswith("--config-name="):
+        if arg in ("--config-name", "-cn") and i + 1 < len(argv):
+            name = argv[i + 1]
+        elif arg.startswith("--config-name="):
             name = arg.split("=", 1)[1]
-        if name is not None and name not in presets():
-            fail(Console(stderr=True), f"Unknown preset '{name}'. Presets: {', '.join(presets())} "
-                 f"(e.g. make render conf=smoke).")
+    return name
+
+
+def check_arguments(argv: list[str]) -> None:
+    """The preset, the overrides and the output folder, checked before Hydra runs; one ``UserError`` each."""
+    preset = preset_of(argv)
+    if preset is not None and preset not in presets():
+        raise UserError(f"Unknown preset '{preset}'. Presets: {', '.join(presets())} (e.g. make render conf=smoke).")
+    if preset is None or {"--help", "-h", "--hydra-help", "--info", "-i"} & set(argv):
+        return
+    check_composes(compose_preset, preset, argv)
+    check_writable(output_folder(argv))
 
 
 def main() -> None:
     # Resizing a video on decode is deliberate; imageio-ffmpeg would warn about it on every read.
     logging.getLogger("imageio_ffmpeg").setLevel(logging.ERROR)
-    check_preset(sys.argv[1:])
+    argv = quote_all(sys.argv[1:], multirun=bool({"-m", "--multirun"} & set(sys.argv)))
+    try:
+        check_arguments(argv)
+    except UserError as exc:
+        fail(Console(stderr=True), str(exc))
+    sys.argv[1:] = argv  # Hydra reads the quoted overrides
     register_configs()
     hydra.main(version_base=None, config_path=str(CONF_DIR), config_name="smoke")(render_job)()

@@ -210,7 +210,7 @@ def validate(cfg: RenderConfig) -> None:
             raise UserError(f"Config key '{key}' is '{value}', but must be one of: {', '.join(choices)}.")
     for key in POSITIVE:
         value = _get(cfg, key)
-        if value is None and cfg.mode == "video" and key in ("frames", "width", "height"):
+        if value is None and cfg.mode in ("video", "image") and key in ("frames", "width", "height"):
             continue
         if value is None and key == "frames" and cfg.audio:
             continue  # the track's length at fps, filled in by run()

@@ -11,6 +11,7 @@ from omegaconf.errors import OmegaConfBaseException
 from rich.console import Console
 
 from dream.errors import UserError
+from render.checks import check_render
 from render.config import RenderConfig, validate
 from render.engine import build_engine
 from render.media.progress import warner
@@ -57,9 +58,10 @@ def run(cfg: RenderConfig, run_dir: Path, console: Console | None = None, resume
     frames = frame_count(cfg)
     mask_settings(cfg.mask, cfg.mode, frames)  # a bad mask key stops here, before the model loads
     variables = audio_variables(cfg, run_dir, frames, loop_length(cfg) if cfg.mode == "zoom" else 0, track)
+    check_render(cfg, frames, variables, warner(console))
     engine = build_engine(cfg, frames, warner(console), variables,
                           log=lambda line: console.print(line, highlight=False))
-    media = render_media(cfg, run_dir, engine, console, resume, stop)
+    media = MODES[cfg.mode](cfg, run_dir, engine, console, resume, stop)
     if str(media["media"]).endswith(".mp4"):
         media.update(web_outputs(run_dir / media["media"], cfg.output))
     elapsed = previous.get("elapsed_seconds", 0.0) + time.perf_counter() - started
@@ -86,15 +88,8 @@ def frame_count(cfg: RenderConfig) -> int:
     return cfg.frames + loop_length(cfg)
 
 
-def render_media(cfg: RenderConfig, run_dir: Path, engine, console: Console, resume: bool,
-                 stop: StopSignals | None = None) -> dict:
-    if cfg.mode == "zoom":
-        return render_zoom(cfg, run_dir, engine, console, resume, stop)
-    if cfg.mode == "video":
-        return render_video(cfg, run_dir, engine, console, resume, stop)
-    if cfg.mode == "visualize":
-        return render_visualization(cfg, run_dir, engine, console)
-    return render_still(cfg, run_dir, engine)
+# mode -> render(cfg, run_dir, engine, console, resume, stop) -> facts for meta.json
+MODES = {"zoom": render_zoom, "video": render_video, "visualize": render_visualization, "image": render_still}
 
 
 def base_meta(cfg: RenderConfig) -> dict:

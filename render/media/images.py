@@ -11,7 +11,8 @@ import torch.nn.functional as F
 
 from dream.errors import UserError
 from dream.octaves import resize
-from render.media.sink import to_uint8_hwc, write_image_atomic
+from render.media.encoder import to_uint8_hwc
+from render.media.frame_files import write_image_atomic
 
 
 def load_image(path: str | Path, device: torch.device, size: tuple[int, int] | None = None) -> torch.Tensor:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import platform
+import tempfile
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -13,8 +14,11 @@ from omegaconf import OmegaConf
 
 from dream.errors import UserError
 from render.config import RenderConfig
+from render.media.run_lock import LOCK_FILE
 
 CONFIG_FILE = Path(".hydra") / "config.yaml"
+# What a render writes before its first frame: a folder holding only these is removed when the render is refused.
+STARTUP_FILES = {CONFIG_FILE.as_posix(), "meta.json", LOCK_FILE, "audio_features.npz"}
 PACKAGES = ("torch", "torchvision", "kornia", "imageio", "imageio-ffmpeg", "numpy", "hydra-core", "deepdream-render")
 
 
@@ -23,6 +27,21 @@ def holds_a_run(run_dir: Path) -> bool:
     run_dir = Path(run_dir)
     markers = [run_dir / "meta.json", run_dir / "chunks" / "manifest.json"]
     return any(m.exists() for m in markers) or any(run_dir.glob("*.mp4"))
+
+
+def check_writable(folder: Path) -> None:
+    """A clear error when ``folder`` can't be made or written: a file in its way, a read-only disk, no permission."""
+    existing = Path(folder).absolute()
+    while not existing.exists():
+        existing = existing.parent
+    fix = "Pick a folder you can write with hydra.run.dir=PATH (e.g. hydra.run.dir=$HOME/dreams/run1)."
+    if not existing.is_dir():
+        raise UserError(f"The run folder can't be made under {folder}: {existing} is a file, not a folder. {fix}")
+    try:
+        tempfile.TemporaryDirectory(dir=existing).cleanup()
+    except OSError as exc:
+        raise UserError(f"The run folder can't be made under {folder}: {existing} can't be written "
+                        f"({exc.strerror}). {fix}") from None
 
 
 def claim_run_dir(run_dir: Path) -> Path:
@@ -52,9 +71,47 @@ def resume_run_dir(run_dir: str | Path) -> tuple[Path, Any]:
     return run_dir, OmegaConf.load(config)
 
 
-def resume_override(run_dir: Path) -> str:
-    """The ``resume=`` argument for a shell: Hydra needs the quotes, since sweep folder names hold '=' and ','."""
-    return f"\"resume='{run_dir}'\""
+def resume_command(run_dir: Path) -> str:
+    """The command that continues ``run_dir``'s render, typed in the project's folder (no venv needed).
+
+    Hydra needs the inner quotes, since sweep folder names hold '=' and ','.
+    """
+    return f"make render ARGS=\"resume='{shown_path(run_dir)}'\""
+
+
+def shown_path(path: Path) -> str:
+    """``path`` relative to the working folder when it is below it (as users typed it), else absolute."""
+    path = Path(path).absolute()
+    try:
+        return str(path.relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
+
+
+def media_files(run_dir: Path, meta: dict) -> list[str]:
+    """The media a finished render made (video or stills, then its web formats), as paths to show."""
+    names = meta.get("media") or []
+    names = [names] if isinstance(names, str) else list(names)
+    names += [meta[key] for key in ("webm", "gif") if meta.get(key)]
+    return [shown_path(Path(run_dir) / name) for name in names]
+
+
+def remove_unstarted(run_dir: Path) -> bool:
+    """Remove ``run_dir`` when it holds nothing but what a render writes before its first frame.
+
+    A render refused at its start must not leave an empty-looking run next to the real ones; a folder
+    holding any frame, chunk or media is kept as it is. Returns True when the folder was removed.
+    """
+    run_dir = Path(run_dir)
+    files = [p for p in run_dir.rglob("*") if not p.is_dir()] if run_dir.is_dir() else []
+    if not run_dir.is_dir() or any(p.relative_to(run_dir).as_posix() not in STARTUP_FILES for p in files):
+        return False
+    for path in files:
+        path.unlink()
+    for folder in sorted((p for p in run_dir.rglob("*") if p.is_dir()), key=lambda p: -len(p.parts)):
+        folder.rmdir()
+    run_dir.rmdir()
+    return True
 
 
 def save_config(run_dir: Path, cfg: RenderConfig) -> None:

@@ -1,264 +1,38 @@
 """Frames into an mp4: H.264 chunks encoded on a writer thread, resumable, joined losslessly at the end.
 
 A render streams frames into ``VideoSink.write``; a writer thread pipes them into
-ffmpeg, so encoding overlaps the dreaming and no frame is kept in memory beyond a
-small bounded queue. Frames go into ``run_dir/chunks/chunk_NNNNN.mp4``. A chunk is
-closed only when the renderer calls ``mark`` (the renderer owns the checkpoint
-cadence; ``chunk_frames`` is the cadence it is asked to keep, see ``mark_due``).
-At each mark the renderer's state is saved and ``chunks/manifest.json`` is
-replaced atomically, so after Ctrl-C or kill -9 a resumed render redoes exactly the
-frames after the last mark. ``finish`` joins the chunks with ffmpeg's concat
-demuxer (stream copy, no re-encode) into ``run_dir/<name>.mp4``, with the audio
-of a source video if asked.
+ffmpeg (render/media/encoder.py), so encoding overlaps the dreaming and no frame is
+kept in memory beyond a small bounded queue. A chunk is closed only when the renderer
+calls ``mark`` (the renderer owns the checkpoint cadence; ``chunk_frames`` is the
+cadence it is asked to keep, see ``mark_due``). At each mark the renderer's state is
+saved and the resume point recorded (render/media/checkpoints.py, which owns the
+folder's layout), so after Ctrl-C or kill -9 a resumed render redoes exactly the frames
+after the last mark. Each encoded frame also goes to the frame observers (preview, PNG
+frames: render/media/frame_files.py). ``finish`` joins the chunks (render/media/mux.py)
+into ``run_dir/<name>.mp4``, with the audio of a source video if asked.
 """
 
 from __future__ import annotations
 
-import json
 import logging
-import os
 import queue
-import shutil
-import subprocess
 import threading
-import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 
-import imageio.v3 as iio
 import imageio_ffmpeg
-import numpy as np
 import torch
 
 from dream.errors import UserError
-from render.media.run_folder import write_atomic
+from render.media.checkpoints import Checkpoints
+from render.media.encoder import ChunkEncoder, Encoding, even_size_filter, fps_fraction, to_uint8_hwc
+from render.media.frame_files import FrameFiles
+from render.media.mux import concat_chunks
 
 log = logging.getLogger(__name__)
 
-MANIFEST = "manifest.json"
-X264_PRESETS = ("ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow")
 STOP_TIMEOUT_S = 30.0  # how long an interrupted sink waits for ffmpeg to close its chunk before killing it
-LOG_TAIL_CHARS = 1500
-
-
-def to_uint8_hwc(frame: torch.Tensor) -> torch.Tensor:
-    """The one place frames become bytes: float [0, 1] RGB -> uint8, on the frame's device.
-
-    Args:
-        frame: (1, 3, H, W) or (3, H, W) float in [0, 1]; values outside are clamped.
-
-    Returns:
-        (H, W, 3) uint8, contiguous, on ``frame.device``.
-    """
-    if frame.dim() == 4 and frame.shape[0] == 1:
-        frame = frame[0]
-    if frame.dim() != 3 or frame.shape[0] != 3:
-        raise ValueError(f"expected a (1, 3, H, W) or (3, H, W) RGB frame, got shape {tuple(frame.shape)}")
-    pixels = frame.detach().mul(255).clamp_(0, 255).round_().to(torch.uint8)  # in place: fewest passes
-    return pixels.permute(1, 2, 0).contiguous()
-
-
-def fps_fraction(fps: float | Fraction) -> Fraction:
-    """The exact frame rate ffmpeg is given: 29.97002997 -> 30000/1001, 25.0 -> 25."""
-    return fps if isinstance(fps, Fraction) else Fraction(fps).limit_denominator(100_000)
-
-
-def even_size_filter(width: int, height: int) -> tuple[list[str], str | None]:
-    """ffmpeg arguments that make an odd size even, and the note saying so.
-
-    yuv420p stores colour per 2x2 block, so H.264 in yuv420p needs even sides, and
-    H.264 can only crop whole chroma blocks, so an odd size can't be stored exactly.
-    Padding by one repeated column/row keeps every rendered pixel (cropping would drop
-    one, scaling would blur all); players show the extra line, which matches its neighbour.
-
-    Returns:
-        (output arguments, note) — ``([], None)`` when the size is already even.
-    """
-    pad_w, pad_h = width % 2, height % 2
-    if not (pad_w or pad_h):
-        return [], None
-    stored_w, stored_h = width + pad_w, height + pad_h
-    vf = f"pad={stored_w}:{stored_h}:0:0,fillborders=right={pad_w}:bottom={pad_h}:mode=smear"
-    note = (
-        f"Video size {width}x{height} has an odd side, and H.264 yuv420p needs even sides: the mp4 is stored "
-        f"as {stored_w}x{stored_h}, with the last column/row repeated (no pixel cropped or scaled). "
-        f"Use even width and height to avoid this."
-    )
-    return ["-vf", vf], note
-
-
-@dataclass(frozen=True)
-class Encoding:
-    """What all chunks of one video share, so that they join without re-encoding."""
-
-    width: int
-    height: int
-    fps: Fraction
-    crf: int = 18
-    preset: str = "medium"
-
-    def __post_init__(self):
-        if not self.fps > 0:
-            raise UserError(f"fps={self.fps} must be a positive number of frames per second, e.g. 30 or 30000/1001.")
-        if self.width < 2 or self.height < 2:
-            raise UserError(f"Video size {self.width}x{self.height} is too small; H.264 needs at least 2x2 pixels.")
-        if not 0 <= self.crf <= 51:
-            raise UserError(f"crf={self.crf} is outside 0..51 (0 lossless, 18 visually lossless, 23 x264's default).")
-        if self.preset not in X264_PRESETS:
-            raise UserError(f"preset={self.preset} is not an x264 preset; use one of {', '.join(X264_PRESETS)}.")
-
-    def as_manifest(self) -> dict:
-        return {
-            "fps": float(self.fps),
-            "fps_exact": str(self.fps),
-            "width": self.width,
-            "height": self.height,
-            "crf": self.crf,
-            "preset": self.preset,
-        }
-
-
-def _log_tail(log_path: Path) -> str:
-    if not log_path.is_file():
-        return "(no ffmpeg output)"
-    text = log_path.read_text(errors="replace").strip()
-    return text[-LOG_TAIL_CHARS:] or "(no ffmpeg output)"
-
-
-def _ffmpeg_error(what: str, stderr_tail: str, where: Path) -> UserError:
-    return UserError(
-        f"ffmpeg failed while {what}. Its last words: {stderr_tail.strip()} -- Check that {where} is writable and "
-        f"its disk has free space, then continue the render with resume (the frames up to the last checkpoint "
-        f"are kept)."
-    )
-
-
-class ChunkEncoder:
-    """One ffmpeg process: raw RGB frames on its stdin, one H.264 mp4 chunk out.
-
-    The same pipe as ``imageio_ffmpeg.write_frames``, except that ffmpeg's messages go
-    into ``log_path`` instead of straight to the console, so that their tail can go into
-    the error when ffmpeg fails (a file, not a pipe: a chatty ffmpeg can never block).
-    """
-
-    def __init__(self, path: Path, encoding: Encoding, log_path: Path):
-        self.path, self.log_path, self.frames = path, log_path, 0
-        e = encoding
-        even_args, _ = even_size_filter(e.width, e.height)
-        cmd = [imageio_ffmpeg.get_ffmpeg_exe(), "-hide_banner", "-v", "error", "-y", "-f", "rawvideo"]
-        cmd += ["-pix_fmt", "rgb24", "-s", f"{e.width}x{e.height}", "-r", str(e.fps), "-i", "-", "-an", *even_args]
-        # No B-frames: a chunk of 1-2 frames has no reorder delay while longer ones do, and joining
-        # chunks of both kinds without re-encoding shifts timestamps (players then repeat frames).
-        cmd += ["-c:v", "libx264", "-preset", e.preset, "-crf", str(e.crf), "-bf", "0", "-pix_fmt", "yuv420p"]
-        with open(log_path, "ab") as log_file:
-            # A session of its own: Ctrl-C reaches Python, not ffmpeg, so the chunk is closed by us, cleanly.
-            self._proc = subprocess.Popen(
-                [*cmd, str(path)],
-                stdin=subprocess.PIPE,
-                stdout=subprocess.DEVNULL,
-                stderr=log_file,
-                start_new_session=True,
-            )
-
-    def write(self, pixels: np.ndarray) -> None:
-        """Feed one (H, W, 3) uint8 frame."""
-        try:
-            self._proc.stdin.write(pixels.data)
-        except OSError:
-            self._proc.wait()
-            raise _ffmpeg_error(f"encoding {self.path.name}", _log_tail(self.log_path), self.path.parent) from None
-        self.frames += 1
-
-    def close(self, timeout: float | None = None) -> int:
-        """End the stream and wait for ffmpeg to finish the file; returns the frame count."""
-        try:
-            self._proc.stdin.close()
-        except OSError:
-            pass  # ffmpeg is gone already; its exit status below says why
-        try:
-            code = self._proc.wait(timeout)
-        except subprocess.TimeoutExpired:
-            self._proc.kill()
-            code = self._proc.wait()
-        if code != 0:
-            raise _ffmpeg_error(f"closing {self.path.name}", _log_tail(self.log_path), self.path.parent)
-        return self.frames
-
-
-def read_manifest(chunks_dir: Path) -> dict | None:
-    """The last checkpoint of a run, or None when there is none."""
-    path = Path(chunks_dir) / MANIFEST
-    return json.loads(path.read_text()) if path.is_file() else None
-
-
-def write_manifest(chunks_dir: Path, manifest: dict) -> None:
-    """Replace the manifest atomically: a crash leaves the old one or the new one, never half of one."""
-    write_atomic(Path(chunks_dir) / MANIFEST, json.dumps(manifest, indent=2))
-
-
-def write_image_atomic(path: Path, pixels: np.ndarray) -> None:
-    """Write (H, W, 3) uint8 as an image (format from the suffix); readers never see half a file."""
-    partial = path.with_name(path.stem + ".partial" + path.suffix)
-    iio.imwrite(partial, pixels)
-    os.replace(partial, path)
-
-
-def state_writer(run_dir: Path, snapshot: dict) -> Callable[[int], str]:
-    """A callable for ``VideoSink.mark`` that saves ``snapshot`` (tensors) as the resume state.
-
-    The file is written whole before it gets its name, so a render killed mid-write
-    leaves the previous state in place.
-    """
-
-    def save(frames_done: int) -> str:
-        name = f"state_{frames_done:06d}.pt"
-        partial = run_dir / "chunks" / f"{name}.partial"
-        torch.save(snapshot, partial)
-        partial.replace(run_dir / "chunks" / name)
-        return name  # the sink deletes the previous state once the manifest names this one
-
-    return save
-
-
-def concat_chunks(chunks: list[Path], out: Path, audio_from: Path | None, seconds: float,
-                  fit_audio: bool = False, listing: Path | None = None) -> list[str]:
-    """Join mp4 chunks without re-encoding into ``out`` (+faststart), with ``audio_from``'s audio if any.
-
-    ``listing`` is where ffmpeg's list of the chunks is written (default: beside the first chunk).
-
-    The audio is copied unchanged and cut to the video's length (``seconds``); the video
-    is never cut to the audio's. Audio that mp4 can't hold as is gets re-encoded to AAC.
-    With ``fit_audio`` (a soundtrack) it is always AAC, padded with silence or trimmed
-    to exactly the video's length.
-
-    Returns:
-        Notes for meta.json about what was done to the audio (empty when nothing special).
-    """
-    listing = listing or chunks[0].parent / "concat.txt"
-    # ffmpeg resolves the listed paths from the listing's folder; a quote in a name is escaped as '\''
-    names = (os.path.relpath(c, listing.parent).replace("'", "'\\''") for c in chunks)
-    listing.write_text("".join(f"file '{name}'\n" for name in names))
-    cmd = [imageio_ffmpeg.get_ffmpeg_exe(), "-hide_banner", "-v", "error", "-y", "-f", "concat", "-safe", "0"]
-    cmd += ["-i", str(listing)]
-    if audio_from is not None:
-        cmd += ["-t", f"{seconds:.6f}", "-i", str(audio_from), "-map", "0:v:0", "-map", "1:a:0?"]
-    partial = out.with_name(out.stem + ".partial.mp4")
-    tail = ["-movflags", "+faststart", str(partial)]
-    if audio_from is not None and fit_audio:
-        tail = ["-af", "apad", "-t", f"{seconds:.6f}", *tail]  # apad makes it endless; -t ends both streams
-    reencode_audio = ["-c:v", "copy", "-c:a", "aac", "-b:a", "192k"]
-    result = subprocess.run([*cmd, *(reencode_audio if fit_audio else ["-c", "copy"]), *tail], capture_output=True,
-                            text=True)
-    notes = []
-    if result.returncode != 0 and audio_from is not None and not fit_audio:  # AAC already failed with fit_audio
-        result = subprocess.run([*cmd, *reencode_audio, *tail], capture_output=True, text=True)
-        notes.append(f"The audio of {audio_from} can't be stored in mp4 as it is; it was re-encoded to AAC 192k.")
-    if result.returncode != 0:
-        raise _ffmpeg_error(f"joining the chunks into {out.name}", result.stderr[-LOG_TAIL_CHARS:], out.parent)
-    os.replace(partial, out)
-    return notes
 
 
 def _to_host(pixels: torch.Tensor) -> tuple[torch.Tensor, torch.cuda.Event | None]:
@@ -278,7 +52,7 @@ class VideoSink:
     Use as a context manager::
 
         with VideoSink(run_dir, "dream", fps, width, height, resume=resume) as out:
-            start, state_file = VideoSink.resume_point(run_dir)
+            start, state_file = Checkpoints(run_dir).resume_point()
             for i in range(start, frames):
                 out.write(frame)                          # (1, 3, H, W) float [0, 1], any device
                 if out.mark_due:
@@ -318,17 +92,19 @@ class VideoSink:
             raise UserError(f"chunk_frames={chunk_frames} and queue_size={queue_size} must be at least 1.")
         self.encoding = Encoding(width, height, fps_fraction(fps), crf, preset)
         self.run_dir = Path(run_dir)
-        self.chunk_frames, self.preview_every_s, self.png_frames = chunk_frames, preview_every_s, png_frames
+        self.chunk_frames = chunk_frames
         self.path = self.run_dir / f"{name}.mp4"
-        self.chunks_dir = self.run_dir / "chunks"
+        self.checkpoints = Checkpoints(self.run_dir)
         self.notes: list[str] = []
-        self._chunks, self._state = self._open_chunks_dir(resume)
+        if self.path.exists():
+            raise UserError(f"{self.path} exists: that render is finished. Render into a new run folder.")
+        self._chunks, self._state = self.checkpoints.open(resume, self.encoding.as_manifest())
         self._frames_written = self._frames_encoded = sum(c["frames"] for c in self._chunks)
+        self.frame_files = FrameFiles(self.run_dir, self._frames_encoded, preview_every_s, png_frames)
         self._frames_at_mark = self._frames_written
         self._marks_sent = self._marks_done = 0
         self._encoder: ChunkEncoder | None = None
         self._error: BaseException | None = None
-        self._last_preview_at, self._latest = -float("inf"), None
         self._finished = False
         self._announce_size_change()
         self._queue: queue.Queue = queue.Queue(maxsize=queue_size)
@@ -337,12 +113,6 @@ class VideoSink:
         self._thread.start()
 
     # ----- main thread: the public API
-
-    @staticmethod
-    def resume_point(run_dir: Path) -> tuple[int, str | None]:
-        """(frames already in the video, the renderer's state file saved with them) — (0, None) for a new run."""
-        manifest = read_manifest(Path(run_dir) / "chunks")
-        return (0, None) if manifest is None else (manifest["frames_done"], manifest["state"])
 
     @property
     def frames_written(self) -> int:
@@ -409,11 +179,11 @@ class VideoSink:
             raise UserError(f"Audio source {audio_from} does not exist; pass the input video it should come from.")
         self._stop(drop_frames=False)
         self._raise_pending()
-        chunks = [self.chunks_dir / c["file"] for c in self._chunks]
+        chunks = [self.checkpoints.folder / c["file"] for c in self._chunks]
         seconds = float(self._frames_written / self.encoding.fps)
         self.notes += concat_chunks(chunks, self.path, Path(audio_from) if audio_from else None, seconds, fit_audio)
         self._check_frame_count()
-        shutil.rmtree(self.chunks_dir)
+        self.checkpoints.remove()
         self._finished = True
         return self.path
 
@@ -428,51 +198,6 @@ class VideoSink:
         return False
 
     # ----- main thread: helpers
-
-    def _open_chunks_dir(self, resume: bool) -> tuple[list[dict], str | None]:
-        """Refuse to overwrite a run; on resume keep its checkpointed chunks. Returns (chunks, state file)."""
-        if self.path.exists():
-            raise UserError(f"{self.path} exists: that render is finished. Render into a new run folder.")
-        manifest = read_manifest(self.chunks_dir)
-        if manifest is not None and not resume:
-            raise UserError(
-                f"{self.run_dir} holds an interrupted render ({self.chunks_dir / MANIFEST}). Continue it with "
-                f"resume, or render into a new run folder; a run is never overwritten."
-            )
-        if manifest is None:
-            manifest = {"chunks": [], "state": None}
-        else:
-            self._check_matches(manifest)
-        self.chunks_dir.mkdir(parents=True, exist_ok=True)
-        self._keep_only(manifest["chunks"])
-        return manifest["chunks"], manifest["state"]
-
-    def _keep_only(self, chunks: list[dict]) -> None:
-        """Delete what a crash left after the last checkpoint (its frames are redone); check the rest is there."""
-        keep = {MANIFEST} | {c["file"] for c in chunks}
-        for path in self.chunks_dir.iterdir():
-            if path.name in keep:
-                continue
-            if path.is_dir():
-                shutil.rmtree(path)
-            else:
-                path.unlink()
-        missing = [c["file"] for c in chunks if not (self.chunks_dir / c["file"]).is_file()]
-        if missing:
-            raise UserError(
-                f"{self.chunks_dir} lacks {', '.join(missing)}, named in its manifest, so the render can't be "
-                f"continued. Start a new render in a new run folder."
-            )
-
-    def _check_matches(self, manifest: dict) -> None:
-        """Chunks joined without re-encoding must share size, rate and encoder settings."""
-        now = self.encoding.as_manifest()
-        changed = [f"{key} {manifest.get(key)} -> {value}" for key, value in now.items() if manifest.get(key) != value]
-        if changed:
-            raise UserError(
-                f"Can't continue the render in {self.run_dir} with other video settings ({'; '.join(changed)}): "
-                f"its chunks are joined without re-encoding. Resume with the run's saved config."
-            )
 
     def _announce_size_change(self) -> None:
         _, note = even_size_filter(self.encoding.width, self.encoding.height)
@@ -516,7 +241,7 @@ class VideoSink:
         if frames != self._frames_written:
             raise UserError(
                 f"{self.path} holds {frames} frames, but {self._frames_written} were rendered; its chunks are kept "
-                f"in {self.chunks_dir}. Please report this with the run folder."
+                f"in {self.checkpoints.folder}. Please report this with the run folder."
             )
 
     # ----- writer thread
@@ -552,28 +277,18 @@ class VideoSink:
             copied.synchronize()
         pixels = host.numpy()
         if self._encoder is None:
-            name = f"chunk_{len(self._chunks):05d}.mp4"
-            self._encoder = ChunkEncoder(self.chunks_dir / name, self.encoding, self.chunks_dir / "ffmpeg.log")
+            chunk = self.checkpoints.chunk(len(self._chunks))
+            self._encoder = ChunkEncoder(chunk, self.encoding, self.checkpoints.ffmpeg_log)
         self._encoder.write(pixels)
-        if self.png_frames:
-            (self.run_dir / "frames").mkdir(exist_ok=True)
-            write_image_atomic(self.run_dir / "frames" / f"frame_{self._frames_encoded:06d}.png", pixels)
+        self.frame_files(pixels)
         self._frames_encoded += 1
-        self._latest = pixels
-        if time.monotonic() - self._last_preview_at >= self.preview_every_s:
-            self._save_preview()
-
-    def _save_preview(self) -> None:
-        if self._latest is not None:
-            write_image_atomic(self.run_dir / "preview.jpg", self._latest)
-            self._last_preview_at = time.monotonic()
 
     def _close_chunk(self) -> None:
         """Finish the open chunk's file and list it among the chunks the video is made of."""
         encoder, self._encoder = self._encoder, None
         if encoder is not None:
             self._chunks.append({"file": encoder.path.name, "frames": encoder.close()})
-            self._save_preview()
+            self.frame_files.save_preview()
 
     def _drop_chunk(self) -> None:
         """Close the open chunk's file without listing it: its frames are redone on resume."""
@@ -587,17 +302,7 @@ class VideoSink:
     def _checkpoint(self, save_state: Callable[[int], str | None]) -> None:
         self._close_chunk()
         state = save_state(self._frames_encoded)
-        write_manifest(
-            self.chunks_dir,
-            {
-                "chunks": self._chunks,
-                "frames_done": self._frames_encoded,
-                "state": state,
-                **self.encoding.as_manifest(),
-            },
-        )
-        if self._state and self._state != state:
-            (self.chunks_dir / self._state).unlink(missing_ok=True)
+        self.checkpoints.record(self._chunks, self._frames_encoded, state, self._state, self.encoding.as_manifest())
         self._state = state
         self._marks_done += 1
 

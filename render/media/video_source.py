@@ -71,6 +71,20 @@ def probe_video(path: str | Path) -> VideoInfo:
     )
 
 
+def announced_frames(path: str | Path) -> int | None:
+    """Frames the file's header announces (its duration at the stream's rate), read without decoding it all.
+
+    A truncated file still announces its whole duration while only its start decodes. None: no duration given.
+    """
+    header, first_frame = _first_frame_report(_existing(path))
+    duration = re.search(r"Duration: (\d+):(\d+):(\d+(?:\.\d+)?)", header)
+    rate = re.search(r"^#tb 0: (\d+)/(\d+)", first_frame, re.M)
+    if duration is None or rate is None:
+        return None
+    seconds = int(duration[1]) * 3600 + int(duration[2]) * 60 + float(duration[3])
+    return round(seconds * int(rate[2]) / int(rate[1]))
+
+
 def iter_video_frames(
     path: str | Path,
     *,

@@ -3,25 +3,29 @@
 from __future__ import annotations
 
 from pathlib import Path
+from types import SimpleNamespace
 
 import torch
 
 from dream.errors import UserError
+from dream.octaves import resize
 from render.config import RenderConfig
 from render.engine import Engine
 from render.media.images import load_image, save_png, smooth_noise
+from render.modes.video_dream import output_size
 from render.ops.mask import keep, render_masks
 
 
-def render_still(cfg: RenderConfig, run_dir: Path, engine: Engine) -> dict:
+def render_still(cfg: RenderConfig, run_dir: Path, engine: Engine, *_) -> dict:
     """Dream ``cfg.input`` (or noise) at the frame-0 settings; returns facts for meta.json.
 
-    A photo keeps its own size (width/height are the video size of other modes),
-    so it is never squashed.
+    A photo keeps its own size unless ``width``/``height`` are given (one alone keeps its aspect).
     """
     generator = torch.Generator().manual_seed(cfg.seed)
     if cfg.input:
         image = load_image(cfg.input, engine.device)
+        if cfg.mode == "image" and (cfg.width or cfg.height):
+            image = resize(image, still_size(cfg, image))
     elif cfg.mode == "image":
         raise UserError("The dream_image preset dreams a photo: pass one with input=photo.jpg.")
     else:
@@ -30,6 +34,18 @@ def render_still(cfg: RenderConfig, run_dir: Path, engine: Engine) -> dict:
     path = save_png(dreamed, run_dir / f"{cfg.output.name}.png")
     height, width = dreamed.shape[-2:]
     return {"media": path.name, "width": int(width), "height": int(height), "frames": 1}
+
+
+def still_size(cfg: RenderConfig, image: torch.Tensor) -> tuple[int, int]:
+    """(H, W) the photo is dreamed at: ``width``/``height`` as given, the other one following the photo's aspect.
+
+    Args:
+        image: the photo, (1, 3, H, W).
+    """
+    height, width = image.shape[-2:]
+    source = SimpleNamespace(width=int(width), height=int(height))  # all output_size reads of a source
+    out_width, out_height = output_size(cfg, source)
+    return out_height, out_width
 
 
 def _dream_masked(cfg: RenderConfig, engine: Engine, image: torch.Tensor, generator: torch.Generator) -> torch.Tensor:

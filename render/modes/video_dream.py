@@ -33,7 +33,6 @@ resumed render produces the frames of one that never stopped.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -43,10 +42,10 @@ from rich.console import Console
 
 from dream.errors import UserError
 from render.config import RenderConfig
+from render.driver import Step, drive, open_video
 from render.engine import Engine
-from render.media.progress import frame_progress, warner
+from render.media.progress import warner
 from render.media.seam_frames import save_seam_frame
-from render.media.sink import VideoSink, state_writer
 from render.media.stop import StopSignals
 from render.media.video_source import VideoInfo, iter_video_frames, probe_video
 from render.modes.segment import SegmentSpan, frame_seed, segment_span
@@ -198,9 +197,9 @@ def masked_frame(source: torch.Tensor, detail: torch.Tensor, output: torch.Tenso
     return detail * frame_mask.dream, keep(source, output, frame_mask.weight)
 
 
-def state_saver(run_dir: Path, state: VideoState):
-    """A callable for ``VideoSink.mark``: writes a snapshot of ``state`` taken now."""
-    snapshot = {
+def snapshot_of(state: VideoState) -> dict[str, torch.Tensor]:
+    """``state`` as tensors on the CPU, copied now."""
+    return {
         "source": state.source.cpu().clone(),
         "detail": state.detail.cpu().clone(),
         "output": state.output.cpu().clone(),
@@ -212,12 +211,9 @@ def state_saver(run_dir: Path, state: VideoState):
         **(state.masks.snapshot() if state.masks else {}),
     }
 
-    return state_writer(run_dir, snapshot)
 
-
-def load_state(path: Path, device: torch.device, masks: FrameMasks | None = None) -> VideoState:
+def state_from(snapshot: dict[str, torch.Tensor], device: torch.device, masks: FrameMasks | None = None) -> VideoState:
     """The state saved at a resume point; ``masks`` (the render's, unread) continue from it."""
-    snapshot = torch.load(path, map_location="cpu", weights_only=True)
     generator = torch.Generator()
     generator.set_state(snapshot["generator"])
     sums = snapshot["meters"].tolist()
@@ -236,20 +232,18 @@ def load_state(path: Path, device: torch.device, masks: FrameMasks | None = None
     )
 
 
-def resumed_state(cfg: RenderConfig, run_dir: Path, device: torch.device, resume: bool,
+def resumed_state(seed: int, snapshot: dict | None, frames_done: int, device: torch.device,
                   span: SegmentSpan, masks: FrameMasks | None = None) -> VideoState:
-    """The state at the last resume point of ``run_dir``, or the segment's start (frame 0 for a whole video)."""
-    state = VideoState(torch.Generator().manual_seed(cfg.seed), span.start, masks=masks)
-    if resume:
-        frames_done, state_file = VideoSink.resume_point(run_dir)
-        if state_file:
-            state = load_state(run_dir / "chunks" / state_file, device, masks)
-        if max(0, state.next_index - span.first) != frames_done:
-            raise UserError(
-                f"The resume state in {run_dir / 'chunks'} is for frame {state.next_index}, but the video holds "
-                f"{frames_done} frames from frame {span.first} on; the run folder was changed by hand. Start a new "
-                f"render."
-            )
+    """The state of a resume point (``frames_done`` frames in the video), or the segment's start."""
+    if snapshot:
+        state = state_from(snapshot, device, masks)
+    else:
+        state = VideoState(torch.Generator().manual_seed(seed), span.start, masks=masks)
+    if max(0, state.next_index - span.first) != frames_done:
+        raise UserError(
+            f"The resume state is for frame {state.next_index}, but the video holds {frames_done} frames from "
+            f"frame {span.first} on; the run folder was changed by hand. Start a new render."
+        )
     return state
 
 
@@ -267,50 +261,94 @@ def take(frames: Iterator[torch.Tensor], count: int) -> tuple[list[torch.Tensor]
     return taken, None
 
 
+class VideoDreamMode:
+    """Dream over the frames of ``cfg.input`` (one segment of them with ``segment.count > 1``).
+
+    A segment dreams its warm-up frames first and shows only its own frames, without audio (the
+    join muxes the source's audio once over the whole); the frames of its seams are also kept as
+    PNGs in ``run_dir/seam`` for the join's dissolve.
+    """
+
+    def __init__(self, cfg: RenderConfig, run_dir: Path, engine: Engine, console: Console, info: VideoInfo):
+        self.cfg, self.run_dir, self.engine, self.console, self.info = cfg, run_dir, engine, console, info
+        total = video_frame_count(cfg, info)
+        self.span = segment_span(cfg.segment, total)
+        self.width, self.height = output_size(cfg, info)
+        self.schedules = video_schedules(cfg, total, engine.variables)
+        self.flow = flow_settings(cfg.video)
+        self.masks = render_masks(cfg, info.frames, "the source video's frames", engine.device, engine.variables)
+        self.steps_total = self.span.end - self.span.start
+        self.notes: list[str] = []
+        self.ended = False
+        self.state: VideoState | None = None
+        self.sources: Iterator[torch.Tensor] | None = None
+
+    @property
+    def steps_done(self) -> int:
+        return self.state.next_index - self.span.start
+
+    @property
+    def done(self) -> bool:
+        return self.ended or self.state.next_index >= self.span.end
+
+    def restore(self, snapshot: dict[str, torch.Tensor] | None, frames_done: int) -> None:
+        self.state = resumed_state(self.cfg.seed, snapshot, frames_done, self.engine.device, self.span, self.masks)
+        size = None if (self.width, self.height) == (self.info.width, self.info.height) else (self.width, self.height)
+        self.sources = iter_video_frames(self.cfg.input, size=size, start=self.state.next_index,
+                                         device=self.engine.device)
+
+    def step(self) -> Step:
+        """Dream the next batch; warm-up frames are dreamed but not shown, seam frames also kept losslessly."""
+        state, span = self.state, self.span
+        limit = min(self.cfg.video.batch, frames_to_next_cut(span, state.next_index))
+        sources, ended_early = take(self.sources, batch_length(state, self.engine, self.schedules, limit, span.end))
+        state.generator.manual_seed(frame_seed(self.cfg.seed, state.next_index))  # segments share each frame's jitter
+        if ended_early is not None:
+            self._end_early(sources, ended_early)
+        index = state.next_index
+        outputs = advance(state, sources, self.engine, self.schedules, self.flow) if sources else []
+        if state.next_index == span.first and span.warmup_frames:
+            _forget_warmup(state)
+        for frame_index, output in enumerate(outputs, start=index):
+            if span.keeps_losslessly(frame_index):
+                save_seam_frame(self.run_dir, frame_index, output)
+        seam_ends = state.next_index == span.seam_cut > span.first  # the join copies this video from here on
+        return Step(outputs[max(0, span.first - index):], checkpoint=seam_ends)
+
+    def snapshot(self) -> dict[str, torch.Tensor]:
+        return snapshot_of(self.state)
+
+    def finish(self) -> tuple[Path | None, bool]:
+        self.sources.close()  # stops the decoder now, not when the stream is garbage-collected
+        return (Path(self.cfg.audio or self.cfg.input) if self.span.count == 1 else None), False
+
+    def facts(self) -> dict:
+        return _facts(self.cfg, self.info, self.state, self.width, self.height, self.span)
+
+    def _end_early(self, sources: list, why: str) -> None:
+        """Say that the source ran out before the frames it was probed to hold; fail when not one frame was read."""
+        frames = self.state.next_index + len(sources)
+        if frames == 0:
+            raise UserError(f"No frame of the input video {self.cfg.input} could be read ({why}). Re-export it or "
+                            f"pass another file.")
+        note = (
+            f"The source {self.cfg.input} ended after {frames} of the {self.span.end} frames it was probed to hold "
+            f"({why}); the video has the {frames} frames that could be read. Re-export the source to dream all of it."
+        )
+        self.notes.append(note)
+        warner(self.console)(note)
+        self.ended = True
+
+
 def render_video(cfg: RenderConfig, run_dir: Path, engine: Engine, console: Console, resume: bool = False,
                  stop: StopSignals | None = None) -> dict:
-    """Dream over the frames of ``cfg.input`` into ``run_dir/<name>.mp4``; returns facts for meta.json.
-
-    A segment (``segment.count > 1``) dreams its warm-up frames first and writes only its own
-    frames, without audio (the join muxes the source's audio once over the whole); the frames of
-    its seams are also kept as PNGs in ``run_dir/seam`` for the join's dissolve. A stop request
-    (``stop``) ends the render after the frame being dreamed, with a resume point written.
-    """
+    """Dream over the frames of ``cfg.input`` into ``run_dir/<name>.mp4``; returns facts for meta.json."""
     info = probe_video(cfg.input)  # counts the frames by decoding the whole source: once per render
-    total = video_frame_count(cfg, info)
-    span = segment_span(cfg.segment, total)
-    width, height = output_size(cfg, info)
-    schedules, flow = video_schedules(cfg, total, engine.variables), flow_settings(cfg.video)
     if cfg.video.batch < 1:
         raise UserError(f"Config key 'video.batch' is {cfg.video.batch}, but must be at least 1 (frames per dream).")
-    masks = render_masks(cfg, info.frames, "the source video's frames", engine.device, engine.variables)
-    state = resumed_state(cfg, run_dir, engine.device, resume, span, masks)
-    size = None if (width, height) == (info.width, info.height) else (width, height)
-    frames = iter_video_frames(cfg.input, size=size, start=state.next_index, device=engine.device)
-    sink = _open_sink(cfg, run_dir, info, width, height, resume)
-    first, started = state.next_index, time.perf_counter()
-    with sink, frame_progress(console) as progress:
-        task = progress.add_task("dreaming", total=span.end - span.start, completed=first - span.start,
-                                 rate="-")
-        while state.next_index < span.end:
-            limit = min(cfg.video.batch, frames_to_next_cut(span, state.next_index))
-            sources, ended_early = take(frames, batch_length(state, engine, schedules, limit, span.end))
-            state.generator.manual_seed(frame_seed(cfg.seed, state.next_index))  # segments share each frame's jitter
-            if ended_early is not None:
-                _end_early(cfg.input, state, sources, span.end, ended_early, sink, console)
-            index = state.next_index
-            outputs = advance(state, sources, engine, schedules, flow) if sources else []
-            _keep_frames(run_dir, sink, span, index, outputs)
-            if state.next_index == span.first and span.warmup_frames:
-                _forget_warmup(state)
-            if ended_early is not None:
-                break
-            _mark_or_stop(sink, run_dir, state, span, stop)
-            rate = (state.next_index - first) / (time.perf_counter() - started)
-            progress.update(task, completed=state.next_index - span.start, rate=f"{rate:.2f}")
-        frames.close()  # stops the decoder now, not when the stream is garbage-collected
-        video = sink.finish(audio_from=Path(cfg.audio or cfg.input) if span.count == 1 else None)
-    return _facts(cfg, info, state, sink, video, width, height, first, time.perf_counter() - started, span)
+    mode = VideoDreamMode(cfg, run_dir, engine, console, info)
+    sink = open_video(cfg.output, run_dir, info.fps_exact, mode.width, mode.height, resume)
+    return drive(mode, sink, console, resume, stop)
 
 
 def frames_to_next_cut(span: SegmentSpan, index: int) -> int:
@@ -319,64 +357,17 @@ def frames_to_next_cut(span: SegmentSpan, index: int) -> int:
     return min(cuts, default=span.end - index)
 
 
-def _keep_frames(run_dir: Path, sink: VideoSink, span: SegmentSpan, index: int, outputs: list[torch.Tensor]) -> None:
-    """Write the frames dreamed from ``index`` on: warm-up frames are dropped, seam frames also kept losslessly."""
-    for frame_index, output in enumerate(outputs, start=index):
-        if span.keeps_losslessly(frame_index):
-            save_seam_frame(run_dir, frame_index, output)
-        if frame_index >= span.first:
-            sink.write(output)
-
-
 def _forget_warmup(state: VideoState) -> None:
     """Measure stability and scene cuts over the segment's own frames only, not the warm-up."""
     state.output_meter, state.source_meter, state.scene_cuts = StabilityMeter(), StabilityMeter(), []
 
 
-def _mark_or_stop(sink: VideoSink, run_dir: Path, state: VideoState, span: SegmentSpan,
-                  stop: StopSignals | None) -> None:
-    """Write a resume point when one is due, or at once when a stop was requested (then stop)."""
-    if state.next_index >= span.end:
-        return  # the last frame is dreamed: finishing is quicker than a resume point
-    stopping = stop is not None and stop.requested
-    seam_ends = state.next_index == span.seam_cut > span.first  # the join copies this video from here on
-    if sink.mark_due or ((stopping or seam_ends) and sink.frames_since_mark > 0):
-        sink.mark(state_saver(run_dir, state))
-    if stopping:
-        raise stop.stopped(max(0, state.next_index - span.first))
-
-
-def _end_early(source: str, state: VideoState, sources: list, expected: int, why: str, sink: VideoSink,
-               console: Console) -> None:
-    """Say that the source ran out before ``expected`` frames; fail when not one frame could be read."""
-    frames = state.next_index + len(sources)
-    if frames == 0:
-        raise UserError(f"No frame of the input video {source} could be read ({why}). Re-export it or pass "
-                        f"another file.")
-    note = (
-        f"The source {source} ended after {frames} of the {expected} frames it was probed to hold ({why}); "
-        f"the video has the {frames} frames that could be read. Re-export the source to dream all of it."
-    )
-    sink.notes.append(note)
-    warner(console)(note)
-
-
-def _open_sink(cfg: RenderConfig, run_dir: Path, info: VideoInfo, width: int, height: int, resume: bool) -> VideoSink:
-    return VideoSink(
-        run_dir, cfg.output.name, info.fps_exact, width, height,
-        crf=cfg.output.crf, preset=cfg.output.preset, chunk_frames=cfg.output.checkpoint_every,
-        preview_every_s=cfg.output.preview_every_s, png_frames=cfg.output.png_frames, resume=resume,
-    )
-
-
-def _facts(cfg: RenderConfig, info: VideoInfo, state: VideoState, sink: VideoSink, video: Path, width: int, height: int,
-           first: int, loop_seconds: float, span: SegmentSpan) -> dict:
+def _facts(cfg: RenderConfig, info: VideoInfo, state: VideoState, width: int, height: int, span: SegmentSpan) -> dict:
     frames = state.next_index - span.first
     output, source = state.output_meter.value, state.source_meter.value
     segment = {"segment": span.as_meta()} if span.count > 1 else {}
     return {
         **segment,
-        "media": video.name,
         "frames": frames,
         "fps": info.fps,
         "fps_exact": str(info.fps_exact),
@@ -390,10 +381,6 @@ def _facts(cfg: RenderConfig, info: VideoInfo, state: VideoState, sink: VideoSin
         # Measured on the frames before encoding, with the source's flow (render.tools.metrics).
         "temporal_instability": {"output": _rounded(output), "source": _rounded(source),
                                  "ratio": _rounded(output / source if source else float("nan"))},
-        "frames_rendered_now": state.next_index - first,
-        "loop_seconds": round(loop_seconds, 3),
-        "frames_per_second": round((state.next_index - first) / loop_seconds, 4) if loop_seconds > 0 else None,
-        "notes": list(sink.notes),
     }
 
 

@@ -29,7 +29,7 @@ from render.media.images import save_png, to_uint8_pixels
 from render.media.progress import counting_progress
 
 
-def render_visualization(cfg: RenderConfig, run_dir: Path, engine: Engine, console: Console) -> dict:
+def render_visualization(cfg: RenderConfig, run_dir: Path, engine: Engine, console: Console, *_) -> dict:
     """Visualise ``cfg.target`` with the ``cfg.visualize`` settings; returns facts for meta.json."""
     if not cfg.target:
         raise UserError(

@@ -11,7 +11,6 @@ With ``mask.source`` the zoom's source is the start image moved by the camera al
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,12 +18,11 @@ import torch
 from rich.console import Console
 
 from render.config import RenderConfig
+from render.driver import Step, drive, open_video
 from render.engine import Engine
 from render.media.audio import decode_audio
 from render.media.images import load_image, smooth_noise
-from render.media.progress import frame_progress
 from render.media.seam_frames import drop_seam_frames
-from render.media.sink import VideoSink, state_writer
 from render.media.stop import StopSignals
 from render.modes.loop import close_loop, loop_length
 from render.ops.color import channel_stats, match_colors
@@ -118,8 +116,8 @@ def coherent_colors(state: ZoomState, frame: torch.Tensor, frame_mask: FrameMask
     return match_colors(frame, state.reference, space, cfg.color.strength, weight)
 
 
-def state_saver(run_dir: Path, state: ZoomState):
-    """A callable for ``VideoSink.mark``: writes a snapshot of ``state`` taken now."""
+def snapshot_of(state: ZoomState) -> dict[str, torch.Tensor]:
+    """``state`` as tensors on the CPU, copied now."""
     snapshot = {
         "frame": state.frame.detach().cpu().clone(),
         "generator": state.generator.get_state(),
@@ -129,13 +127,11 @@ def state_saver(run_dir: Path, state: ZoomState):
         snapshot["reference_mean"], snapshot["reference_std"] = (t.cpu().clone() for t in state.reference)
     if state.masks is not None:
         snapshot.update(state.masks.snapshot(), mask_source=state.source.cpu().clone())
+    return snapshot
 
-    return state_writer(run_dir, snapshot)
 
-
-def load_state(path: Path, device: torch.device, masks: FrameMasks | None = None) -> ZoomState:
+def state_from(snapshot: dict[str, torch.Tensor], device: torch.device, masks: FrameMasks | None = None) -> ZoomState:
     """The state saved at a resume point; ``masks`` (the render's, unread) continue from it."""
-    snapshot = torch.load(path, map_location="cpu", weights_only=True)
     generator = torch.Generator()
     generator.set_state(snapshot["generator"])
     reference = None
@@ -148,62 +144,54 @@ def load_state(path: Path, device: torch.device, masks: FrameMasks | None = None
     return ZoomState(snapshot["frame"].to(device), reference, generator, int(snapshot["next_index"]), masks, source)
 
 
-def render_zoom(cfg: RenderConfig, run_dir: Path, engine: Engine, console: Console, resume: bool = False,
-                stop: StopSignals | None = None) -> dict:
-    """Render ``cfg.frames`` zoom frames into ``run_dir/<name>.mp4``; returns facts for meta.json.
+class ZoomMode:
+    """``cfg.frames`` zoom frames; with ``loop=true`` ``loop_length`` frames more, closing the loop (loop.py)."""
 
-    With ``loop=true`` it dreams ``loop_length`` frames more and closes the loop (render/loop.py).
-    A stop request (``stop``) ends the render after the frame being dreamed, with a resume point written.
-    """
-    extra = loop_length(cfg)
-    total = cfg.frames + extra
-    motion = motion_schedules(cfg.motion, total, cfg.seed, cfg.fps, engine.variables)
-    state_file = VideoSink.resume_point(run_dir)[1] if resume else None
-    # the start image is made only without a resume state (a class start costs a whole optimisation)
-    if state_file:
-        state = load_state(run_dir / "chunks" / state_file, engine.device, zoom_masks(cfg, engine))
-    else:
-        state = initial_state(cfg, engine)
-    sink = _open_sink(cfg, run_dir, resume)
-    started = time.perf_counter()
-    with sink, frame_progress(console) as progress:
-        task = progress.add_task("dreaming", total=total, completed=state.next_index, rate="-")
-        first = state.next_index
-        while state.next_index < total:
-            emit_one_frame(state, engine, motion, cfg, run_dir, sink, extra, stop)
-            rate = (state.next_index - first) / (time.perf_counter() - started)
-            progress.update(task, completed=state.next_index, rate=f"{rate:.2f}")
-        video = sink.finish(audio_from=soundtrack_note(cfg, sink, console), fit_audio=True)
-    drop_seam_frames(run_dir)  # a loop's head frames are in the video now
-    loop_seconds = time.perf_counter() - started
-    return {
-        "media": video.name,
-        "frames_rendered_now": total - first,
-        "loop_frames": extra,
-        "loop_seconds": round(loop_seconds, 3),
-        "frames_per_second": round((total - first) / loop_seconds, 4),
-        "notes": list(sink.notes),
-    }
+    def __init__(self, cfg: RenderConfig, run_dir: Path, engine: Engine, console: Console):
+        self.cfg, self.run_dir, self.engine, self.console = cfg, run_dir, engine, console
+        self.extra = loop_length(cfg)
+        self.steps_total = cfg.frames + self.extra
+        self.motion = motion_schedules(cfg.motion, self.steps_total, cfg.seed, cfg.fps, engine.variables)
+        self.notes: list[str] = []
+        self.state: ZoomState | None = None
 
+    @property
+    def steps_done(self) -> int:
+        return self.state.next_index
 
-def emit_one_frame(state: ZoomState, engine: Engine, motion: MotionSchedules, cfg: RenderConfig, run_dir: Path,
-                   sink: VideoSink, extra: int, stop: StopSignals | None = None):
-    """Dream the next frame, write what the video shows of it, and mark resume points (at once on a stop)."""
-    frame = advance(state, engine, motion, cfg)
-    shown = close_loop(run_dir, state.next_index - 1, frame, cfg.frames, extra) if extra else frame
-    if shown is None:
-        return
-    state.frame = shown  # a loop's tail grows from the crossfaded frame
-    sink.write(shown)
-    written = state.next_index - extra
-    stopping = stop is not None and stop.requested and written < cfg.frames
-    if (written % cfg.output.checkpoint_every == 0 or stopping) and written < cfg.frames:
-        sink.mark(state_saver(run_dir, state))
-    if stopping:
-        raise stop.stopped(written)
+    @property
+    def done(self) -> bool:
+        return self.state.next_index >= self.steps_total
+
+    def restore(self, snapshot: dict[str, torch.Tensor] | None, frames_done: int) -> None:
+        # the start image is made only without a resume state (a class start costs a whole optimisation)
+        if snapshot:
+            self.state = state_from(snapshot, self.engine.device, zoom_masks(self.cfg, self.engine))
+        else:
+            self.state = initial_state(self.cfg, self.engine)
+
+    def step(self) -> Step:
+        """Dream the next frame; a loop's head frames are kept aside, its tail grows from the crossfaded frame."""
+        frame = advance(self.state, self.engine, self.motion, self.cfg)
+        index = self.state.next_index - 1
+        shown = close_loop(self.run_dir, index, frame, self.cfg.frames, self.extra) if self.extra else frame
+        if shown is None:
+            return Step()
+        self.state.frame = shown
+        return Step([shown])
+
+    def snapshot(self) -> dict[str, torch.Tensor]:
+        return snapshot_of(self.state)
+
+    def finish(self) -> tuple[Path | None, bool]:
+        return soundtrack_note(self.cfg, self.notes, self.console), True
+
+    def facts(self) -> dict:
+        drop_seam_frames(self.run_dir)  # a loop's head frames are in the video now
+        return {"loop_frames": self.extra}
 
 
-def soundtrack_note(cfg: RenderConfig, sink: VideoSink, console: Console) -> Path | None:
+def soundtrack_note(cfg: RenderConfig, notes: list[str], console: Console) -> Path | None:
     """``audio=`` for muxing, after saying in the log and meta.json how it is fitted to the video's length."""
     if not cfg.audio:
         return None
@@ -213,14 +201,14 @@ def soundtrack_note(cfg: RenderConfig, sink: VideoSink, console: Console) -> Pat
     else:
         fitted = "trimmed to" if audio_seconds > video_seconds else "padded with silence to"
     note = f"The soundtrack {cfg.audio} ({audio_seconds:.3f} s) is {fitted} the video's {video_seconds:.3f} s."
-    sink.notes.append(note)
+    notes.append(note)
     console.print(note, highlight=False)
     return Path(cfg.audio)
 
 
-def _open_sink(cfg: RenderConfig, run_dir: Path, resume: bool) -> VideoSink:
-    return VideoSink(
-        run_dir, cfg.output.name, cfg.fps, cfg.width, cfg.height,
-        crf=cfg.output.crf, preset=cfg.output.preset, chunk_frames=cfg.output.checkpoint_every,
-        preview_every_s=cfg.output.preview_every_s, png_frames=cfg.output.png_frames, resume=resume,
-    )
+def render_zoom(cfg: RenderConfig, run_dir: Path, engine: Engine, console: Console, resume: bool = False,
+                stop: StopSignals | None = None) -> dict:
+    """Render the zoom into ``run_dir/<name>.mp4``; returns facts for meta.json."""
+    mode = ZoomMode(cfg, run_dir, engine, console)
+    sink = open_video(cfg.output, run_dir, cfg.fps, cfg.width, cfg.height, resume)
+    return drive(mode, sink, console, resume, stop)

@@ -40,7 +40,7 @@ from dream.models.registry import get_entry
 from dream.objectives import layer_l2
 from dream.octaves import DreamParams, deepdream
 from dream.speed import SpeedOptions, apply_speed_options
-from render.media.sink import to_uint8_hwc
+from render.media.encoder import to_uint8_hwc
 from render.ops.color import channel_stats, match_colors
 from render.ops.warp import Motion, warp
 

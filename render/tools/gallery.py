@@ -1,6 +1,7 @@
 """``python -m render.tools.gallery [PATH ...] [--out index.html]``: a static gallery page of finished renders.
 
 PATH is a run folder, a sweep folder or any folder above run folders (default: ``outputs/``);
+the page is written as ``index.html`` in that folder (the folder several PATHs share) unless ``--out`` names it;
 run folders (a ``meta.json`` with ``finished: true``) are found recursively. The page is one
 self-contained HTML file with inline CSS and relative links: it works opened from disk, with
 no server and nothing fetched from elsewhere. Each run shows as a muted, looping, autoplaying
@@ -77,9 +78,15 @@ def link(target: Path, page_dir: Path) -> str:
     return html.escape(quote(relative), quote=True)
 
 
+def media_names(meta: dict) -> list[str]:
+    """``meta.json``'s ``media``: one file name, or a list of them (a class visualisation's stills)."""
+    media = meta.get("media") or []
+    return [media] if isinstance(media, str) else [str(name) for name in media]
+
+
 def media_html(run_dir: Path, meta: dict, page_dir: Path) -> str:
-    """The run's ``<video>`` (WebM then mp4 sources, poster) or ``<img>`` for a still."""
-    media = run_dir / meta["media"]
+    """The run's ``<video>`` (WebM then mp4 sources, poster) or ``<img>`` for a still (the first of several)."""
+    media = run_dir / (media_names(meta) or ["preview.jpg"])[0]
     alt = html.escape(f"{meta.get('preset', '')} {media.name}", quote=True)
     if media.suffix not in VIDEO_TYPES:
         return f'<img src="{link(media, page_dir)}" alt="{alt}" loading="lazy">'
@@ -120,7 +127,8 @@ def caption_html(run_dir: Path, meta: dict, page_dir: Path) -> str:
     title = f'<div class="title">{esc(str(meta.get("preset", "?")))} &middot; {esc(str(meta.get("mode", "")))}</div>'
     model = f"<div>{esc(str(meta.get('model', '?')))}{badge}</div>"
     rows = "".join(f"<dt>{esc(label)}</dt><dd>{esc(value)}</dd>" for label, value in facts(meta))
-    files = [run_dir / meta[key] for key in ("media", "webm", "gif") if meta.get(key)]
+    files = [run_dir / name for name in media_names(meta)]
+    files += [run_dir / meta[key] for key in ("webm", "gif") if meta.get(key)]
     files.append(run_dir / CONFIG_FILE)
     links = " &middot; ".join(f'<a href="{link(f, page_dir)}">{esc(f.name)}</a>' for f in files if f.is_file())
     folder = f'<div><a href="{link(run_dir, page_dir)}">{esc(run_dir.name)}</a></div>'
@@ -130,7 +138,8 @@ def caption_html(run_dir: Path, meta: dict, page_dir: Path) -> str:
 
 def rerender_command(run_dir: Path) -> str:
     """The shell command that renders the run again from its resolved config (absolute: copied from the page)."""
-    return f"python -m render --config-path {shlex.quote(str(run_dir / CONFIG_FILE.parent))} --config-name config"
+    config_path = shlex.quote(str(run_dir / CONFIG_FILE.parent))
+    return f".venv/bin/python -m render --config-path {config_path} --config-name config"
 
 
 def item_html(run_dir: Path, page_dir: Path) -> str:
@@ -162,18 +171,25 @@ def build_gallery(paths: list[Path], out: Path) -> tuple[Path, int]:
     return out, len(run_dirs)
 
 
+def default_page(paths: list[Path]) -> Path:
+    """``index.html`` beside the runs it shows: in the folder given, or the folder the given ones share."""
+    folders = [Path(p) if Path(p).is_dir() else Path(p).parent for p in paths]
+    return Path(os.path.commonpath([f.absolute() for f in folders])) / "index.html"
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m render.tools.gallery", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("paths", nargs="*", type=Path, help="run folders, sweep folders or outputs/ (default)")
-    parser.add_argument("--out", type=Path, default=DEFAULT_ROOT / "index.html", help="the page to write")
+    parser.add_argument("--out", type=Path, help="the page to write (default: index.html in the folder shown)")
     args = parser.parse_args(argv)
+    paths = args.paths or [DEFAULT_ROOT]
     try:
-        out, count = build_gallery(args.paths or [DEFAULT_ROOT], args.out)
+        out, count = build_gallery(paths, args.out or default_page(paths))
     except UserError as exc:
         print(f"Error: {exc}", file=sys.stderr)
         sys.exit(2)
-    print(f"{out}: {count} run{'s' if count != 1 else ''} -- open file://{out.resolve()}")
+    print(f"Wrote {out} ({count} run{'s' if count != 1 else ''}): open file://{out.resolve()}")
 
 
 if __name__ == "__main__":

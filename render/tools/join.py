@@ -31,9 +31,10 @@ from omegaconf import OmegaConf
 from rich.console import Console
 
 from dream.errors import UserError
-from render.media.run_folder import CONFIG_FILE, package_versions, read_meta, resume_override, write_meta
+from render.media.encoder import ChunkEncoder, Encoding
+from render.media.mux import concat_chunks
+from render.media.run_folder import CONFIG_FILE, package_versions, read_meta, resume_command, write_meta
 from render.media.seam_frames import SEAM_DIR, load_seam_frame, missing_seam_frames
-from render.media.sink import ChunkEncoder, Encoding, concat_chunks
 from render.modes.segment import SegmentSpan
 from render.ops.crossfade import crossfade_weight
 from render.run import typed_config
@@ -81,7 +82,7 @@ def complete_segments(sweep_dir: Path) -> list[tuple[Path, dict, dict]]:
         elif index in found:
             folder = found[index][0][0]
             problems.append(f"segment {index} is unfinished in {folder}: continue it with "
-                            f"python -m render {resume_override(folder)}")
+                            f"{resume_command(folder)}")
         else:
             problems.append(f"segment {index} has no run folder: render it with {render_command(any_cfg, index)}")
     if problems:

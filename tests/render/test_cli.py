@@ -33,6 +33,11 @@ def test_presets_include_the_documented_ones():
         (["--config-name", "smoke", "height=-4"], ["height"]),
         (["--config-name", "smoke", "motion.zoom='0:(1.04), 3:(1.0+)'"], ["motion.zoom", "^"]),
         (["--config-name", "smoke", "model=nosuch"], ["nosuch"]),
+        (["--config-name", "smoke", "dream.iteratons=3"], ["Unknown setting 'dream.iteratons'", "dream.iterations"]),
+        (["--config-name", "smoke", "model=efficientnet_lite9"], ["Unknown model", "efficientnet_lite0"]),
+        (["--config-name", "smoke", "frames=abc"], ["'frames'", "Integer"]),
+        (["--config-name", "dream_image", "input=photo (1).jpg"], ["photo (1).jpg does not exist"]),
+        (["--config-name", "dream_image", "input=fotó.jpg"], ["fotó.jpg does not exist"]),
     ],
 )
 def test_bad_input_exits_non_zero_without_traceback(tmp_path, args, words):
@@ -43,9 +48,34 @@ def test_bad_input_exits_non_zero_without_traceback(tmp_path, args, words):
         assert word in result.stderr + result.stdout
 
 
+def test_a_render_refused_at_its_start_leaves_no_run_folder(tmp_path):
+    result = cli("--config-name", "dream_image", "input=nothere.jpg", f"hydra.run.dir={tmp_path / 'run'}")
+    assert result.returncode == 2 and "does not exist" in result.stderr
+    assert not (tmp_path / "run").exists()
+
+
+def test_an_output_folder_under_a_file_is_refused_before_hydra_makes_it(tmp_path):
+    (tmp_path / "file").write_text("kept")
+    result = cli("--config-name", "smoke", f"hydra.run.dir={tmp_path / 'file' / 'run'}")
+    assert result.returncode == 2 and "is a file, not a folder" in result.stderr
+    assert "Traceback" not in result.stderr and (tmp_path / "file").read_text() == "kept"
+
+
+def test_a_render_into_a_folder_another_render_holds_is_refused(tmp_path):
+    from render.media.run_lock import locked_run_dir
+
+    with locked_run_dir(tmp_path / "run") as run_dir:
+        (run_dir / "meta.json").write_text('{"finished": false}')
+        result = cli("--config-name", "smoke", f"hydra.run.dir={run_dir}")
+        assert result.returncode == 2 and "Another render" in result.stderr, result.stderr
+        assert "Traceback" not in result.stderr
+        assert sorted(p.name for p in run_dir.iterdir()) == [".render.lock", "meta.json"]
+
+
 def test_smoke_render_from_the_cli(tmp_path):
     result = cli("--config-name", "smoke", "frames=4", f"hydra.run.dir={tmp_path}")
     assert result.returncode == 0, result.stderr
+    assert f"Done: {tmp_path / 'smoke.mp4'}" in result.stderr and f"(run folder {tmp_path})" in result.stderr
     assert imageio_ffmpeg.count_frames_and_secs(str(tmp_path / "smoke.mp4"))[0] == 4
     assert json.loads((tmp_path / "meta.json").read_text())["finished"] is True
 
@@ -117,3 +147,19 @@ def test_sigterm_finishes_the_frame_writes_a_resume_point_and_resume_gives_the_s
     assert whole.returncode == 0, whole.stderr
     assert imageio_ffmpeg.count_frames_and_secs(str(run_dir / "video_dream.mp4"))[0] == 24
     assert len(png_frames(run_dir)) == 24 and png_frames(run_dir) == png_frames(reference)
+
+
+def test_resume_with_changed_settings_is_refused_naming_them(tmp_path):
+    from omegaconf import OmegaConf
+
+    from dream.errors import UserError
+    from render.cli import check_resume_settings
+
+    saved = OmegaConf.create({"width": 640, "seed": 0, "frames": 240, "device": "cpu", "motion": {"zoom": 1.04}})
+    given = OmegaConf.create({"width": 320, "seed": 0, "frames": 240, "device": "cuda", "motion": {"zoom": 1.0},
+                              "resume": str(tmp_path)})
+    with pytest.raises(UserError) as error:
+        check_resume_settings(["resume=x", "width=320", "seed=0", "device=cuda", "motion.zoom=1.0"], given, saved,
+                              tmp_path)
+    assert "width (started with 640, given 320); motion.zoom (started with 1.04, given 1.0)" in str(error.value)
+    check_resume_settings(["resume=x", "device=cuda", "seed=0", "hydra.run.dir=y"], given, saved, tmp_path)

@@ -7,10 +7,14 @@ from omegaconf import OmegaConf
 from dream.errors import UserError
 from render.media.run_folder import (
     CONFIG_FILE,
+    check_writable,
     claim_run_dir,
     holds_a_run,
+    media_files,
     package_versions,
     read_meta,
+    remove_unstarted,
+    resume_command,
     resume_run_dir,
     save_config,
     write_meta,
@@ -74,3 +78,40 @@ def test_package_versions_has_torch_and_python():
     assert versions["torch"].split("+")[0] == torch.__version__.split("+")[0]
     assert versions["python"].count(".") == 2
     assert {"torchvision", "kornia", "numpy", "hydra-core"} <= set(versions)
+
+
+def test_check_writable_refuses_a_path_under_a_file(tmp_path):
+    (tmp_path / "file").write_text("")
+    with pytest.raises(UserError, match="is a file, not a folder.*hydra.run.dir=PATH"):
+        check_writable(tmp_path / "file" / "run")
+    check_writable(tmp_path / "new" / "deeper")  # not made yet, but can be
+    assert not (tmp_path / "new").exists()
+
+
+def test_a_folder_with_only_start_files_is_removed(tmp_path):
+    run_dir = tmp_path / "run"
+    save_config(run_dir, OmegaConf.create({"frames": 2}))
+    write_meta(run_dir, {"finished": False})
+    assert remove_unstarted(run_dir)
+    assert not run_dir.exists() and tmp_path.exists()
+
+
+def test_a_folder_holding_frames_is_kept(tmp_path):
+    run_dir = tmp_path / "run"
+    (run_dir / "chunks").mkdir(parents=True)
+    write_meta(run_dir, {"finished": False})
+    (run_dir / "chunks" / "chunk_00000.mp4").write_bytes(b"x")
+    assert not remove_unstarted(run_dir)
+    assert (run_dir / "chunks" / "chunk_00000.mp4").exists() and (run_dir / "meta.json").exists()
+
+
+def test_media_files_lists_a_video_its_web_formats_and_a_list_of_stills(tmp_path):
+    assert media_files(tmp_path, {"media": "a.mp4", "webm": "a.webm"}) == [str(tmp_path / "a.mp4"),
+                                                                          str(tmp_path / "a.webm")]
+    assert media_files(tmp_path, {"media": ["v.png", "v_0.png"]}) == [str(tmp_path / "v.png"),
+                                                                    str(tmp_path / "v_0.png")]
+
+
+def test_resume_command_works_from_the_project_folder(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert resume_command(tmp_path / "outputs" / "run") == "make render ARGS=\"resume='outputs/run'\""

@@ -17,7 +17,9 @@ import pytest
 import torch
 
 from dream.errors import UserError
-from render.media.sink import VideoSink, to_uint8_hwc
+from render.media.checkpoints import Checkpoints
+from render.media.encoder import to_uint8_hwc
+from render.media.sink import VideoSink
 from render.media.video_source import probe_video
 from tests.render.media.test_video_source import make_clip
 
@@ -69,16 +71,6 @@ def sources(tmp_path_factory) -> dict[str, Path]:
         "silent": make_clip(folder / "silent.mp4", f"{W}x{H}", "30000/1001", 30, audio=False),
         "mulaw": mulaw,
     }
-
-
-def test_to_uint8_hwc_rounds_clamps_and_keeps_device():
-    frame = torch.tensor([0.0, 1.0, 0.2, -1.0, 2.0, 0.5 / 255 + 1e-4]).view(1, 1, 1, 6).expand(1, 3, 1, 6)
-    pixels = to_uint8_hwc(frame)
-    assert pixels.shape == (1, 6, 3) and pixels.dtype == torch.uint8 and pixels.device == frame.device
-    assert pixels[0, :, 0].tolist() == [0, 255, 51, 0, 255, 1]
-    assert torch.equal(to_uint8_hwc(frame[0]), pixels)
-    with pytest.raises(ValueError, match="shape"):
-        to_uint8_hwc(torch.zeros(2, 3, 4, 4))
 
 
 def test_nine_frames_exact_count_and_rate(tmp_path):
@@ -141,13 +133,15 @@ def test_crash_then_resume_redoes_only_unmarked_frames(tmp_path):
                 if i == 5:
                     out.mark(save_state_into(tmp_path, calls))
             raise KeyboardInterrupt  # Ctrl-C mid-render
-    assert VideoSink.resume_point(tmp_path) == (6, "state_000006.json")
+    assert Checkpoints(tmp_path).resume_point() == (6, "state_000006.json")
     manifest = json.loads((tmp_path / "chunks" / "manifest.json").read_text())
     assert manifest["chunks"] == [{"file": "chunk_00000.mp4", "frames": 6}] and manifest["frames_done"] == 6
     assert (manifest["fps_exact"], manifest["width"], manifest["height"]) == ("30000/1001", W, H)
     with VideoSink(tmp_path, "resumed", NTSC, W, H, resume=True, **FAST) as out:
-        assert sorted(p.name for p in (tmp_path / "chunks").iterdir()) == ["chunk_00000.mp4", "manifest.json"]
-        start, _ = VideoSink.resume_point(tmp_path)
+        # the unmarked chunk is gone; the state stays until a new resume point replaces it (a second crash)
+        kept = ["chunk_00000.mp4", "manifest.json", "state_000006.json"]
+        assert sorted(p.name for p in (tmp_path / "chunks").iterdir()) == kept
+        start, _ = Checkpoints(tmp_path).resume_point()
         assert out.frames_written == start == 6
         for i in range(start, 15):
             out.write(grey(i))
@@ -170,7 +164,7 @@ def test_resume_after_kill_9(tmp_path):
     """)
     result = subprocess.run([sys.executable, "-c", script], cwd=Path(__file__).parents[3])
     assert result.returncode == -signal.SIGKILL
-    assert VideoSink.resume_point(tmp_path) == (7, "state")
+    assert Checkpoints(tmp_path).resume_point() == (7, "state")
     with VideoSink(tmp_path, "killed", 25, W, H, resume=True, **FAST) as out:
         for i in range(7, 12):
             out.write(grey(i))
@@ -276,7 +270,7 @@ def test_interrupt_before_any_mark_starts_over(tmp_path):
         with VideoSink(tmp_path, "v", 25, W, H, **FAST) as out:
             out.write(grey(5))
             raise KeyboardInterrupt
-    assert VideoSink.resume_point(tmp_path) == (0, None)
+    assert Checkpoints(tmp_path).resume_point() == (0, None)
     with VideoSink(tmp_path, "v", 25, W, H, resume=True, **FAST) as out:
         assert os.listdir(tmp_path / "chunks") == []  # the unmarked chunk is gone
         out.write(grey(0))

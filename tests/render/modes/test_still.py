@@ -20,6 +20,18 @@ def test_still_image_mode_writes_png(tmp_path):
     assert np.abs(dreamed.astype(int) - iio.imread(photo).astype(int)).mean() > 2
 
 
+def test_width_and_height_resize_the_photo(tmp_path):
+    photo = tmp_path / "coffee.png"
+    iio.imwrite(photo, data.coffee()[::4, ::4])  # 150x100
+    cfg = compose_preset("dream_image", [f"input={photo}", "dream.octaves=1", "dream.iterations=1", "width=60"])
+    meta = run(cfg, tmp_path / "one")
+    assert iio.imread(tmp_path / "one" / "dream.png").shape == (40, 60, 3) and meta["height"] == 40
+    cfg = compose_preset("dream_image", [f"input={photo}", "dream.octaves=1", "dream.iterations=1",
+                                         "width=32", "height=48"])
+    assert run(cfg, tmp_path / "both")["width"] == 32
+    assert iio.imread(tmp_path / "both" / "dream.png").shape == (48, 32, 3)
+
+
 def test_masked_still_keeps_every_pixel_outside_the_feathered_mask(tmp_path):
     photo, mask = tmp_path / "coffee.png", tmp_path / "left.png"
     iio.imwrite(photo, data.coffee()[::4, ::4])

@@ -170,3 +170,22 @@ def test_every_video_plays_in_chromium(outputs, tmp_path):
         assert shot.size == (1280, 1400)
         assert len(shot.convert("RGB").getcolors(1 << 20) or range(2000)) > 1000  # media, not a blank page
     shutil.copy(screenshot, "/tmp/gallery_screenshot.png")
+
+
+def test_a_class_visualisation_with_a_list_of_stills_is_shown(tmp_path):
+    run_dir = _run_folder(tmp_path / "class_visualize" / "2026-01-04", None, preset="class_visualize",
+                          mode="visualize")
+    shutil.copy(run_dir / "dream.png", run_dir / "dream_importance.png")
+    meta = json.loads((run_dir / "meta.json").read_text())
+    (run_dir / "meta.json").write_text(json.dumps({**meta, "media": ["dream.png", "dream_importance.png"]}))
+    text = build_gallery([tmp_path], tmp_path / "index.html")[0].read_text()
+    assert '<img src="class_visualize/2026-01-04/dream.png"' in text
+    assert 'href="class_visualize/2026-01-04/dream_importance.png"' in text
+
+
+def test_the_page_is_written_beside_the_runs_it_shows(outputs, capsys, monkeypatch):
+    monkeypatch.chdir(outputs.parent)
+    main([f"{outputs.name}/smoke-sweep"])
+    page = outputs / "smoke-sweep" / "index.html"
+    assert page.is_file()
+    assert f"Wrote {page}" in capsys.readouterr().out

@@ -18,8 +18,8 @@ import pytest
 from omegaconf import OmegaConf
 
 from dream.errors import UserError
+from render.media.encoder import ChunkEncoder, Encoding
 from render.media.seam_frames import load_seam_frame, missing_seam_frames
-from render.media.sink import ChunkEncoder, Encoding
 from render.media.video_source import probe_video
 from render.ops.crossfade import crossfade_weight
 from render.tools.bench_video import make_pan_clip
@@ -144,7 +144,7 @@ def test_join_refuses_while_a_segment_is_unfinished_and_says_how_to_resume(sweep
     folder = sweep / "2_segment.index=2"
     meta = json.loads((folder / "meta.json").read_text())
     (folder / "meta.json").write_text(json.dumps({**meta, "finished": False}))
-    with pytest.raises(UserError, match=rf"segment 2 is unfinished in .*: continue it with python -m render "
+    with pytest.raises(UserError, match=rf"segment 2 is unfinished in .*: continue it with make render ARGS="
                                         rf"\"resume='.*{re.escape(folder.name)}'\""):
         join_segments(sweep)
 

@@ -1,0 +1,93 @@
+"""Settings that fit the schema but make no sense for this render: refused, or honoured and said, before frame 0.
+
+``validate`` (render/config.py) checks each key on its own; these checks need the render's
+frame count, its schedules or its input file.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from PIL import Image, UnidentifiedImageError
+
+from dream.errors import UserError
+from render.config import RenderConfig
+from render.media.video_source import announced_frames
+from render.schedule import ScheduleVariables, parse_schedule
+
+# key: (the rule every frame's value must keep, what the rule means, a value that works)
+SCHEDULE_RULES = {
+    "motion.zoom": (lambda v: v > 0, "above 0: it is a scale per frame (1 = still, 1.04 flies in, 0.97 flies out); "
+                    "at 0 the picture collapses to grey noise", "1.04"),
+    "dream.octaves": (lambda v: round(v) >= 1, "1 or more (1 = the frame at its own size only)", "4"),
+    "dream.iterations": (lambda v: round(v) >= 0, "0 or more steps per octave", "10"),
+}
+TRUNCATED_SHARE = 0.9  # a file decoding fewer of the frames its header announces was cut short
+
+
+def check_render(cfg: RenderConfig, frames: int, variables: ScheduleVariables | None,
+                 warn: Callable[[str], None]) -> None:
+    """Refuse what can't render sensibly (``UserError``); ``warn`` about what is honoured differently than asked.
+
+    Args:
+        frames: the frames the render dreams (a loop's tail and a video's own length included).
+    """
+    check_schedule_ranges(cfg, frames, variables)
+    if cfg.dream.first_frame_iterations is not None and cfg.dream.first_frame_iterations < 0:
+        raise UserError(f"Config key 'dream.first_frame_iterations' is {cfg.dream.first_frame_iterations}, but must "
+                        "be 0 or more (or null: frame 0 takes dream.iterations).")
+    if cfg.mode == "video" and cfg.input:
+        check_video_input(cfg.input)
+        note = truncation_note(cfg, frames)
+        if note:
+            warn(note)
+    note = loop_note(cfg)
+    if note:
+        warn(note)
+
+
+def check_schedule_ranges(cfg: RenderConfig, frames: int, variables: ScheduleVariables | None) -> None:
+    """Every frame's zoom, octaves and iterations inside ``SCHEDULE_RULES``; the first frame outside is named."""
+    for key, (keeps_rule, rule, example) in SCHEDULE_RULES.items():
+        section, name = key.split(".")
+        spec = getattr(getattr(cfg, section), name)
+        schedule = parse_schedule(spec, frames=frames, seed=cfg.seed, name=key,
+                                  interpolation=cfg.motion.interpolation, variables=variables)
+        bad = next(((i, v) for i, v in enumerate(schedule.values()) if not keeps_rule(v)), None)
+        if bad is not None:
+            raise UserError(f"Config key '{key}' ({spec!r}) is {bad[1]:g} at frame {bad[0]}, but must be {rule}. "
+                            f"Change it, e.g. {key}={example}.")
+
+
+def check_video_input(path: str) -> None:
+    """A still image given to a video dream would make a one-frame clip: refused, naming the presets for stills."""
+    try:
+        with Image.open(path) as image:
+            frames = getattr(image, "n_frames", 1)
+    except (UnidentifiedImageError, OSError):
+        return  # not an image: the video source reports its own problems
+    if frames == 1:
+        raise UserError(
+            f"input={path} is a still image, but video_dream dreams over a video (it would make a one-frame "
+            f"clip). Dream the photo with make render conf=dream_image ARGS=\"input={path}\", or fly into it with "
+            f"make render conf=zoom_places ARGS=\"input={path}\"."
+        )
+
+
+def truncation_note(cfg: RenderConfig, frames: int) -> str | None:
+    """A warning when the source decodes to fewer frames than its header announces (a cut-off download)."""
+    announced = announced_frames(cfg.input)
+    wanted = min(announced, cfg.frames) if announced and cfg.frames else announced
+    if not wanted or frames >= TRUNCATED_SHARE * wanted:
+        return None
+    return (f"The source {cfg.input} decodes to {frames} frames, but its header announces {announced}: the file "
+            f"looks truncated, so the video will have {frames} frames. Re-export or re-download it to dream all of it.")
+
+
+def loop_note(cfg: RenderConfig) -> str | None:
+    """The loop's crossfade is at most half the frames: say so when ``loop_frames`` asks for more."""
+    if not cfg.loop or cfg.mode != "zoom" or cfg.loop_frames <= cfg.frames // 2:
+        return None
+    return (f"loop_frames={cfg.loop_frames} is more than half of frames={cfg.frames}, so the loop crossfades "
+            f"{cfg.frames // 2} frames. Give frames={2 * cfg.loop_frames} or more for a {cfg.loop_frames}-frame "
+            f"crossfade.")

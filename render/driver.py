@@ -1,0 +1,150 @@
+"""One frame loop for every animated mode: the mode says what its next frames are, the driver does the rest.
+
+The driver owns what every animation shares: the outputs (the mp4 file today; any
+object with ``write``/``mark``/``finish`` beside it later), resume points every
+``output.checkpoint_every`` written frames, the progress bar and speed, stop signals,
+per-frame post-operations applied to every shown frame, and the speed facts of the
+final record. A mode (``FrameMode``) keeps its own state and knows nothing of these.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from contextlib import ExitStack
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
+
+import torch
+from rich.console import Console
+
+from render.config import OutputConfig
+from render.media.checkpoints import Checkpoints
+from render.media.progress import frame_progress
+from render.media.sink import VideoSink
+from render.media.stop import StopSignals
+
+PostOp = Callable[[int, torch.Tensor], torch.Tensor]  # (shown frame index, (1, 3, H, W)) -> (1, 3, H, W)
+
+
+class FrameOutput(Protocol):
+    """Where shown frames go besides the video file (a stream, a screen): a context manager that takes frames."""
+
+    def __enter__(self) -> FrameOutput: ...
+
+    def __exit__(self, *exc) -> bool | None: ...
+
+    def write(self, frame: torch.Tensor) -> None:
+        """Take one (1, 3, H, W) float frame in [0, 1]."""
+
+
+@dataclass
+class Step:
+    """What one step of a mode made.
+
+    Attributes:
+        frames: the (1, 3, H, W) frames to show, in order (none while a loop's head is kept aside).
+        checkpoint: the mode asks for a resume point after these frames (e.g. where a join starts copying).
+    """
+
+    frames: list[torch.Tensor] = field(default_factory=list)
+    checkpoint: bool = False
+
+
+class FrameMode(Protocol):
+    """What an animated mode says; everything else is the driver's.
+
+    Attributes:
+        steps_done / steps_total: dream steps made and to make (progress and speed); total None = endless.
+        done: no frame is left to make (set by ``step`` when a source runs out early too).
+        notes: what the mode changed and why, for meta.json.
+    """
+
+    steps_done: int
+    steps_total: int | None
+    notes: list[str]
+
+    @property
+    def done(self) -> bool: ...
+
+    def restore(self, snapshot: dict[str, torch.Tensor] | None, frames_done: int) -> None:
+        """Continue from a resume point's snapshot (``frames_done`` frames shown), or start afresh (None)."""
+
+    def step(self) -> Step:
+        """Make the next frames."""
+
+    def snapshot(self) -> dict[str, torch.Tensor]:
+        """Everything the next frame depends on, copied now (tensors on the CPU)."""
+
+    def finish(self) -> tuple[Path | None, bool]:
+        """Release sources; returns (the audio to mux or None, whether it is a soundtrack fitted to the video)."""
+
+    def facts(self) -> dict:
+        """The mode's own facts for meta.json, once the video is finished."""
+
+
+def open_video(output: OutputConfig, run_dir: Path, fps, width: int, height: int, resume: bool) -> VideoSink:
+    """The render's mp4 file output, with checkpoints every ``output.checkpoint_every`` frames."""
+    return VideoSink(
+        run_dir, output.name, fps, width, height,
+        crf=output.crf, preset=output.preset, chunk_frames=output.checkpoint_every,
+        preview_every_s=output.preview_every_s, png_frames=output.png_frames, resume=resume,
+    )
+
+
+def drive(mode: FrameMode, sink: VideoSink, console: Console, resume: bool = False,
+          stop: StopSignals | None = None, post_ops: tuple[PostOp, ...] = (),
+          outputs: tuple[FrameOutput, ...] = ()) -> dict:
+    """Run ``mode`` to its end into ``sink`` (and ``outputs``); returns the facts for meta.json.
+
+    Every shown frame passes through ``post_ops`` in order, then goes to the sink and each output.
+    A resume point is written once ``sink.mark_due``, when the mode asks, and at once on a stop
+    request (then ``RenderStopped`` is raised); never after the last frame, which finishing keeps.
+    """
+    checkpoints = Checkpoints(sink.run_dir)
+    frames_done, snapshot = checkpoints.resume_state() if resume else (0, None)
+    mode.restore(snapshot, frames_done)
+    first, started = mode.steps_done, time.perf_counter()
+    with sink, ExitStack() as opened, frame_progress(console) as progress:
+        writers = [sink.write] + [opened.enter_context(output).write for output in outputs]
+        task = progress.add_task("dreaming", total=mode.steps_total, completed=first, rate="-")
+        while not mode.done:
+            step = mode.step()
+            for frame in step.frames:
+                show(frame, sink.frames_written, post_ops, writers)
+            resume_point_or_stop(mode, step, sink, checkpoints, stop)
+            rate = (mode.steps_done - first) / (time.perf_counter() - started)
+            progress.update(task, completed=mode.steps_done, rate=f"{rate:.2f}")
+        audio, fit = mode.finish()
+        video = sink.finish(audio_from=audio, fit_audio=fit)
+    seconds = time.perf_counter() - started
+    made = mode.steps_done - first
+    return {
+        "media": video.name,
+        **mode.facts(),
+        "frames_rendered_now": made,
+        "loop_seconds": round(seconds, 3),
+        "frames_per_second": round(made / seconds, 4) if seconds > 0 else None,
+        "notes": sink.notes + mode.notes,
+    }
+
+
+def show(frame: torch.Tensor, index: int, post_ops: tuple[PostOp, ...], writers: list) -> None:
+    """Shown frame ``index`` ((1, 3, H, W)) through the post-operations into every output."""
+    for post in post_ops:
+        frame = post(index, frame)
+    for write in writers:
+        write(frame)
+
+
+def resume_point_or_stop(mode: FrameMode, step: Step, sink: VideoSink, checkpoints: Checkpoints,
+                         stop: StopSignals | None) -> None:
+    """Mark a resume point when one is due or asked for, or at once on a stop request (then stop)."""
+    if mode.done:
+        return  # the last frame is made: finishing is quicker than a resume point
+    stopping = stop is not None and stop.requested
+    if sink.mark_due or ((stopping or step.checkpoint) and sink.frames_since_mark):
+        sink.mark(checkpoints.saver(mode.snapshot()))
+    if stopping:
+        raise stop.stopped(sink.frames_written)
