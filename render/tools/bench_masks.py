@@ -90,7 +90,7 @@ class SquareClip:
         return np.ascontiguousarray(small.mul(255).round().clamp(0, 255).to(torch.uint8).numpy())
 
 
-VIDEO_CLIP = SquareClip(width=160, height=96, side=32, start=(12.0, 12.0), velocity=(1.5, 0.5), pan=1.0)
+VIDEO_CLIP = SquareClip(width=96, height=64, side=24, start=(8.0, 8.0), velocity=(1.0, 0.25), pan=0.5)
 
 
 def _photo(pixels: np.ndarray, height: int, width: int) -> torch.Tensor:
@@ -181,18 +181,18 @@ def compare_masked(folder: Path, preset: str, base: list[str], undreamed: list[s
     return holding(masked, unmasked, plain, weight)
 
 
-def hold(kind: str, folder: Path, clip: Path, photo: Path) -> dict:
+def hold(kind: str, folder: Path, clip: Path, photo: Path, overrides: list[str]) -> dict:
     """The masked ``kind`` (still, zoom or video) against its unmasked and undreamed renders."""
     zero = ["dream.iterations=0", "dream.first_frame_iterations=0"]
     if kind == "still":
         mask = write_window_mask(folder / "still_mask.png", 256, 160)
-        return compare_masked(folder / "still", "dream_image", [f"input={photo}"], zero, mask, 8)
+        return compare_masked(folder / "still", "dream_image", [f"input={photo}", *overrides], zero, mask, 8)
     if kind == "zoom":
         mask = write_window_mask(folder / "zoom_mask.png", 192, 112)
-        base = [f"input={photo}", "frames=48", "width=192", "height=112"]
+        base = [f"input={photo}", "frames=48", "width=192", "height=112", *overrides]
         return compare_masked(folder / "zoom", "smoke", base, [*zero, "color.coherence=none"], mask, 8)
     mask = write_window_mask(folder / "video_mask.png", VIDEO_CLIP.width, VIDEO_CLIP.height)
-    return compare_masked(folder / "video", "video_dream", [f"input={clip}"], zero, mask, 8)
+    return compare_masked(folder / "video", "video_dream", [f"input={clip}", *overrides], zero, mask, 6)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -202,6 +202,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--only", nargs="+", choices=PARTS, default=list(PARTS),
                         help="parts to measure (tracking takes seconds, each render part minutes)")
     parser.add_argument("--json", type=Path, help="also write the figures here")
+    parser.add_argument("overrides", nargs="*", help="config overrides for every render, e.g. dream.iterations=2")
     args = parser.parse_args(argv)
     clip = SquareClip(frames=args.frames)
     with tempfile.TemporaryDirectory() as scratch:
@@ -213,7 +214,7 @@ def main(argv: list[str] | None = None) -> None:
         iio.imwrite(photo, pixels.byte().numpy())
         (folder / "small").mkdir(exist_ok=True)
         small_clip = write_square_clip(VIDEO_CLIP, folder / "small")[0] if "video" in args.only else None
-        held = {kind: hold(kind, folder, small_clip, photo) for kind in PARTS[1:] if kind in args.only}
+        held = {kind: hold(kind, folder, small_clip, photo, args.overrides) for kind in PARTS[1:] if kind in args.only}
     for kind, figures in held.items():
         print(f"masked {kind}: {figures}")
     if rows:
