@@ -102,7 +102,7 @@ def mask_settings(cfg: MaskConfig, mode: str, frames: int, seed: int = 0, interp
         if value not in choices:
             raise UserError(f"Config key 'mask.{key}' is '{value}', but must be one of: {', '.join(choices)}.")
         if choices[value] and mode != choices[value] and cfg.source:
-            raise UserError(f"mask.{key}={value} applies to {choices[value]} renders only; this one is a {mode} "
+            raise UserError(f"mask.{key}={value} applies to {choices[value]} renders only, not to this {mode} "
                             f"render. Leave mask.{key} out.")
     if isinstance(cfg.feather, bool) or not isinstance(cfg.feather, int) or cfg.feather < 0:
         raise UserError(f"Config key 'mask.feather' is {cfg.feather}, but must be 0 or more pixels (e.g. 8).")
@@ -113,7 +113,7 @@ def mask_settings(cfg: MaskConfig, mode: str, frames: int, seed: int = 0, interp
     bad = [(i, v) for i, v in enumerate(strength.values()) if not 0.0 <= v <= 1.0]
     if bad:
         raise UserError(f"Config key 'mask.strength' ({cfg.strength!r}) is {bad[0][1]:g} at frame {bad[0][0]}, but "
-                        f"must stay within 0..1 on every frame (e.g. mask.strength=\"0:(0), 48:(1)\" grows the dream).")
+                        f"must stay within 0..1 on every frame (e.g. mask.strength='0:(0), 48:(1)' grows the dream).")
     return MaskSettings(cfg, strength)
 
 
