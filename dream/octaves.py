@@ -3,6 +3,9 @@
 The smallest octave is dreamed first; the detail it adds (dreamed minus base)
 is upscaled onto the next octave's base, so large structures form at coarse
 scales and fine ones on top.
+
+With a mask, every step is restricted to it (``dream.step``), at every octave
+with the mask scaled to that octave's size.
 """
 
 from __future__ import annotations
@@ -74,15 +77,18 @@ def deepdream(
     objective: Objective,
     params: DreamParams,
     generator: torch.Generator,
+    mask: torch.Tensor | None = None,
 ) -> torch.Tensor:
     """Dream ``image`` at every octave, smallest first.
 
     Args:
         image: (B, 3, H, W) RGB in [0, 1].
         generator: CPU generator driving the jitter (same seed, same dream).
+        mask: (B or 1, 1, H, W) in [0, 1]: where to dream; None: everywhere.
 
     Returns:
-        (B, 3, H, W) RGB in [0, 1].
+        (B, 3, H, W) RGB in [0, 1]. Where ``mask`` is 0 only detail carried up from coarser
+        octaves (a few pixels round the mask's edge) can differ from ``image``.
     """
     sizes = octave_sizes(*image.shape[-2:], params.octaves, params.octave_scale, params.min_size)
     iterations = params.per_octave(params.iterations, len(sizes))
@@ -92,7 +98,8 @@ def deepdream(
         base = resize(image, size)
         dreamed = (base + resize(detail, size)).clamp(0.0, 1.0)
         step = StepParams(step_size=float(step_size), jitter=params.jitter, tile_size=params.tile_size)
+        octave_mask = None if mask is None else resize(mask, size)
         for _ in range(int(steps)):
-            dreamed = ascent_step(net, dreamed, objective, step, generator)
+            dreamed = ascent_step(net, dreamed, objective, step, generator, octave_mask)
         detail = dreamed - base
     return dreamed

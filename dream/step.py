@@ -3,6 +3,10 @@
 The image is rolled by a random jitter, the objective's gradient is taken (in
 tiles once the image exceeds ``tile_size``, the roll hiding the tile seams), the
 image moves by ``step_size / mean|g| * g`` and is rolled back and clipped.
+
+A mask restricts the step to part of the image: the gradient is multiplied by it
+and ``mean|g|`` is taken over the masked area only, so where the mask is 1 the
+step is as large as an unmasked one, and where it is 0 no pixel moves at all.
 """
 
 from __future__ import annotations
@@ -54,7 +58,8 @@ def tile_starts(length: int, tile: int) -> list[int]:
     return list(range(0, length, tile))
 
 
-def tiled_gradient(net: TapNet, image: torch.Tensor, objective: Objective, tile_size: int) -> torch.Tensor:
+def tiled_gradient(net: TapNet, image: torch.Tensor, objective: Objective, tile_size: int,
+                   mask: torch.Tensor | None = None) -> torch.Tensor:
     """The objective's gradient computed tile by tile, so memory is bounded by the tile.
 
     A last tile narrower than half a tile is merged into its neighbour: very
@@ -62,6 +67,7 @@ def tiled_gradient(net: TapNet, image: torch.Tensor, objective: Objective, tile_
 
     Args:
         image: (B, 3, H, W).
+        mask: (B or 1, 1, H, W) or None; tiles where it is all 0 are skipped (their gradient is 0).
 
     Returns:
         (B, 3, H, W); equal to ``objective_gradient`` when one tile covers the image.
@@ -70,6 +76,8 @@ def tiled_gradient(net: TapNet, image: torch.Tensor, objective: Objective, tile_
     grad = torch.zeros_like(image)
     for top, bottom in _spans(height, tile_size):
         for left, right in _spans(width, tile_size):
+            if mask is not None and not mask[:, :, top:bottom, left:right].any():
+                continue  # nothing there may change: no need to ask the network
             tile = image[:, :, top:bottom, left:right]
             # Scores are means over positions: weighting each tile by its share of the image makes
             # the sum the whole image's gradient, so a narrow last tile doesn't take bigger steps.
@@ -94,25 +102,47 @@ def random_roll(jitter: int, generator: torch.Generator) -> tuple[int, int]:
     return dy, dx
 
 
+def masked_gradient(grad: torch.Tensor, mask: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    """The gradient restricted to ``mask`` and its mean absolute value over the masked area, per image.
+
+    Args:
+        grad: (B, 3, H, W).
+        mask: (B or 1, 1, H, W) weights in [0, 1], or None (the whole image).
+
+    Returns:
+        ``mask * grad`` (B, 3, H, W), exactly 0 where the mask is 0, and its scale (B, 1, 1, 1):
+        mean |grad| over the image, or the mask-weighted mean inside the mask.
+    """
+    if mask is None:
+        return grad, grad.abs().flatten(1).mean(1).clamp_min(1e-12).view(-1, 1, 1, 1)
+    masked = grad * mask
+    area = mask.expand(grad.shape[0], 1, *grad.shape[2:]).flatten(1).sum(1) * grad.shape[1]
+    scale = masked.abs().flatten(1).sum(1) / area.clamp_min(1e-12)
+    return masked, scale.clamp_min(1e-12).view(-1, 1, 1, 1)
+
+
 def ascent_step(
     net: TapNet,
     image: torch.Tensor,
     objective: Objective,
     params: StepParams,
     generator: torch.Generator,
+    mask: torch.Tensor | None = None,
 ) -> torch.Tensor:
     """One normalised gradient-ascent step (the notebook's make_step).
 
     Args:
         image: (B, 3, H, W) RGB in [0, 1].
         generator: CPU generator for the jitter roll (reproducible on every device).
+        mask: (B or 1, 1, H, W) in [0, 1]: where the image may change; None: everywhere.
 
     Returns:
-        (B, 3, H, W) in [0, 1].
+        (B, 3, H, W) in [0, 1]; pixels where ``mask`` is 0 are ``image``'s own.
     """
     dy, dx = random_roll(params.jitter, generator)
     rolled = image.roll((dy, dx), dims=(2, 3))
-    grad = tiled_gradient(net, rolled, objective, params.tile_size)
-    scale = grad.abs().flatten(1).mean(1).clamp_min(1e-12).view(-1, 1, 1, 1)
+    rolled_mask = None if mask is None else mask.roll((dy, dx), dims=(2, 3))
+    grad = tiled_gradient(net, rolled, objective, params.tile_size, rolled_mask)
+    grad, scale = masked_gradient(grad, rolled_mask)
     stepped = rolled + (params.step_size / 255.0) * grad / scale
     return stepped.roll((-dy, -dx), dims=(2, 3)).clamp(0.0, 1.0)

@@ -12,7 +12,7 @@ from PIL import Image, UnidentifiedImageError
 
 from dream.errors import UserError
 from render.config import RenderConfig
-from render.media.video_source import announced_frames
+from render.media.video_source import VideoInfo, announced_frames
 from render.schedule import ScheduleVariables, parse_schedule
 
 # key: (the rule every frame's value must keep, what the rule means, a value that works)
@@ -27,7 +27,7 @@ TRUNCATED_SHARE = 0.9  # a file decoding fewer of the frames its header announce
 
 
 def check_render(cfg: RenderConfig, frames: int | None, variables: ScheduleVariables | None,
-                 warn: Callable[[str], None]) -> None:
+                 warn: Callable[[str], None], source: VideoInfo | None = None) -> None:
     """Refuse what can't render sensibly (``UserError``); ``warn`` about what is honoured differently than asked.
 
     Args:
@@ -41,7 +41,7 @@ def check_render(cfg: RenderConfig, frames: int | None, variables: ScheduleVaria
                         "be 0 or more (or null: frame 0 takes dream.iterations).")
     if cfg.mode == "video" and cfg.input:
         check_video_input(cfg.input)
-        note = truncation_note(cfg, frames)
+        note = truncation_note(cfg, frames, source)
         if note:
             warn(note)
     note = loop_note(cfg)
@@ -78,9 +78,13 @@ def check_video_input(path: str) -> None:
         )
 
 
-def truncation_note(cfg: RenderConfig, frames: int) -> str | None:
-    """A warning when the source decodes to fewer frames than its header announces (a cut-off download)."""
-    announced = announced_frames(cfg.input)
+def truncation_note(cfg: RenderConfig, frames: int, source: VideoInfo | None = None) -> str | None:
+    """A warning when the source decodes to fewer frames than its header announces (a cut-off download).
+
+    Args:
+        source: the source as the render probed it (read again from ``cfg.input`` when None).
+    """
+    announced = source.announced_frames if source is not None else announced_frames(cfg.input)
     wanted = min(announced, cfg.frames) if announced and cfg.frames else announced
     if not wanted or frames >= TRUNCATED_SHARE * wanted:
         return None

@@ -147,6 +147,18 @@ class LiveConfig:
 
 
 @dataclass
+class MaskConfig:
+    """Where to dream (render/ops/mask.py): outside the mask every frame is its source, exactly."""
+
+    source: str | None = None  # a greyscale image or video (white = dream, black = keep) | key:CHANNEL:LOW-HIGH[+...]
+    invert: bool = False  # dream where the mask is black instead
+    feather: int = 8  # pixels of soft edge (0: a hard edge)
+    strength: Any = 1.0  # 0..1, a schedule: how much of the dream shows inside the mask
+    track: str = "none"  # none | flow (video: the first frame's mask follows the source's motion)
+    follow: str = "screen"  # screen (a window into the dream) | camera (zoom: the mask moves with the camera)
+
+
+@dataclass
 class RenderConfig:
     preset: str = "custom"  # the preset's name, for run folders and meta.json
     mode: str = "zoom"  # zoom | image | video | visualize
@@ -174,6 +186,7 @@ class RenderConfig:
     speed: SpeedConfig = field(default_factory=SpeedConfig)
     segment: SegmentConfig = field(default_factory=SegmentConfig)
     live: LiveConfig = field(default_factory=LiveConfig)
+    mask: MaskConfig = field(default_factory=MaskConfig)
 
 
 def register_configs() -> None:

@@ -90,10 +90,14 @@ class Engine:
     log: Callable[[str], None] = lambda _: None
     tile: Decision | None = None
 
-    def dream(self, image: torch.Tensor, frame: int, generator: torch.Generator) -> torch.Tensor:
-        """(B, 3, H, W) -> (B, 3, H, W): the frame's dream with the frame's settings."""
+    def dream(self, image: torch.Tensor, frame: int, generator: torch.Generator,
+              mask: torch.Tensor | None = None) -> torch.Tensor:
+        """(B, 3, H, W) -> (B, 3, H, W): the frame's dream with the frame's settings, only where ``mask``
+        (B or 1, 1, H, W) is above 0 when one is given."""
+        if mask is not None and not bool(mask.any()):
+            return image  # nothing may change: no need to ask the network
         params = dataclasses.replace(self.schedules.at(frame), tile_size=self.tile_size(image))
-        return deepdream(self.model.net, image, self.plan.at(frame), params, generator)
+        return deepdream(self.model.net, image, self.plan.at(frame), params, generator, mask)
 
     def tile_size(self, image: torch.Tensor) -> int:
         """The render's tile size, decided (and logged with the precision) on the first frame: (B, 3, H, W)."""

@@ -24,7 +24,7 @@ from dream.step import StepParams, ascent_step
 from render.config import RenderConfig
 from render.engine import Engine
 from render.media.images import load_image, smooth_noise
-from render.media.video_source import frame_size
+from render.media.video_source import VideoInfo, frame_size
 from render.modes.video_dream import output_size
 from render.ops.flow import flow_settings, frame_motion
 
@@ -64,7 +64,7 @@ def estimate_render(cfg: RenderConfig, engine: Engine, frames: int) -> Estimate:
     """Time a few steps of the render's own work and add up the whole; see the module's docstring."""
     if cfg.mode == "visualize":
         return estimate_visualization(cfg, engine)
-    height, width = dream_size(cfg, engine.device)
+    height, width = dream_size(cfg, engine.device, engine.context.source)
     step_seconds = StepTimer(engine, height, width)
     cadence = cfg.dream.cadence if isinstance(cfg.dream.cadence, int) else 1  # the frames between only move
     seconds = sum(step_seconds.frame(frame) for frame in range(0, frames, cadence))
@@ -73,10 +73,10 @@ def estimate_render(cfg: RenderConfig, engine: Engine, frames: int) -> Estimate:
     return Estimate(seconds, peak_bytes(engine.device), frames, "frame", seconds / max(1, frames), (height, width))
 
 
-def dream_size(cfg: RenderConfig, device: torch.device) -> tuple[int, int]:
-    """(H, W) of the frames the render dreams."""
+def dream_size(cfg: RenderConfig, device: torch.device, source: VideoInfo | None = None) -> tuple[int, int]:
+    """(H, W) of the frames the render dreams; ``source``: the video as the render probed it, if it did."""
     if cfg.mode == "video":
-        width, height = frame_size(cfg.input)
+        width, height = (source.width, source.height) if source is not None else frame_size(cfg.input)
         width, height = output_size(cfg, SimpleNamespace(width=width, height=height))
         return height, width
     if cfg.mode == "image" and cfg.input:

@@ -31,6 +31,7 @@ from render.modes.zoom import render_zoom
 from render.ops.audio_features import frame_count as frames_of_audio
 from render.ops.cadence import check_cadence
 from render.ops.flow import flow_settings
+from render.ops.mask import mask_settings
 from render.schedule import ScheduleContext
 from render.soundtrack import audio_variables, open_soundtrack
 
@@ -62,7 +63,8 @@ def run(cfg: RenderConfig, run_dir: Path, console: Console | None = None, resume
     started = time.perf_counter()
     write_meta(run_dir, {**previous, **base_meta(cfg), "finished": False})
     context = render_context(cfg, run_dir, track)
-    check_render(cfg, context.frames, context.schedules.variables, warner(console))
+    mask_settings(cfg.mask, cfg.mode, context.frames)  # a bad mask stops here, before the model loads
+    check_render(cfg, context.frames, context.schedules.variables, warner(console), context.source)
     engine = build_engine(cfg, context, warner(console), log=lambda line: console.print(line, highlight=False),
                           max_batch=cfg.video.batch if context.source else 1)
     endless = context.frames is None  # a live stream has no total; its cadence holds the pace instead

@@ -1,7 +1,7 @@
 """Every command README.md shows in its code blocks runs as printed, with tiny sizes appended.
 
 The commands run from a scratch folder that holds the project's Makefile and .venv (as a fresh clone
-would after its first ``make``) and the files they name: photo.jpg, clip.mp4 and song.mp3 are
+would after its first ``make``) and the files they name: photo.jpg, clip.mp4, song.mp3 and the masks are
 generated there. Tiny sizes are appended only for settings the command does not set itself.
 Not run, each for its reason in ``SKIPPED``: the test suite itself, the benchmark, and the pip
 install of the cluster extra (the extra is checked to be declared instead). The Slurm example is
@@ -103,6 +103,9 @@ def workdir(tmp_path_factory) -> Path:
             "-shortest", "-c:v", "libx264", "-pix_fmt", "yuv420p", "-c:a", "aac", str(work / "clip.mp4"))
     _ffmpeg("-f", "lavfi", "-i", "sine=frequency=220:d=1", "-f", "lavfi", "-i", "anoisesrc=d=1:a=0.3",
             "-filter_complex", "amix=inputs=2", str(work / "song.mp3"))
+    for mask in ("sky.png", "window.png", "dancer.png"):  # white = dream: a bright box on black
+        _ffmpeg("-f", "lavfi", "-i", "color=black:size=96x64", "-vf", "drawbox=x=24:y=16:w=48:h=32:color=white:t=fill",
+                "-frames:v", "1", "-pix_fmt", "gray", str(work / mask))
     return work
 
 

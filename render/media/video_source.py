@@ -28,6 +28,7 @@ class VideoInfo:
         frames: the exact number of frames (counted by decoding).
         duration: seconds of video.
         has_audio: whether the file has an audio stream worth keeping.
+        announced_frames: what the header's duration announces (more than ``frames``: a truncated file); None: none.
     """
 
     width: int
@@ -37,6 +38,7 @@ class VideoInfo:
     frames: int
     duration: float
     has_audio: bool
+    announced_frames: int | None = None
 
 
 def probe_video(path: str | Path) -> VideoInfo:
@@ -68,6 +70,7 @@ def probe_video(path: str | Path) -> VideoInfo:
         frames=frames,
         duration=seconds or frames / float(fps_exact),
         has_audio=re.search(r"Stream #0:\d+.*: Audio: ", header) is not None,
+        announced_frames=_announced(header, first_frame),
     )
 
 
@@ -76,7 +79,10 @@ def announced_frames(path: str | Path) -> int | None:
 
     A truncated file still announces its whole duration while only its start decodes. None: no duration given.
     """
-    header, first_frame = _first_frame_report(_existing(path))
+    return _announced(*_first_frame_report(_existing(path)))
+
+
+def _announced(header: str, first_frame: str) -> int | None:
     duration = re.search(r"Duration: (\d+):(\d+):(\d+(?:\.\d+)?)", header)
     rate = re.search(r"^#tb 0: (\d+)/(\d+)", first_frame, re.M)
     if duration is None or rate is None:

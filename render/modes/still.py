@@ -13,6 +13,7 @@ from render.config import RenderConfig
 from render.engine import Engine
 from render.media.images import load_image, save_png, smooth_noise
 from render.modes.video_dream import output_size
+from render.ops.mask import keep, render_masks
 
 
 def render_still(cfg: RenderConfig, run_dir: Path, engine: Engine, *_) -> dict:
@@ -29,7 +30,7 @@ def render_still(cfg: RenderConfig, run_dir: Path, engine: Engine, *_) -> dict:
         raise UserError("The dream_image preset dreams a photo: pass one with input=photo.jpg.")
     else:
         image = smooth_noise(cfg.height, cfg.width, generator, engine.device)
-    dreamed = engine.dream(image, 0, generator)
+    dreamed = _dream_masked(cfg, engine, image, generator)
     path = save_png(dreamed, run_dir / f"{cfg.output.name}.png")
     height, width = dreamed.shape[-2:]
     return {"media": path.name, "width": int(width), "height": int(height), "frames": 1}
@@ -45,3 +46,15 @@ def still_size(cfg: RenderConfig, image: torch.Tensor) -> tuple[int, int]:
     source = SimpleNamespace(width=int(width), height=int(height))  # all output_size reads of a source
     out_width, out_height = output_size(cfg, source)
     return out_height, out_width
+
+
+def _dream_masked(cfg: RenderConfig, engine: Engine, image: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+    """The dream of ``image`` (1, 3, H, W), only inside ``mask.source`` when one is given."""
+    masks = render_masks(cfg, 1, "a still's frames", engine.device, engine.context.schedules.variables)
+    if masks is None:
+        return engine.dream(image, 0, generator)
+    frame_mask = masks.next(0, image)
+    if frame_mask.empty:
+        raise UserError(f"mask.source={cfg.mask.source} selects nothing of {cfg.input} (mask.strength "
+                        f"{cfg.mask.strength}), so nothing would be dreamed; loosen the key or check mask.invert.")
+    return keep(image, engine.dream(image, 0, generator, frame_mask.dream), frame_mask.weight)

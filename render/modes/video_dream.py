@@ -22,9 +22,13 @@ and its size unless ``width``/``height`` are given. Where ``blend`` is 0, up to
 ``video.batch`` frames with the same dream settings are dreamed as one batch (a batch
 shares its jitter, so its frames differ slightly from one-at-a-time dreaming).
 
+With ``mask.source`` the dream is restricted to the mask, the detail is kept (and
+carried) only inside it, and the frame written is the source frame itself wherever
+the mask is 0.
+
 The state that makes frame ``i`` (previous source, detail and output frames,
-generator, stability sums) is saved at every resume point, so a resumed render
-produces the frames of one that never stopped.
+generator, stability sums, a carried mask) is saved at every resume point, so a
+resumed render produces the frames of one that never stopped.
 """
 
 from __future__ import annotations
@@ -46,6 +50,7 @@ from render.media.stop import StopSignals
 from render.media.video_source import VideoInfo, iter_video_frames
 from render.modes.segment import SegmentSpan, frame_seed, segment_span
 from render.ops.flow import FlowSettings, FrameMotion, flow_settings, frame_motion, warp_by_flow
+from render.ops.mask import FrameMask, FrameMasks, keep, render_masks
 from render.ops.stability import StabilityMeter
 from render.schedule import Schedule, ScheduleContext
 
@@ -70,6 +75,7 @@ class VideoState:
     output_meter: StabilityMeter = field(default_factory=StabilityMeter)
     source_meter: StabilityMeter = field(default_factory=StabilityMeter)
     scene_cuts: list[int] = field(default_factory=list)  # frames where the previous dream was dropped
+    masks: FrameMasks | None = None
 
 
 def video_frame_count(cfg: RenderConfig, info: VideoInfo) -> int:
@@ -159,11 +165,16 @@ def advance(state: VideoState, sources: list[torch.Tensor], engine: Engine, sche
         before = source
     carried = [carried_detail(state.detail, motion, schedules.blend.at(index + k)) for k, motion in enumerate(motions)]
     starts = [(source + weight * previous).clamp(0.0, 1.0) for source, (weight, previous) in zip(sources, carried)]
-    dreamed = engine.dream(torch.cat(starts), index, state.generator).detach()
+    masks = [state.masks.next(index + k, source, motion=motion) for k, (source, motion) in
+             enumerate(zip(sources, motions))] if state.masks else None
+    dreamed = engine.dream(torch.cat(starts), index, state.generator,
+                           torch.cat([m.dream for m in masks]) if masks else None).detach()
     outputs = []
     for k, (source, motion, (weight, previous)) in enumerate(zip(sources, motions, carried)):
         detail = weight * previous + (1.0 - weight) * (dreamed[k : k + 1] - source)
         output = (source + schedules.strength.at(index + k) * detail).clamp(0.0, 1.0)
+        if masks:
+            detail, output = masked_frame(source, detail, output, masks[k])
         if motion is not None:
             state.output_meter.add(state.output, output, motion)
             state.source_meter.add(state.source, source, motion)
@@ -173,6 +184,13 @@ def advance(state: VideoState, sources: list[torch.Tensor], engine: Engine, sche
         outputs.append(output)
     state.next_index = index + len(sources)
     return outputs
+
+
+def masked_frame(source: torch.Tensor, detail: torch.Tensor, output: torch.Tensor,
+                 frame_mask: FrameMask) -> tuple[torch.Tensor, torch.Tensor]:
+    """The detail kept inside the mask only (nothing builds up outside it), and the frame written:
+    the source itself where the mask's weight is 0. All (1, C, H, W)."""
+    return detail * frame_mask.dream, keep(source, output, frame_mask.weight)
 
 
 def snapshot_of(state: VideoState) -> dict[str, torch.Tensor]:
@@ -186,13 +204,17 @@ def snapshot_of(state: VideoState) -> dict[str, torch.Tensor]:
         "meters": torch.tensor([state.output_meter.total, state.output_meter.count,
                                 state.source_meter.total, state.source_meter.count], dtype=torch.float64),
         "scene_cuts": torch.tensor(state.scene_cuts, dtype=torch.int64),
+        **(state.masks.snapshot() if state.masks else {}),
     }
 
 
-def state_from(snapshot: dict[str, torch.Tensor], device: torch.device) -> VideoState:
+def state_from(snapshot: dict[str, torch.Tensor], device: torch.device, masks: FrameMasks | None = None) -> VideoState:
+    """The state saved at a resume point; ``masks`` (the render's, unread) continue from it."""
     generator = torch.Generator()
     generator.set_state(snapshot["generator"])
     sums = snapshot["meters"].tolist()
+    if masks is not None:
+        masks.restore(snapshot, device)
     return VideoState(
         generator,
         int(snapshot["next_index"]),
@@ -202,13 +224,17 @@ def state_from(snapshot: dict[str, torch.Tensor], device: torch.device) -> Video
         StabilityMeter(sums[0], sums[1]),
         StabilityMeter(sums[2], sums[3]),
         snapshot["scene_cuts"].tolist(),
+        masks,
     )
 
 
 def resumed_state(seed: int, snapshot: dict | None, frames_done: int, device: torch.device,
-                  span: SegmentSpan) -> VideoState:
+                  span: SegmentSpan, masks: FrameMasks | None = None) -> VideoState:
     """The state of a resume point (``frames_done`` frames in the video), or the segment's start."""
-    state = state_from(snapshot, device) if snapshot else VideoState(torch.Generator().manual_seed(seed), span.start)
+    if snapshot:
+        state = state_from(snapshot, device, masks)
+    else:
+        state = VideoState(torch.Generator().manual_seed(seed), span.start, masks=masks)
     if max(0, state.next_index - span.first) != frames_done:
         raise UserError(
             f"The resume state is for frame {state.next_index}, but the video holds {frames_done} frames from "
@@ -246,6 +272,8 @@ class VideoDreamMode:
         self.width, self.height = output_size(cfg, info)
         self.schedules = video_schedules(cfg.video, engine.context.schedules)
         self.flow = flow_settings(cfg.video)
+        self.masks = render_masks(cfg, info.frames, "the source video's frames", engine.device,
+                                  engine.context.schedules.variables)
         self.steps_total = self.span.end - self.span.start
         self.notes: list[str] = []
         self.ended = False
@@ -261,7 +289,7 @@ class VideoDreamMode:
         return self.ended or self.state.next_index >= self.span.end
 
     def restore(self, snapshot: dict[str, torch.Tensor] | None, frames_done: int) -> None:
-        self.state = resumed_state(self.cfg.seed, snapshot, frames_done, self.engine.device, self.span)
+        self.state = resumed_state(self.cfg.seed, snapshot, frames_done, self.engine.device, self.span, self.masks)
         size = None if (self.width, self.height) == (self.info.width, self.info.height) else (self.width, self.height)
         self.sources = iter_video_frames(self.cfg.input, size=size, start=self.state.next_index,
                                          device=self.engine.device)

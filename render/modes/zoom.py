@@ -1,11 +1,15 @@
 """The endless zoom: dream a frame, move the camera a little, dream the result again.
 
 State that makes frame ``i`` is exactly (previous frame as float, generator
-state, colour reference, the cadence's dreams); it is saved at every resume point,
-so a resumed render produces the same frames as one that never stopped. With
-``dream.cadence`` N only every N-th frame is dreamed (render/ops/cadence.py); with
-``auto`` the cadence follows the measured speed (render/ops/auto_cadence.py).
-``frames=null`` (live) zooms until stopped.
+state, colour reference, the cadence's dreams, and with a mask the camera's view of
+the start and the carried mask); it is saved at every resume point, so a resumed
+render produces the same frames as one that never stopped. With ``dream.cadence`` N
+only every N-th frame is dreamed (render/ops/cadence.py); with ``auto`` the cadence
+follows the measured speed (render/ops/auto_cadence.py). ``frames=null`` (live)
+zooms until stopped.
+
+With ``mask.source`` the zoom's source is the start image moved by the camera alone
+(what the zoom shows undreamed); outside the mask every frame is that, exactly.
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ from render.modes.loop import close_loop, loop_length
 from render.ops.auto_cadence import AutoCadence
 from render.ops.cadence import CadenceState, cadence_frame
 from render.ops.color import channel_stats, match_colors
+from render.ops.mask import FrameMask, FrameMasks, keep, render_masks
 from render.ops.motion import MotionSchedules, motion_schedules
 from render.ops.warp import Motion, step_matrix, warp_by_matrix
 
@@ -44,6 +49,8 @@ class ZoomState:
     generator: torch.Generator
     next_index: int
     cadence: CadenceState = field(default_factory=CadenceState)
+    masks: FrameMasks | None = None
+    source: torch.Tensor | None = None  # (1, 3, H, W) with a mask: the start moved by the camera alone
 
 
 def initial_state(cfg: RenderConfig, engine: Engine) -> ZoomState:
@@ -70,7 +77,18 @@ def initial_state(cfg: RenderConfig, engine: Engine) -> ZoomState:
     else:
         start = smooth_noise(cfg.height, cfg.width, generator, device)
         reference = None
-    return ZoomState(start, reference, generator, 0)
+    masks = zoom_masks(cfg, engine)
+    if masks is not None:
+        reference = None  # taken on frame 0 under its mask (coherent_colors)
+    return ZoomState(start, reference, generator, 0, masks=masks, source=start if masks else None)
+
+
+def zoom_masks(cfg: RenderConfig, engine: Engine) -> FrameMasks | None:
+    """The zoom's masks (None without ``mask.source``), over its frames and a loop's."""
+    if not cfg.mask.source:
+        return None
+    return render_masks(cfg, engine.context.frames, "the zoom's frames (frames + loop_frames)", engine.device,
+                        engine.context.schedules.variables)
 
 
 def advance(state: ZoomState, engine: Engine, motion: MotionSchedules, cfg: RenderConfig,
@@ -82,22 +100,41 @@ def advance(state: ZoomState, engine: Engine, motion: MotionSchedules, cfg: Rend
     """
     index = state.next_index
     height, width = state.frame.shape[-2:]
-    step = step_matrix(motion.at(index) if index > 0 else Motion(), height, width, state.frame.device)
+    camera = motion.at(index) if index > 0 else None
+    step = step_matrix(camera or Motion(), height, width, state.frame.device)
+    if camera is not None and state.source is not None:
+        state.source = warp_by_matrix(state.source, step, cfg.motion.border, cfg.motion.sampling)
+    frame_mask = state.masks.next(index, state.source, camera=camera) if state.masks else None
 
     def resample(frame: torch.Tensor, move: torch.Tensor) -> torch.Tensor:
         return warp_by_matrix(frame, move, cfg.motion.border, cfg.motion.sampling)
 
     def dream(frame: torch.Tensor) -> torch.Tensor:
-        frame = engine.dream(frame, index, state.generator)
+        frame = engine.dream(frame, index, state.generator, frame_mask.dream if frame_mask else None)
         if cfg.color.coherence != "none":
-            if state.reference is None:
-                state.reference = channel_stats(frame, cfg.color.coherence)
-            frame = match_colors(frame, state.reference, cfg.color.coherence, cfg.color.strength)
+            frame = coherent_colors(state, frame, frame_mask, cfg)
         return frame.detach()
 
     frame = cadence_frame(state.cadence, index, state.frame, step, resample, dream, cadence)
+    if frame_mask is not None:  # in-betweens too: outside the mask every shown frame is the source
+        frame = keep(state.source, frame, frame_mask.weight)
     state.frame, state.next_index = frame.detach(), index + 1
     return state.frame
+
+
+def coherent_colors(state: ZoomState, frame: torch.Tensor, frame_mask: FrameMask | None,
+                    cfg: RenderConfig) -> torch.Tensor:
+    """``frame`` (1, 3, H, W) with the reference's colour statistics (taken from it on frame 0 if none yet).
+
+    With a mask, statistics are taken under the mask only: the dream's palette is held to the
+    photo's (or first dream's) under the mask, and the kept outside, which the match can't change,
+    doesn't push the colours inside it further every frame.
+    """
+    space, weight = cfg.color.coherence, frame_mask.dream if frame_mask is not None else None
+    if state.reference is None:
+        basis = state.source if weight is not None and cfg.input else frame
+        state.reference = channel_stats(basis, space, weight)
+    return match_colors(frame, state.reference, space, cfg.color.strength, weight)
 
 
 def snapshot_of(state: ZoomState) -> dict[str, torch.Tensor]:
@@ -109,17 +146,24 @@ def snapshot_of(state: ZoomState) -> dict[str, torch.Tensor]:
     }
     if state.reference is not None:
         snapshot["reference_mean"], snapshot["reference_std"] = (t.cpu().clone() for t in state.reference)
+    if state.masks is not None:
+        snapshot.update(state.masks.snapshot(), mask_source=state.source.cpu().clone())
     return {**snapshot, **state.cadence.snapshot()}
 
 
-def state_from(snapshot: dict[str, torch.Tensor], device: torch.device) -> ZoomState:
+def state_from(snapshot: dict[str, torch.Tensor], device: torch.device, masks: FrameMasks | None = None) -> ZoomState:
+    """The state saved at a resume point; ``masks`` (the render's, unread) continue from it."""
     generator = torch.Generator()
     generator.set_state(snapshot["generator"])
     reference = None
     if "reference_mean" in snapshot:
         reference = (snapshot["reference_mean"].to(device), snapshot["reference_std"].to(device))
+    source = None
+    if masks is not None:
+        masks.restore(snapshot, device)
+        source = snapshot["mask_source"].to(device)
     return ZoomState(snapshot["frame"].to(device), reference, generator, int(snapshot["next_index"]),
-                     CadenceState.restore(snapshot, device))
+                     CadenceState.restore(snapshot, device), masks, source)
 
 
 class ZoomMode:
@@ -148,7 +192,10 @@ class ZoomMode:
 
     def restore(self, snapshot: dict[str, torch.Tensor] | None, frames_done: int) -> None:
         # the start image is made only without a resume state (a class start costs a whole optimisation)
-        self.state = state_from(snapshot, self.engine.device) if snapshot else initial_state(self.cfg, self.engine)
+        if snapshot:
+            self.state = state_from(snapshot, self.engine.device, zoom_masks(self.cfg, self.engine))
+        else:
+            self.state = initial_state(self.cfg, self.engine)
 
     def step(self) -> Step:
         """Make the next frame; a loop's head frames are kept aside, its tail grows from the crossfaded frame."""

@@ -12,10 +12,22 @@ import kornia
 import torch
 
 
-def channel_stats(image: torch.Tensor, space: str) -> tuple[torch.Tensor, torch.Tensor]:
-    """Per-channel mean and std, each (B, 3, 1, 1), of ``image`` (B, 3, H, W) RGB in ``space``."""
-    converted = to_space(image, space)
-    return converted.mean((2, 3), keepdim=True), converted.std((2, 3), keepdim=True)
+def channel_stats(image: torch.Tensor, space: str,
+                  weight: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    """Per-channel mean and std, each (B, 3, 1, 1), of ``image`` (B, 3, H, W) RGB in ``space``.
+
+    ``weight`` (B or 1, 1, H, W) takes them over part of the image (a mask) instead of all of it.
+    """
+    return _moments(to_space(image, space), weight)
+
+
+def _moments(converted: torch.Tensor, weight: torch.Tensor | None) -> tuple[torch.Tensor, torch.Tensor]:
+    if weight is None:
+        return converted.mean((2, 3), keepdim=True), converted.std((2, 3), keepdim=True)
+    total = weight.sum((2, 3), keepdim=True).clamp_min(1e-6)
+    mean = (converted * weight).sum((2, 3), keepdim=True) / total
+    variance = ((converted - mean).square() * weight).sum((2, 3), keepdim=True) / total
+    return mean, variance.sqrt()
 
 
 def to_space(image: torch.Tensor, space: str) -> torch.Tensor:
@@ -31,6 +43,7 @@ def match_colors(
     reference: tuple[torch.Tensor, torch.Tensor],
     space: str = "lab",
     strength: float = 1.0,
+    weight: torch.Tensor | None = None,
 ) -> torch.Tensor:
     """Shift and scale each channel of ``image`` to the reference statistics.
 
@@ -39,6 +52,7 @@ def match_colors(
         reference: (mean, std), each (B or 1, 3, 1, 1), from ``channel_stats`` in ``space``.
         space: 'lab' or 'rgb'.
         strength: 0 leaves the image alone, 1 matches fully.
+        weight: (B or 1, 1, H, W): the image's own statistics are taken there (a mask); None: everywhere.
 
     Returns:
         (B, 3, H, W) RGB in [0, 1].
@@ -46,7 +60,7 @@ def match_colors(
     if strength <= 0.0:
         return image
     converted = to_space(image, space)
-    mean, std = converted.mean((2, 3), keepdim=True), converted.std((2, 3), keepdim=True)
+    mean, std = _moments(converted, weight)
     ref_mean, ref_std = reference
     matched = (converted - mean) * (ref_std / std.clamp_min(1e-6)) + ref_mean
     blended = converted + strength * (matched - converted)

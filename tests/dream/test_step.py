@@ -6,6 +6,7 @@ from dream.step import (
     StepParams,
     _spans,
     ascent_step,
+    masked_gradient,
     objective_gradient,
     random_roll,
     tile_starts,
@@ -116,3 +117,55 @@ def test_batch_images_are_independent(tiny_net):
     for i in range(2):
         alone = ascent_step(tiny_net, batch[i : i + 1], L2, params, torch.Generator().manual_seed(3))
         assert torch.allclose(together[i : i + 1], alone, atol=1e-6)
+
+
+def _half_mask(height: int, width: int) -> torch.Tensor:
+    """(1, 1, H, W): 1 on the left half, 0 on the right."""
+    mask = torch.zeros(1, 1, height, width)
+    mask[..., : width // 2] = 1.0
+    return mask
+
+
+def test_masked_step_leaves_the_unmasked_pixels_exactly(tiny_net):
+    image, mask = _image(20, 24) * 0.5 + 0.25, _half_mask(20, 24)
+    params = StepParams(step_size=1.5, jitter=5, tile_size=0)
+    moved = ascent_step(tiny_net, image, L2, params, torch.Generator().manual_seed(2), mask)
+    assert torch.equal(moved[..., 12:], image[..., 12:])
+    assert (moved[..., :12] - image[..., :12]).abs().mean() > 0
+
+
+def test_masked_step_is_as_large_inside_the_mask_as_an_unmasked_step(tiny_net):
+    image, mask = _image(20, 24) * 0.5 + 0.25, _half_mask(20, 24)
+    params = StepParams(step_size=1.5, jitter=0, tile_size=0)
+    moved = ascent_step(tiny_net, image, L2, params, torch.Generator(), mask)
+    assert (moved - image)[..., :12].abs().mean().item() == pytest.approx(1.5 / 255, rel=1e-4)
+
+
+def test_masked_gradient_normalises_over_the_weighted_area():
+    grad = torch.ones(2, 3, 4, 4)
+    grad[1] *= 5.0
+    mask = torch.zeros(1, 1, 4, 4)
+    mask[..., :2, :] = 0.5
+    masked, scale = masked_gradient(grad, mask)
+    assert torch.equal(masked[..., 2:, :], torch.zeros(2, 3, 2, 4))
+    assert scale.flatten().tolist() == pytest.approx([1.0, 5.0])  # mean |g| where the mask weighs
+    unmasked, whole = masked_gradient(grad)
+    assert unmasked is grad and whole.flatten().tolist() == pytest.approx([1.0, 5.0])
+
+
+def test_an_all_zero_mask_moves_nothing(tiny_net):
+    image = _image(20, 24)
+    params = StepParams(step_size=1.5, jitter=3, tile_size=0)
+    moved = ascent_step(tiny_net, image, L2, params, torch.Generator(), torch.zeros(1, 1, 20, 24))
+    assert torch.equal(moved, image)
+
+
+def test_tiles_outside_the_mask_are_skipped(tiny_net):
+    image, mask = _image(32, 32), torch.zeros(1, 1, 32, 32)
+    mask[..., :16, :16] = 1.0
+    calls = []
+    counted = lambda x, taps: calls.append(x.shape) or tiny_net(x, taps)  # noqa: E731
+    grad = tiled_gradient(counted, image, L2, 16, mask)
+    assert calls == [(1, 3, 16, 16)]
+    assert torch.equal(grad[..., 16:, :], torch.zeros(1, 3, 16, 32))
+    assert torch.equal(grad[..., :16, 16:], torch.zeros(1, 3, 16, 16))

@@ -261,3 +261,33 @@ def test_a_video_dream_probes_its_source_once_even_when_schedules_hear_it(ntsc, 
     monkeypatch.setattr(video_source, "_first_frame_report", lambda path: probes.append(path) or real(path))
     dream_video(clip, tmp_path / "run", "frames=3", "video.strength='0:(1.0 + 0*loud)'")
     assert len(probes) == 1
+
+
+def test_masked_video_keeps_the_source_outside_the_mask(tmp_path):
+    import imageio.v3 as iio
+
+    clip = make_pan_clip(tmp_path / "pan.mp4", "mandelbrot", 64, 48, 6 / 30)
+    mask = np.zeros((48, 64), np.uint8)
+    mask[:, 32:] = 255
+    iio.imwrite(tmp_path / "right.png", mask)
+    dream_video(clip, tmp_path / "run", f"mask.source={tmp_path / 'right.png'}", "mask.feather=4",
+                "output.png_frames=true")
+    written = [iio.imread(p).astype(int) for p in sorted((tmp_path / "run" / "frames").glob("*.png"))]
+    sources = [decoded_frame.astype(int) for decoded_frame in decoded(clip)]
+    assert len(written) == len(sources) == 6
+    for output, source in zip(written, sources):
+        assert np.array_equal(output[:, :30], source[:, :30])  # the mask's edge at 32, its feather 2 px out
+        assert np.abs(output[:, 34:] - source[:, 34:]).mean() > 2
+
+
+def test_tracked_masks_are_not_split_into_segments(tmp_path):
+    import imageio.v3 as iio
+
+    clip = make_clip(tmp_path / "clip.mp4", "64x48", "10", 4, audio=False)
+    iio.imwrite(tmp_path / "m.png", np.full((8, 8), 255, np.uint8))
+    with pytest.raises(UserError, match="can't be split into segments"):
+        dream_video(clip, tmp_path / "run", f"mask.source={tmp_path / 'm.png'}", "mask.track=flow",
+                    "segment.count=2")
+    with pytest.raises(UserError, match="has 4 frames, but the source video's frames are 5"):
+        dream_video(make_clip(tmp_path / "five.mp4", "64x48", "10", 5, audio=False), tmp_path / "run2",
+                    f"mask.source={clip}")

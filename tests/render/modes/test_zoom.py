@@ -2,6 +2,7 @@
 
 import dataclasses
 
+import numpy as np
 import pytest
 import torch
 
@@ -10,7 +11,7 @@ from render.context import RenderContext
 from render.engine import build_engine
 from render.modes.zoom import advance, initial_state
 from render.ops.motion import motion_schedules
-from render.run import typed_config
+from render.run import run, typed_config
 from render.schedule import ScheduleContext
 from tests.compose import compose_preset
 
@@ -88,7 +89,7 @@ class StubEngine:
     def __init__(self):
         self.dreamed: list[int] = []
 
-    def dream(self, frame, index, generator):
+    def dream(self, frame, index, generator, mask=None):
         self.dreamed.append(index)
         return (frame * 0.9 + 0.08).clamp(0, 1)
 
@@ -132,3 +133,38 @@ def test_an_endless_zoom_is_never_done_and_reports_its_auto_cadence(tmp_path):
     changes = mode.cadence_facts()["cadence_changes"]
     assert changes[0][0] > 0  # reported once a dream was measured (frame 0's is not typical)
     assert len(reports) == len(changes)
+
+
+def zoom_png_frames(tmp_path, name: str, overrides: list[str]) -> list:
+    """The lossless frames of a 4-frame smoke zoom from a photo."""
+    import imageio.v3 as iio
+
+    cfg = compose_preset("smoke", ["frames=4", "output.png_frames=true", "device=cpu", *overrides])
+    run(cfg, tmp_path / name)
+    return [iio.imread(path).astype(int) for path in sorted((tmp_path / name / "frames").glob("*.png"))]
+
+
+@pytest.fixture(scope="module")
+def zoom_photo(tmp_path_factory):
+    import imageio.v3 as iio
+    from skimage import data
+
+    folder = tmp_path_factory.mktemp("zoom_photo")
+    iio.imwrite(folder / "photo.png", data.astronaut()[::8, ::8])  # 64 x 64
+    mask = torch.zeros(64, 96, dtype=torch.uint8)
+    mask[16:48, 24:72] = 255
+    iio.imwrite(folder / "window.png", mask.numpy())
+    return folder
+
+
+@pytest.mark.parametrize("follow, left, top", [("screen", 20, 12), ("camera", 8, 4)])  # camera: the window grows
+def test_masked_zoom_outside_the_mask_is_the_photo_moved_by_the_camera_alone(tmp_path, zoom_photo, follow, left, top):
+    photo, window = zoom_photo / "photo.png", zoom_photo / "window.png"
+    masked = zoom_png_frames(tmp_path, "masked", [f"input={photo}", f"mask.source={window}", "mask.feather=4",
+                                                  f"mask.follow={follow}"])
+    undreamed = zoom_png_frames(tmp_path, "undreamed", [f"input={photo}", "dream.iterations=0",
+                                                        "dream.first_frame_iterations=0", "color.coherence=none"])
+    assert len(masked) == len(undreamed) == 4
+    for dreamed, plain in zip(masked, undreamed):
+        assert np.array_equal(dreamed[:, :left], plain[:, :left]) and np.array_equal(dreamed[:top], plain[:top])
+        assert np.abs(dreamed[20:44, 28:68] - plain[20:44, 28:68]).mean() > 2

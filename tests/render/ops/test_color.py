@@ -58,3 +58,24 @@ def test_palette_summary_sees_colour_and_darkness():
     red[:, 0] = 0.8
     assert palette_summary(red)["chroma"] > 50
     assert palette_summary(torch.zeros(1, 3, 8, 8))["lightness"] < 1
+
+
+def test_weighted_statistics_are_those_of_the_weighted_part():
+    image = torch.rand(1, 3, 8, 8, generator=torch.Generator().manual_seed(0))
+    weight = torch.zeros(1, 1, 8, 8)
+    weight[..., :, :4] = 1.0
+    mean, std = channel_stats(image, "rgb", weight)
+    part = image[..., :4].flatten(2)
+    assert torch.allclose(mean.flatten(), part.mean(2).flatten())
+    assert torch.allclose(std.flatten(), part.std(2, unbiased=False).flatten())
+
+
+def test_matching_under_a_weight_matches_that_part_only():
+    generator = torch.Generator().manual_seed(1)
+    image = torch.rand(1, 3, 8, 8, generator=generator) * 0.5
+    weight = torch.zeros(1, 1, 8, 8)
+    weight[..., 4:, :] = 1.0
+    reference = (torch.full((1, 3, 1, 1), 0.6), torch.full((1, 3, 1, 1), 0.1))
+    matched = match_colors(image, reference, "rgb", 1.0, weight)
+    mean, std = channel_stats(matched, "rgb", weight)
+    assert torch.allclose(mean, reference[0], atol=1e-5) and torch.allclose(std, reference[1], atol=1e-5)
