@@ -84,7 +84,7 @@ class StubEngine:
     """Stands in for the network: a dream brightens the frame a little and is recorded with its index."""
 
     device = torch.device("cpu")
-    variables = None
+    context = RenderContext(None, ScheduleContext(None))  # endless: the widest a zoom's schedules go
 
     def __init__(self):
         self.dreamed: list[int] = []
