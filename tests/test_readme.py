@@ -66,7 +66,8 @@ def with_tiny_sizes(command: str) -> str:
 
     A song's length (``frames=null``) and a clip split into segments keep their frame counts.
     """
-    if not re.search(r"(^| )(make render|make segments|\S*python -m render)( |$)", command) or " --cfg " in command:
+    renders = re.search(r"(^| )(make render|make live|make segments|\S*python -m render)( |$)", command)
+    if not renders or " --cfg " in command:
         return command
     keep = ("frames",) if "frames=null" in command or "segment.count" in command else ()
     sweep = " -m " in command or command.startswith("make segments")
@@ -158,6 +159,7 @@ def test_tiny_sizes_go_where_each_command_reads_them():
     tiny = with_tiny_sizes('make render conf=smoke ARGS="frames=9"')
     assert tiny.startswith('make render conf=smoke ARGS="frames=9 ') and "frames=2" in tiny
     assert "frames=2" not in with_tiny_sizes('make render ARGS="audio=song.mp3 frames=null"')
+    assert with_tiny_sizes("make live conf=zoom_places").startswith('make live conf=zoom_places ARGS="width=64 ')
     assert with_tiny_sizes("make render conf=smoke").endswith('width=64 height=48 frames=2 dream.octaves=1 '
                                                               'dream.iterations=1 dream.first_frame_iterations=1 '
                                                               'output.preset=ultrafast visualize.steps=2 '

@@ -38,4 +38,5 @@ def test_flicker_beyond_the_camera_move_raises_the_step():
 
 
 def test_a_single_frame_has_no_step():
-    assert math.isnan(camera_step([torch.zeros(1, 3, 8, 8)], motion_schedules(MotionConfig(), ScheduleContext(1), 30.0)))
+    motion = motion_schedules(MotionConfig(), ScheduleContext(1), 30.0)
+    assert math.isnan(camera_step([torch.zeros(1, 3, 8, 8)], motion))
