@@ -34,6 +34,31 @@ def write_manifest(chunks_dir: Path, manifest: dict) -> None:
     write_atomic(Path(chunks_dir) / MANIFEST, json.dumps(manifest, indent=2))
 
 
+class MarkCounts:
+    """What the driver asks a sink before a resume point: frames written, and since the last mark.
+
+    Subclasses keep ``_frames_written``, ``_frames_at_mark`` and ``chunk_frames``.
+    """
+
+    chunk_frames: int
+    _frames_written: int
+    _frames_at_mark: int
+
+    @property
+    def frames_written(self) -> int:
+        """Frames written so far, counting those kept from before a resume."""
+        return self._frames_written
+
+    @property
+    def frames_since_mark(self) -> int:
+        return self._frames_written - self._frames_at_mark
+
+    @property
+    def mark_due(self) -> bool:
+        """True once ``chunk_frames`` frames have been written since the last mark."""
+        return self.frames_since_mark >= self.chunk_frames
+
+
 class Checkpoints:
     """The chunks and resume points of the video in ``run_dir``."""
 

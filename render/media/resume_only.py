@@ -13,10 +13,10 @@ from pathlib import Path
 
 import torch
 
-from render.media.checkpoints import Checkpoints
+from render.media.checkpoints import Checkpoints, MarkCounts
 
 
-class ResumeOnlySink:
+class ResumeOnlySink(MarkCounts):
     """Stands where ``VideoSink`` stands in the driver; ``finish`` returns ``result`` (the live playlist).
 
     Attributes:
@@ -30,18 +30,6 @@ class ResumeOnlySink:
         self.notes: list[str] = []
         _, self._state = self.checkpoints.open(resume, encoding)
         self._frames_written = self._frames_at_mark = self.checkpoints.resume_point()[0]
-
-    @property
-    def frames_written(self) -> int:
-        return self._frames_written
-
-    @property
-    def frames_since_mark(self) -> int:
-        return self._frames_written - self._frames_at_mark
-
-    @property
-    def mark_due(self) -> bool:
-        return self.frames_since_mark >= self.chunk_frames
 
     def write(self, frame: torch.Tensor) -> None:
         """Count one (1, 3, H, W) frame (the live output has it)."""

@@ -25,7 +25,7 @@ import imageio_ffmpeg
 import torch
 
 from dream.errors import UserError
-from render.media.checkpoints import Checkpoints
+from render.media.checkpoints import Checkpoints, MarkCounts
 from render.media.encoder import ChunkEncoder, Encoding, even_size_filter, fps_fraction, to_uint8_hwc
 from render.media.frame_files import FrameFiles
 from render.media.mux import concat_chunks
@@ -46,7 +46,7 @@ def _to_host(pixels: torch.Tensor) -> tuple[torch.Tensor, torch.cuda.Event | Non
     return host, copied
 
 
-class VideoSink:
+class VideoSink(MarkCounts):
     """Streams frames into ``run_dir/<name>.mp4`` via resumable H.264 chunks, encoding on a writer thread.
 
     Use as a context manager::
@@ -113,20 +113,6 @@ class VideoSink:
         self._thread.start()
 
     # ----- main thread: the public API
-
-    @property
-    def frames_written(self) -> int:
-        """Frames in the video so far, counting those kept from before a resume."""
-        return self._frames_written
-
-    @property
-    def frames_since_mark(self) -> int:
-        return self._frames_written - self._frames_at_mark
-
-    @property
-    def mark_due(self) -> bool:
-        """True once ``chunk_frames`` frames have been written since the last mark."""
-        return self._frames_written - self._frames_at_mark >= self.chunk_frames
 
     def write(self, frame: torch.Tensor) -> None:
         """Queue one frame for encoding; blocks while the queue is full, so memory stays bounded.
