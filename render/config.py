@@ -10,10 +10,12 @@ string (``"0:(1.04), 120:(1.0)"``) or a mapping ``{0: 1.04, 120: 1.0}``.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from typing import Any
 
 from hydra.core.config_store import ConfigStore
+from omegaconf import OmegaConf
 
 from dream.errors import UserError
 
@@ -189,10 +191,28 @@ class RenderConfig:
     mask: MaskConfig = field(default_factory=MaskConfig)
 
 
+FOLDER_NAME_BYTES = 200  # file systems refuse names over 255 bytes; room left for the job number
+
+
+def folder_name(overrides: str) -> str:
+    """A sweep job's folder name from its overrides: one path component, at most ``FOLDER_NAME_BYTES`` bytes.
+
+    A long schedule would otherwise make a name the file system refuses, and a path value would nest folders;
+    a cut name ends in a hash of the whole, so two jobs never share a folder.
+    """
+    name = overrides.replace("/", "_").replace("\\", "_")
+    if len(name.encode()) <= FOLDER_NAME_BYTES:
+        return name
+    digest = hashlib.sha1(overrides.encode()).hexdigest()[:10]
+    head = name.encode()[: FOLDER_NAME_BYTES - len(digest) - 1].decode(errors="ignore")
+    return f"{head}~{digest}"
+
+
 def register_configs() -> None:
-    """Make ``base_config`` and the group schemas known to Hydra."""
+    """Make ``base_config`` and the group schemas known to Hydra, and the ``folder_name`` resolver."""
     store = ConfigStore.instance()
     store.store(name="base_config", node=RenderConfig)
+    OmegaConf.register_new_resolver("folder_name", folder_name, replace=True)
 
 
 CHOICES = {

@@ -4,7 +4,7 @@ import pytest
 from omegaconf import OmegaConf
 
 from dream.errors import UserError
-from render.config import RenderConfig, validate
+from render.config import FOLDER_NAME_BYTES, RenderConfig, folder_name, validate
 
 
 def config(**overrides):
@@ -70,3 +70,19 @@ def test_live_defaults_listen_on_this_machine_only():
 
 def test_rtmp_addresses_are_accepted():
     validate(config(live={"url": "rtmps://live.example.com/app/key"}))
+
+
+def test_folder_name_keeps_short_overrides_as_they_are():
+    assert folder_name("frames=3,seed=1") == "frames=3,seed=1"
+
+
+def test_folder_name_cuts_long_overrides_to_distinct_names_the_disk_takes():
+    zooms = [", ".join(f"{i}:(1.0{i % 10 + shift})" for i in range(60)) for shift in (0, 1)]
+    names = [folder_name(f"motion.zoom='{zoom}'") for zoom in zooms]
+    assert all(len(name.encode()) <= FOLDER_NAME_BYTES for name in names)
+    assert names[0] != names[1]
+    assert names[0].startswith("motion.zoom='0:(1.00)")
+
+
+def test_folder_name_is_one_path_component():
+    assert "/" not in folder_name("audio=music/song (1).mp3,mask.source=masks/é.png")
