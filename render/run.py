@@ -17,7 +17,7 @@ from render.context import RenderContext
 from render.engine import build_engine
 from render.estimate import announce_estimate, estimate_record
 from render.media.audio import AudioTrack
-from render.media.progress import warner
+from render.media.progress import noting, warner
 from render.media.run_folder import claim_run_dir, package_versions, read_meta, save_config, write_meta
 from render.media.stop import StopSignals
 from render.media.video_source import VideoInfo, probe_video
@@ -64,7 +64,9 @@ def run(cfg: RenderConfig, run_dir: Path, console: Console | None = None, resume
     write_meta(run_dir, {**previous, **base_meta(cfg), "finished": False})
     context = render_context(cfg, run_dir, track)
     mask_settings(cfg.mask, cfg.mode, context.frames)  # a bad mask stops here, before the model loads
-    check_render(cfg, context.frames, context.schedules.variables, warner(console), context.source)
+    start_notes: list[str] = []  # what was honoured differently than asked: said now, kept in meta.json
+    check_render(cfg, context.frames, context.schedules.variables, noting(warner(console), start_notes),
+                 context.source)
     engine = build_engine(cfg, context, warner(console), log=lambda line: console.print(line, highlight=False),
                           max_batch=cfg.video.batch if context.source else 1)
     endless = context.frames is None  # a live stream has no total; its cadence holds the pace instead
@@ -77,6 +79,8 @@ def run(cfg: RenderConfig, run_dir: Path, console: Console | None = None, resume
     meta = {**base_meta(cfg), **engine.model.record, **engine.speed_record(), **media}
     meta.update(device=str(engine.device), elapsed_seconds=round(elapsed, 3))
     meta.setdefault("objective", media.get("target_objective") or engine.plan.describe())
+    if start_notes:
+        meta["notes"] = start_notes + [note for note in meta.get("notes", []) if note not in start_notes]
     meta["finished"] = True
     write_meta(run_dir, meta)
     return meta

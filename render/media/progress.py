@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from rich.console import Console
 from rich.progress import (
     BarColumn,
@@ -39,3 +41,13 @@ def warner(console: Console):
         console.print(f"[bold yellow]WARNING[/bold yellow] {message}", highlight=False)
 
     return warn
+
+
+def noting(warn: Callable[[str], None], notes: list[str]) -> Callable[[str], None]:
+    """``warn`` that also appends each message to ``notes`` (for meta.json)."""
+
+    def warn_and_note(message: str) -> None:
+        notes.append(message)
+        warn(message)
+
+    return warn_and_note

@@ -296,3 +296,10 @@ def test_an_endless_live_zoom_stops_cleanly_and_resumes_the_same_stream(click_mp
 def test_live_and_cadence_misuse_is_a_clear_error(tmp_path, overrides, message):
     with pytest.raises(UserError, match=message):
         run(compose_preset("smoke", overrides), tmp_path)
+
+
+def test_what_was_said_before_the_first_frame_is_kept_in_meta_notes(tmp_path):
+    cfg = compose_preset("smoke", ["frames=4", "seed=3", "loop=true", "loop_frames=30"])
+    meta = run(cfg, tmp_path / "run")
+    assert any("crossfades" in note for note in meta["notes"])
+    assert json.loads((tmp_path / "run" / "meta.json").read_text())["notes"] == meta["notes"]
