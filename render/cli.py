@@ -29,6 +29,7 @@ from render.media.run_folder import (
     resume_command,
     resume_run_dir,
     shown_path,
+    write_meta,
 )
 from render.media.run_lock import locked_run_dir
 from render.media.stop import RenderStopped, StopSignals
@@ -88,9 +89,13 @@ def render_job(cfg: DictConfig) -> dict:
                 return {}
             fail(console, str(exc))
         except RenderStopped as stopped:
+            kept = f"{stopped.frames_kept} frames are kept with a resume point"
+            if stopped.recorded is not None:
+                kept = f"{stopped.frames_kept} frames are recorded in {shown_path(stopped.recorded)} and kept"
+                write_meta(run_dir, {**read_meta(run_dir), "media": stopped.recorded.name,
+                                     "frames_recorded": stopped.frames_kept})
             console.print(f"[bold yellow]Stopped by {stopped.signal_name}[/bold yellow] after the frame in progress: "
-                          f"{stopped.frames_kept} frames are kept with a resume point. Continue with: "
-                          f"{resume_command(run_dir)}", highlight=False, soft_wrap=True)
+                          f"{kept}. Continue with: {resume_command(run_dir)}", highlight=False, soft_wrap=True)
             stop.chain()  # submitit's checkpoint-and-requeue, when it installed a handler: the requeued job continues
             sys.exit(EXIT_STOPPED.get(stopped.signal_name, EXIT_INTERRUPTED))
         except KeyboardInterrupt:

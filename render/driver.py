@@ -156,6 +156,7 @@ def drive(mode: FrameMode, sink: VideoSink, console: Console, resume: bool = Fal
     Every shown frame passes through ``post_ops`` in order, then goes to the sink and each output.
     A resume point is written once ``sink.mark_due``, when the mode asks, and at once on a stop
     request (then ``RenderStopped`` is raised); never after the last frame, which finishing keeps.
+    A stop is an endless render's end: its recording so far (if it keeps one) is written then.
     """
     checkpoints = Checkpoints(sink.run_dir)
     frames_done, snapshot = checkpoints.resume_state() if resume else (0, None)
@@ -202,4 +203,5 @@ def resume_point_or_stop(mode: FrameMode, step: Step, sink: VideoSink, checkpoin
     if sink.mark_due or ((stopping or step.checkpoint) and sink.frames_since_mark):
         sink.mark(checkpoints.saver(mode.snapshot()))
     if stopping:
-        raise stop.stopped(sink.frames_written)
+        recorded = sink.record_so_far(mode.finish()[0]) if mode.steps_total is None else None
+        raise stop.stopped(sink.frames_written, recorded)

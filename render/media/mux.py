@@ -12,7 +12,7 @@ from render.media.encoder import LOG_TAIL_CHARS, ffmpeg_error
 
 
 def concat_chunks(chunks: list[Path], out: Path, audio_from: Path | None, seconds: float,
-                  fit_audio: bool = False, listing: Path | None = None) -> list[str]:
+                  fit_audio: bool = False, listing: Path | None = None, loop_audio: bool = False) -> list[str]:
     """Join mp4 chunks without re-encoding into ``out`` (+faststart), with ``audio_from``'s audio if any.
 
     ``listing`` is where ffmpeg's list of the chunks is written (default: beside the first chunk).
@@ -20,7 +20,7 @@ def concat_chunks(chunks: list[Path], out: Path, audio_from: Path | None, second
     The audio is copied unchanged and cut to the video's length (``seconds``); the video
     is never cut to the audio's. Audio that mp4 can't hold as is gets re-encoded to AAC.
     With ``fit_audio`` (a soundtrack) it is always AAC, padded with silence or trimmed
-    to exactly the video's length.
+    to exactly the video's length. With ``loop_audio`` (an endless render's track) it repeats instead.
 
     Returns:
         Notes for meta.json about what was done to the audio (empty when nothing special).
@@ -32,6 +32,7 @@ def concat_chunks(chunks: list[Path], out: Path, audio_from: Path | None, second
     cmd = [imageio_ffmpeg.get_ffmpeg_exe(), "-hide_banner", "-v", "error", "-y", "-f", "concat", "-safe", "0"]
     cmd += ["-i", str(listing)]
     if audio_from is not None:
+        cmd += ["-stream_loop", "-1"] if loop_audio else []
         cmd += ["-t", f"{seconds:.6f}", "-i", str(audio_from), "-map", "0:v:0", "-map", "1:a:0?"]
     partial = out.with_name(out.stem + ".partial.mp4")
     tail = ["-movflags", "+faststart", str(partial)]

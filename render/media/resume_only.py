@@ -47,6 +47,10 @@ class ResumeOnlySink(MarkCounts):
             self.checkpoints.remove()
         return self.result
 
+    def record_so_far(self, audio_from: Path | None = None) -> Path | None:
+        """No recording is kept (``live.record=false``): None."""
+        return None
+
     def __enter__(self) -> ResumeOnlySink:
         return self
 

@@ -25,7 +25,7 @@ import imageio_ffmpeg
 import torch
 
 from dream.errors import UserError
-from render.media.checkpoints import Checkpoints, MarkCounts
+from render.media.checkpoints import Checkpoints, MarkCounts, read_manifest
 from render.media.encoder import ChunkEncoder, Encoding, even_size_filter, fps_fraction, to_uint8_hwc
 from render.media.frame_files import FrameFiles
 from render.media.mux import concat_chunks
@@ -96,7 +96,8 @@ class VideoSink(MarkCounts):
         self.path = self.run_dir / f"{name}.mp4"
         self.checkpoints = Checkpoints(self.run_dir)
         self.notes: list[str] = []
-        if self.path.exists():
+        if self.path.exists() and not (resume and read_manifest(self.checkpoints.folder)):
+            # with a resume point beside it, the file is an endless render's recording up to its last stop
             raise UserError(f"{self.path} exists: that render is finished. Render into a new run folder.")
         self._chunks, self._state = self.checkpoints.open(resume, self.encoding.as_manifest())
         self._frames_written = self._frames_encoded = sum(c["frames"] for c in self._chunks)
@@ -171,6 +172,25 @@ class VideoSink(MarkCounts):
         self._check_frame_count()
         self.checkpoints.remove()
         self._finished = True
+        return self.path
+
+    def record_so_far(self, audio_from: Path | None = None) -> Path | None:
+        """An endless render's recording: the frames up to the last mark as ``run_dir/<name>.mp4``, chunks kept.
+
+        Call it after ``mark`` on a stop: the frames after the mark are dropped, the chunks stay for a resume
+        (whose next stop writes the file again, longer). ``audio_from`` is looped under the whole video.
+
+        Returns:
+            The recording, or None when nothing was marked yet (or the writer could not be stopped).
+        """
+        self._stop(drop_frames=True)
+        self._raise_pending()
+        if self._thread.is_alive() or not self._chunks:
+            return None
+        chunks = [self.checkpoints.folder / c["file"] for c in self._chunks]
+        seconds = float(sum(c["frames"] for c in self._chunks) / self.encoding.fps)
+        audio = Path(audio_from) if audio_from else None
+        self.notes += concat_chunks(chunks, self.path, audio, seconds, fit_audio=True, loop_audio=True)
         return self.path
 
     def __enter__(self) -> VideoSink:

@@ -15,16 +15,20 @@ from __future__ import annotations
 import signal
 import threading
 from collections.abc import Callable
+from pathlib import Path
 
 HANDLED = ("SIGTERM", "SIGINT", "SIGUSR2")
 
 
 class RenderStopped(Exception):
-    """A render stopped on request after writing a resume point; ``signal_name`` says what asked."""
+    """A render stopped on request after writing a resume point; ``signal_name`` says what asked.
 
-    def __init__(self, signal_name: str, frames_kept: int):
+    ``recorded``: an endless render's video of the frames kept (``live.record``), else None.
+    """
+
+    def __init__(self, signal_name: str, frames_kept: int, recorded: Path | None = None):
         super().__init__(f"stopped by {signal_name} with {frames_kept} frames kept")
-        self.signal_name, self.frames_kept = signal_name, frames_kept
+        self.signal_name, self.frames_kept, self.recorded = signal_name, frames_kept, recorded
 
 
 class StopSignals:
@@ -56,9 +60,9 @@ class StopSignals:
     def requested(self) -> bool:
         return self.event.is_set()
 
-    def stopped(self, frames_kept: int) -> RenderStopped:
-        """The exception a frame loop raises once its resume point is written."""
-        return RenderStopped(self.signal_name, frames_kept)
+    def stopped(self, frames_kept: int, recorded: Path | None = None) -> RenderStopped:
+        """The exception a frame loop raises once its resume point (and an endless render's recording) is written."""
+        return RenderStopped(self.signal_name, frames_kept, recorded)
 
     @property
     def signal_name(self) -> str:

@@ -246,6 +246,8 @@ def soundtrack_note(cfg: RenderConfig, notes: list[str], console: Console) -> Pa
     """``audio=`` for muxing, after saying in the log and meta.json how it is fitted to the video's length."""
     if not cfg.audio:
         return None
+    if cfg.frames is None:
+        return Path(cfg.audio)  # an endless render: the track loops under its recording
     audio_seconds, video_seconds = decode_audio(cfg.audio, NOTE_SAMPLE_RATE).duration, cfg.frames / cfg.fps
     if abs(audio_seconds - video_seconds) < 0.5 / cfg.fps:
         fitted = "kept whole: it is as long as"

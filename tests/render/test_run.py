@@ -303,3 +303,24 @@ def test_what_was_said_before_the_first_frame_is_kept_in_meta_notes(tmp_path):
     meta = run(cfg, tmp_path / "run")
     assert any("crossfades" in note for note in meta["notes"])
     assert json.loads((tmp_path / "run" / "meta.json").read_text())["notes"] == meta["notes"]
+
+
+@pytest.mark.slow
+def test_a_stopped_endless_recording_is_a_finished_video_that_grows_on_resume(click_mp3, tmp_path, monkeypatch):
+    monkeypatch.setattr("render.media.live.LINGER_SECONDS", 0)
+    cfg = compose_preset("smoke", ["frames=null", "live.enabled=true", "live.port=0", "live.record=true",
+                                   f"audio={click_mp3}", "output.checkpoint_every=4"])
+    with pytest.raises(RenderStopped) as first:
+        run(cfg, tmp_path, stop=StopAfter(6))
+    recorded = tmp_path / "smoke.mp4"
+    assert first.value.recorded == recorded
+    before = decoded_frames(recorded)
+    assert len(before) == first.value.frames_kept > 0
+    with pytest.raises(RenderStopped) as second:
+        run(OmegaConf.load(tmp_path / CONFIG_FILE), tmp_path, resume=True, stop=StopAfter(4))
+    after = decoded_frames(recorded)
+    assert len(after) == second.value.frames_kept > len(before)
+    assert all(np.array_equal(a, b) for a, b in zip(before, after))  # the resumed recording continues the first
+    report = subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-hide_banner", "-i", str(recorded)],
+                            capture_output=True, text=True).stderr
+    assert "Audio: aac" in report
