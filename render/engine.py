@@ -78,6 +78,7 @@ class Engine:
         max_batch: the most images one dream call takes (the tile decision plans for it).
         log: prints the one line that tells the render's speed decisions.
         tile: the tile size as decided from ``dream.tile_size`` on the first dream (None before).
+        speed: the speed options the model runs with (a visualisation's other networks take them too).
     """
 
     model: LoadedModel
@@ -89,6 +90,7 @@ class Engine:
     max_batch: int = 1
     log: Callable[[str], None] = lambda _: None
     tile: Decision | None = None
+    speed: SpeedOptions = SpeedOptions()
 
     def dream(self, image: torch.Tensor, frame: int, generator: torch.Generator,
               mask: torch.Tensor | None = None) -> torch.Tensor:
@@ -160,7 +162,7 @@ def build_engine(cfg: RenderConfig, context: RenderContext, warn: Callable[[str]
         ctx = dataclasses.replace(ctx, default_layer=model.entry.dream_layer)
     plan = build_plan(cfg.dream, ctx)
     schedules = dream_schedules(cfg.dream, context.schedules)
-    return Engine(model, plan, schedules, device, context, precision, max_batch, log)
+    return Engine(model, plan, schedules, device, context, precision, max_batch, log, speed=options)
 
 
 def guide_features(net: TapNet, layer: str, path: str, device: torch.device) -> torch.Tensor:

@@ -24,6 +24,7 @@ from dream.errors import UserError
 from dream.models.base import TapNet
 from dream.models.registry import get_entry, load_model
 from dream.octaves import resize
+from dream.speed import apply_speed_options
 from dream.visualize import (
     Detail,
     Robustness,
@@ -128,6 +129,8 @@ def visualization_nets(
             note(f"visualising {target} with {own.entry.name} alone (visualize.ensemble is led by {names[0]}).")
         return [own.net], [own.record]
     loaded = [own] + [load_model(name, device=engine.device) for name in names[1:]]
+    for model in loaded[1:]:  # the render's precision and memory format hold for every network it runs
+        apply_speed_options(model.net, engine.speed, engine.device)
     note(f"optimising against an ensemble of {len(loaded)}: {', '.join(names)}")
     return [model.net for model in loaded], [model.record for model in loaded]
 

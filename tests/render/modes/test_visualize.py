@@ -11,6 +11,7 @@ from PIL import Image
 from rich.console import Console
 
 from dream.errors import NameChoiceError, UserError
+from dream.speed import SpeedOptions
 from render.config import RenderConfig, validate_visualize
 from render.modes import visualize as V
 from render.modes.visualize import render_visualization
@@ -33,19 +34,30 @@ def fake_model(net, name: str = "tiny"):
     return SimpleNamespace(net=net, entry=SimpleNamespace(name=name), record={"model": name})
 
 
-def run_visualization(net, tmp_path, **overrides) -> dict:
-    engine = SimpleNamespace(model=fake_model(net), device=CPU)
+def run_visualization(net, tmp_path, speed=SpeedOptions(), **overrides) -> dict:
+    engine = SimpleNamespace(model=fake_model(net), device=CPU, speed=speed)
     return render_visualization(visualize_config(**overrides), tmp_path, engine, Console(file=open("/dev/null", "w")))
+
+
+class Loads(list):
+    """The names of the models loaded, and (``nets``) their networks."""
+
+    def __init__(self):
+        super().__init__()
+        self.nets = []
 
 
 @pytest.fixture
 def other_model(monkeypatch):
     """``load_model`` and ``get_entry`` of the mode know a second tiny network, "other"; returns its loads."""
-    loads = []
+    loads = Loads()
 
     def load(name, device):
+        model = fake_model(make_tiny_net(seed=1), name)
         loads.append(name)
-        return fake_model(make_tiny_net(seed=1), name)
+        loads.nets.append(model.net)
+        return model
+
 
     monkeypatch.setattr(V, "load_model", load)
     monkeypatch.setattr(V, "get_entry", lambda name: name)
@@ -94,6 +106,12 @@ def test_an_ensemble_led_by_the_model_loads_the_others(tiny_net, tmp_path, other
     meta = run_visualization(tiny_net, tmp_path, visualize={"ensemble": ["tiny", "other", "other"]})
     assert other_model == ["other"]
     assert meta["ensemble"] == [{"model": "tiny"}, {"model": "other"}]
+
+
+def test_the_ensemble_runs_at_the_render_s_precision(tiny_net, tmp_path, other_model):
+    run_visualization(tiny_net, tmp_path, speed=SpeedOptions(precision="bfloat16"),
+                      visualize={"ensemble": ["tiny", "other"], "steps": 1})
+    assert other_model.nets[0].autocast_dtype == torch.bfloat16
 
 
 @pytest.mark.parametrize(
@@ -153,6 +171,6 @@ def test_zoom_from_a_class_start_uses_the_visualize_settings(tiny_net, other_mod
     from render.modes.zoom import initial_state
 
     cfg = visualize_config(mode="zoom", init="class:zebra", visualize={"ensemble": ["tiny", "other"]})
-    engine = SimpleNamespace(model=fake_model(tiny_net), device=CPU)
+    engine = SimpleNamespace(model=fake_model(tiny_net), device=CPU, speed=SpeedOptions())
     state = initial_state(OmegaConf.to_object(cfg), engine)
     assert state.frame.shape == (1, 3, 16, 20) and other_model == ["other"]
