@@ -402,12 +402,14 @@ def class_start_image(
     parameterization: str = "maco",
     robust: Robustness = Robustness(),
     lr: float | None = None,
+    background: str = "calm",
 ) -> torch.Tensor:
     """A class (or channel) visualisation to start a zoom from: optimised small, then resized.
 
     The shorter side is optimised at ``size`` pixels (fast, and the crops the
     networks see are near their training size), keeping the frame's aspect ratio.
     A channel target is read on the first network only: a channel belongs to one network.
+    ``background``: as ``Visualization.picture`` shows it (calm: the zoom starts from the object, not a mottle).
 
     Returns:
         (1, 3, height, width) RGB in [0, 1].
@@ -419,7 +421,7 @@ def class_start_image(
         nets[: len(targets)], [t.objective() for t in targets], size=small, generator=generator, device=device,
         steps=steps, lr=lr, parameterization=parameterization, robust=robust,
     )  # fmt: skip
-    return resize(result.images, (height, width))
+    return resize(result.picture(background), (height, width))
 
 
 def is_class_target(net: TapNet, target: str | int) -> bool:

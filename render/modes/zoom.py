@@ -69,6 +69,7 @@ def initial_state(cfg: RenderConfig, engine: Engine) -> ZoomState:
         start = class_start_image(
             nets, target, cfg.height, cfg.width, generator, device, steps=settings.steps, size=settings.size,
             parameterization=settings.parameterization, robust=robustness_of(settings), lr=settings.learning_rate,
+            background=settings.background,
         )
         reference = None
     elif cfg.input:

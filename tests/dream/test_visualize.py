@@ -260,3 +260,13 @@ def test_calm_background_smooths_only_where_nothing_happens():
 def test_an_unknown_background_lists_the_choices():
     with pytest.raises(UserError, match="calm"):
         Visualization(torch.rand(1, 3, 4, 4), torch.ones(1, 1, 4, 4)).picture("loud")
+
+
+def test_class_start_image_is_the_picture_with_its_background_as_asked(tiny_net):
+    def start(background):
+        return class_start_image(tiny_net, "zebra", 12, 12, torch.Generator().manual_seed(0), CPU, steps=2, size=12,
+                                 robust=TINY_CROPS, background=background)
+
+    kept, calm = start("keep"), start("calm")
+    assert not torch.equal(kept, calm)
+    assert calm.std() < kept.std()  # the calm background is blurred and faded toward its mean colour
