@@ -92,7 +92,7 @@ class VisualizeConfig:
     ensemble: list = field(default_factory=list)  # models optimised together for class targets; empty: `model` alone
     crops: int = 6  # random crops per image per step (MaCo robustness); 0: jitter, scales and rotation instead
     crop_range: list = field(default_factory=lambda: [0.7, 1.0])  # crop side, fraction of the shorter side: object size
-    crop_size: int = 224  # side each crop is resized to for the network
+    crop_size: int = 192  # side each crop is resized to for the network: objects drawn larger, 1.6x faster than 224
     crop_noise: float = 0.05  # standard deviation of the noise added to each crop
     jitter: int = 16  # transformation robustness when crops is 0: random shift in pixels
     scales: list = field(default_factory=lambda: [1.0, 0.975, 1.025, 0.95, 1.05])
