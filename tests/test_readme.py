@@ -14,6 +14,7 @@ import os
 import re
 import shlex
 import subprocess
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import imageio_ffmpeg
@@ -110,13 +111,67 @@ def workdir(tmp_path_factory) -> Path:
     return work
 
 
+PARALLEL = 2  # renders wait on files, ffmpeg and single-threaded start-up much of the time: two at once
+# The commands of a lane run one after another, in README's order: live streams share a port, sweeps a folder
+# named to the second (and the join reads the last sweep).
+LANES = (("make live",), (" -m ", "make segments", "render.join"))
+
+
 def run_command(command: str, workdir: Path) -> subprocess.CompletedProcess:
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "MAKEFLAGS": "-o .venv/.installed"}  # installed already
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "MAKEFLAGS": "-o .venv/.installed",  # installed already
+           "OMP_NUM_THREADS": str(max(1, (os.cpu_count() or 1) // PARALLEL))}
     return subprocess.run(["bash", "-c", command], cwd=workdir, env=env, capture_output=True, text=True,
                           timeout=600)
 
 
 COMMANDS = readme_commands((ROOT / "README.md").read_text())
+
+
+def composed_only(command: str) -> bool:
+    return "submitit_slurm" in command  # no cluster here: parsed and composed (the launcher's settings too) only
+
+
+def jobs_of(commands: list[str]) -> list[list[str]]:
+    """The commands to run as jobs: a lane's commands in order in one job, every other command alone."""
+    lanes: dict[int, list[str]] = {}
+    jobs: list[list[str]] = []
+    for command in commands:
+        if skip_reason(command) or composed_only(command):
+            continue
+        lane = next((i for i, marks in enumerate(LANES) if any(mark in command for mark in marks)), None)
+        if lane is None:
+            jobs.append([command])
+        elif lane in lanes:
+            lanes[lane].append(command)
+        else:
+            jobs.append(lanes.setdefault(lane, [command]))
+    return jobs
+
+
+def run_printed(command: str, workdir: Path) -> subprocess.CompletedProcess:
+    """``command`` as README prints it, with tiny sizes (a join: of the last sweep, made joinable again)."""
+    if "SWEEP_DIR" in command:
+        command = command.replace("SWEEP_DIR", shlex.quote(str(joinable_sweep(workdir))))
+    return run_command(with_tiny_sizes(command), workdir)
+
+
+@pytest.fixture(scope="module")
+def outcomes(workdir, request) -> dict[str, subprocess.CompletedProcess | BaseException]:
+    """The result of every selected command, ``PARALLEL`` jobs at a time (a skip or error is kept as raised)."""
+    selected = [item.callspec.params["command"] for item in request.session.items
+                if getattr(item, "originalname", "") == "test_readme_command_works_as_printed"]
+    results: dict[str, subprocess.CompletedProcess | BaseException] = {}
+
+    def run_job(job: list[str]) -> None:
+        for command in job:
+            try:
+                results[command] = run_printed(command, workdir)
+            except BaseException as raised:  # pytest's skip is a BaseException; each test re-raises its own
+                results[command] = raised
+
+    with ThreadPoolExecutor(PARALLEL) as pool:
+        list(pool.map(run_job, sorted(jobs_of(selected), key=len, reverse=True)))
+    return results
 
 
 def test_readme_shows_commands():
@@ -126,18 +181,25 @@ def test_readme_shows_commands():
 
 @pytest.mark.slow
 @pytest.mark.parametrize("command", COMMANDS)
-def test_readme_command_works_as_printed(command, workdir):
+def test_readme_command_works_as_printed(command, outcomes):
     if skip_reason(command):
         pytest.skip(skip_reason(command))
-    if "submitit_slurm" in command:  # no cluster here: parsed and composed (the launcher's settings too) only
+    if composed_only(command):
         check_composes(compose_preset, "video_dream", quote_all(shlex.split(command)[3:], multirun=True))
         return
-    if "SWEEP_DIR" in command:
-        command = command.replace("SWEEP_DIR", shlex.quote(str(joinable_sweep(workdir))))
-    result = run_command(with_tiny_sizes(command), workdir)
+    result = outcomes[command]
+    if isinstance(result, BaseException):
+        raise result
     output = result.stdout + result.stderr
     assert result.returncode == 0, f"{command}\n{output[-3000:]}"
     assert "Traceback" not in output
+
+
+def test_lanes_keep_their_order_and_other_commands_run_alone():
+    commands = ["make live conf=a", "make render conf=b", "python -m render -m x=1,2", "make live conf=c",
+                ".venv/bin/python -m render.join SWEEP_DIR", "make test"]
+    assert jobs_of(commands) == [["make live conf=a", "make live conf=c"], ["make render conf=b"],
+                                 ["python -m render -m x=1,2", ".venv/bin/python -m render.join SWEEP_DIR"]]
 
 
 def joinable_sweep(workdir: Path) -> Path:
