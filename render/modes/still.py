@@ -50,7 +50,7 @@ def still_size(cfg: RenderConfig, image: torch.Tensor) -> tuple[int, int]:
 
 def _dream_masked(cfg: RenderConfig, engine: Engine, image: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
     """The dream of ``image`` (1, 3, H, W), only inside ``mask.source`` when one is given."""
-    masks = render_masks(cfg, 1, "a still's frames", engine.device, engine.context.schedules.variables)
+    masks = render_masks(cfg, 1, "a still's frames", engine.device, engine.context.schedules)
     if masks is None:
         return engine.dream(image, 0, generator)
     frame_mask = masks.next(0, image)
