@@ -40,7 +40,7 @@ def check_render(cfg: RenderConfig, context: RenderContext, warn: Callable[[str]
     if cfg.dream.first_frame_iterations is not None and cfg.dream.first_frame_iterations < 0:
         raise UserError(f"Config key 'dream.first_frame_iterations' is {cfg.dream.first_frame_iterations}, but must "
                         "be 0 or more (or null: frame 0 takes dream.iterations).")
-    if cfg.mode == "video" and cfg.input:
+    if context.source is not None:  # a video dream's input, probed already
         check_video_input(cfg.input)
         note = truncation_note(cfg, context.frames, context.source)
         if note:
