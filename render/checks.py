@@ -12,8 +12,9 @@ from PIL import Image, UnidentifiedImageError
 
 from dream.errors import UserError
 from render.config import RenderConfig
+from render.context import RenderContext
 from render.media.video_source import VideoInfo, announced_frames
-from render.schedule import ScheduleVariables, parse_schedule
+from render.schedule import ScheduleContext
 
 # key: (the rule every frame's value must keep, what the rule means, a value that works)
 SCHEDULE_RULES = {
@@ -26,22 +27,22 @@ ENDLESS_CHECKED_S = 60  # an endless render's schedules are checked over its fir
 TRUNCATED_SHARE = 0.9  # a file decoding fewer of the frames its header announces was cut short
 
 
-def check_render(cfg: RenderConfig, frames: int | None, variables: ScheduleVariables | None,
-                 warn: Callable[[str], None], source: VideoInfo | None = None) -> None:
+def check_render(cfg: RenderConfig, context: RenderContext, warn: Callable[[str], None]) -> None:
     """Refuse what can't render sensibly (``UserError``); ``warn`` about what is honoured differently than asked.
 
     Args:
-        frames: the frames the render dreams (a loop's tail and a video's own length included); None: endless.
+        context: the render's frames (a loop's tail and a video's own length included; None: endless), its
+            schedule context and its source video as probed.
     """
     if cfg.mode == "image" and not cfg.input:
         raise UserError("The dream_image preset dreams a photo: pass one with input=photo.jpg.")
-    check_schedule_ranges(cfg, frames, variables)
+    check_schedule_ranges(cfg, context.schedules)
     if cfg.dream.first_frame_iterations is not None and cfg.dream.first_frame_iterations < 0:
         raise UserError(f"Config key 'dream.first_frame_iterations' is {cfg.dream.first_frame_iterations}, but must "
                         "be 0 or more (or null: frame 0 takes dream.iterations).")
-    if cfg.mode == "video" and cfg.input:
+    if context.source is not None:  # a video dream's input, probed already
         check_video_input(cfg.input)
-        note = truncation_note(cfg, frames, source)
+        note = truncation_note(cfg, context.frames, context.source)
         if note:
             warn(note)
     note = loop_note(cfg)
@@ -49,14 +50,18 @@ def check_render(cfg: RenderConfig, frames: int | None, variables: ScheduleVaria
         warn(note)
 
 
-def check_schedule_ranges(cfg: RenderConfig, frames: int | None, variables: ScheduleVariables | None) -> None:
-    """Every frame's zoom, octaves and iterations inside ``SCHEDULE_RULES``; the first frame outside is named."""
+def check_schedule_ranges(cfg: RenderConfig, schedules: ScheduleContext) -> None:
+    """Every frame's zoom, octaves and iterations inside ``SCHEDULE_RULES``; the first frame outside is named.
+
+    Args:
+        schedules: the render's schedule context; an endless one's schedules are checked over their first minute.
+    """
+    endless = schedules.frames is None
     for key, (keeps_rule, rule, example) in SCHEDULE_RULES.items():
         section, name = key.split(".")
         spec = getattr(getattr(cfg, section), name)
-        schedule = parse_schedule(spec, frames=frames, seed=cfg.seed, name=key,
-                                  interpolation=cfg.motion.interpolation, variables=variables)
-        checked = schedule.frames if frames is not None else max(schedule.frames, round(ENDLESS_CHECKED_S * cfg.fps))
+        schedule = schedules.parse(spec, key)
+        checked = max(schedule.frames, round(ENDLESS_CHECKED_S * cfg.fps)) if endless else schedule.frames
         bad = next(((i, v) for i in range(checked) if not keeps_rule(v := schedule.at(i))), None)
         if bad is not None:
             raise UserError(f"Config key '{key}' ({spec!r}) is {bad[1]:g} at frame {bad[0]}, but must be {rule}. "

@@ -62,28 +62,41 @@ def estimate_record(estimate: Estimate | None, device: torch.device) -> dict:
 
 def estimate_render(cfg: RenderConfig, engine: Engine, frames: int) -> Estimate:
     """Time a few steps of the render's own work and add up the whole; see the module's docstring."""
-    if cfg.mode == "visualize":
-        return estimate_visualization(cfg, engine)
-    height, width = dream_size(cfg, engine.device, engine.context.source)
+    return ESTIMATES[cfg.mode](cfg, engine, frames)
+
+
+def estimate_frames(cfg: RenderConfig, engine: Engine, frames: int, size: tuple[int, int],
+                    flow: bool = False) -> Estimate:
+    """The dream steps of ``frames`` frames of ``size`` (H, W); ``flow``: and the optical flow between two frames."""
+    height, width = size
     step_seconds = StepTimer(engine, height, width)
     cadence = cfg.dream.cadence if isinstance(cfg.dream.cadence, int) else 1  # the frames between only move
     seconds = sum(step_seconds.frame(frame) for frame in range(0, frames, cadence))
-    if cfg.mode == "video" and frames > 1:
+    if flow and frames > 1:
         seconds += (frames - 1) * flow_seconds(cfg, height, width, engine.device)
     return Estimate(seconds, peak_bytes(engine.device), frames, "frame", seconds / max(1, frames), (height, width))
 
 
-def dream_size(cfg: RenderConfig, device: torch.device, source: VideoInfo | None = None) -> tuple[int, int]:
-    """(H, W) of the frames the render dreams; ``source``: the video as the render probed it, if it did."""
-    if cfg.mode == "video":
-        width, height = (source.width, source.height) if source is not None else frame_size(cfg.input)
-        width, height = output_size(cfg, SimpleNamespace(width=width, height=height))
-        return height, width
-    if cfg.mode == "image" and cfg.input:
-        from render.modes.still import still_size
+def estimate_zoom(cfg: RenderConfig, engine: Engine, frames: int) -> Estimate:
+    return estimate_frames(cfg, engine, frames, (cfg.height, cfg.width))
 
-        return still_size(cfg, load_image(cfg.input, device))
-    return cfg.height, cfg.width
+
+def estimate_video(cfg: RenderConfig, engine: Engine, frames: int) -> Estimate:
+    return estimate_frames(cfg, engine, frames, video_size(cfg, engine.context.source), flow=True)
+
+
+def estimate_still(cfg: RenderConfig, engine: Engine, frames: int) -> Estimate:
+    from render.modes.still import still_size
+
+    size = still_size(cfg, load_image(cfg.input, engine.device)) if cfg.input else (cfg.height, cfg.width)
+    return estimate_frames(cfg, engine, frames, size)
+
+
+def video_size(cfg: RenderConfig, source: VideoInfo | None) -> tuple[int, int]:
+    """(H, W) of a video dream's frames; ``source``: the video as the render probed it (read again when None)."""
+    width, height = (source.width, source.height) if source is not None else frame_size(cfg.input)
+    width, height = output_size(cfg, SimpleNamespace(width=width, height=height))
+    return height, width
 
 
 class StepTimer:
@@ -143,8 +156,8 @@ def flow_seconds(cfg: RenderConfig, height: int, width: int, device: torch.devic
     return timed(lambda: frame_motion(before, after, settings), device)
 
 
-def estimate_visualization(cfg: RenderConfig, engine: Engine) -> Estimate:
-    """Two of the visualisation's own steps (after one warm-up step), times its steps."""
+def estimate_visualization(cfg: RenderConfig, engine: Engine, *_) -> Estimate:
+    """Two of the visualisation's own steps (after one warm-up step), times its steps (not frames)."""
     from dream.visualize import find_target, optimised_size, total_steps
     from render.modes.visualize import detail_of, visualization_nets, visualize_steps
 
@@ -157,6 +170,11 @@ def estimate_visualization(cfg: RenderConfig, engine: Engine) -> Estimate:
     size = optimised_size(cfg.height, cfg.width, settings.size)
     steps = total_steps(settings.steps, size, settings.parameterization, detail_of(settings))
     return Estimate(steps * step, peak_bytes(engine.device), steps, "step", step, (cfg.height, cfg.width))
+
+
+# mode -> (cfg, engine, frames) -> Estimate, keyed like render.run.MODES
+ESTIMATES = {"zoom": estimate_zoom, "video": estimate_video, "visualize": estimate_visualization,
+             "image": estimate_still}
 
 
 def peak_bytes(device: torch.device) -> int:
@@ -177,16 +195,28 @@ def estimate_line(cfg: RenderConfig, estimate: Estimate, device: torch.device) -
 def faster_overrides(cfg: RenderConfig, estimate: Estimate, device: torch.device) -> str:
     """Overrides for about a quarter of the time: fewer frames or steps, a smaller size, a GPU."""
     quarter = duration(estimate.seconds / 4)
-    if cfg.mode == "visualize":
-        options = [f"visualize.steps={max(1, cfg.visualize.steps // 4)}"]
-    else:
-        options = [f"frames={max(1, estimate.units // 4)}"] if cfg.mode in ("zoom", "video") else []
-        height, width = estimate.size
-        options.append(f"width={max(2, width // 2)} height={max(2, height // 2)}")
+    options = QUICKER[cfg.mode](cfg, estimate)
     text = f"About {quarter} with {' or '.join(options)}" if options else ""
     if device.type == "cpu" and torch.cuda.is_available():
         text += (" or " if text else "") + "device=cuda"
     return text + "." if text else ""
+
+
+def fewer_frames(cfg: RenderConfig, estimate: Estimate) -> list[str]:
+    return [f"frames={max(1, estimate.units // 4)}", *smaller(cfg, estimate)]
+
+
+def smaller(cfg: RenderConfig, estimate: Estimate) -> list[str]:
+    height, width = estimate.size
+    return [f"width={max(2, width // 2)} height={max(2, height // 2)}"]
+
+
+def fewer_steps(cfg: RenderConfig, estimate: Estimate) -> list[str]:
+    return [f"visualize.steps={max(1, cfg.visualize.steps // 4)}"]
+
+
+# mode -> the overrides that do about a quarter of its work, keyed like ESTIMATES
+QUICKER = {"zoom": fewer_frames, "video": fewer_frames, "visualize": fewer_steps, "image": smaller}
 
 
 def duration(seconds: float) -> str:

@@ -63,10 +63,9 @@ def run(cfg: RenderConfig, run_dir: Path, console: Console | None = None, resume
     started = time.perf_counter()
     write_meta(run_dir, {**previous, **base_meta(cfg), "finished": False})
     context = render_context(cfg, run_dir, track)
-    mask_settings(cfg.mask, cfg.mode, context.frames)  # a bad mask stops here, before the model loads
+    mask_settings(cfg.mask, cfg.mode, context.schedules)  # a bad mask stops here, before the model loads
     start_notes: list[str] = []  # what was honoured differently than asked: said now, kept in meta.json
-    check_render(cfg, context.frames, context.schedules.variables, noting(warner(console), start_notes),
-                 context.source)
+    check_render(cfg, context, noting(warner(console), start_notes))
     engine = build_engine(cfg, context, warner(console), log=lambda line: console.print(line, highlight=False),
                           max_batch=cfg.video.batch if context.source else 1)
     endless = context.frames is None  # a live stream has no total; its cadence holds the pace instead

@@ -17,10 +17,7 @@ from pathlib import Path
 import torch
 
 from dream.errors import UserError
-from render.media.run_folder import write_atomic
-
-CHUNKS_DIR = "chunks"
-MANIFEST = "manifest.json"
+from render.media.run_folder import CHUNKS_DIR, MANIFEST, write_atomic
 
 
 def read_manifest(chunks_dir: Path) -> dict | None:

@@ -1,4 +1,8 @@
-"""The run folder contract: media, meta.json, the resolved config, a preview; never overwritten."""
+"""The run folder contract: media, meta.json, the resolved config, a preview; never overwritten.
+
+It names the run folder's parts: ``chunks/`` (resume points, laid out by render/media/checkpoints.py) and
+``seam/`` (frames kept losslessly for a join, render/media/seam_frames.py).
+"""
 
 from __future__ import annotations
 
@@ -17,6 +21,9 @@ from render.config import RenderConfig
 from render.media.run_lock import LOCK_FILE
 
 CONFIG_FILE = Path(".hydra") / "config.yaml"
+CHUNKS_DIR = "chunks"
+MANIFEST = "manifest.json"  # in CHUNKS_DIR: the last resume point
+SEAM_DIR = "seam"
 # What a render writes before its first frame: a folder holding only these is removed when the render is refused.
 STARTUP_FILES = {CONFIG_FILE.as_posix(), "meta.json", LOCK_FILE, "audio_features.npz"}
 PACKAGES = ("torch", "torchvision", "kornia", "imageio", "imageio-ffmpeg", "numpy", "hydra-core", "deepdream-render")
@@ -25,8 +32,18 @@ PACKAGES = ("torch", "torchvision", "kornia", "imageio", "imageio-ffmpeg", "nump
 def holds_a_run(run_dir: Path) -> bool:
     """True when ``run_dir`` already has a render's results or its resume state."""
     run_dir = Path(run_dir)
-    markers = [run_dir / "meta.json", run_dir / "chunks" / "manifest.json"]
+    markers = [run_dir / "meta.json", run_dir / CHUNKS_DIR / MANIFEST]
     return any(m.exists() for m in markers) or any(run_dir.glob("*.mp4"))
+
+
+def seam_folder(run_dir: Path) -> Path:
+    """The folder of the frames kept for a later join; it survives a resume (it is outside ``chunks/``)."""
+    return Path(run_dir) / SEAM_DIR
+
+
+def seam_frame_path(run_dir: Path, index: int) -> Path:
+    """Where frame ``index`` is kept losslessly for a later join."""
+    return seam_folder(run_dir) / f"frame_{index:06d}.png"
 
 
 def check_writable(folder: Path) -> None:

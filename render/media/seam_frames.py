@@ -4,7 +4,8 @@ A segmented video dream saves the frames its seams are made of (render/modes/seg
 and a looping zoom its head frames (render/modes/loop.py), as 8-bit PNGs in
 ``RUN_DIR/seam/frame_NNNNNN.png``, numbered by frame index. PNG keeps them exact, so a
 dissolve made from them is compressed once, like every other frame of the video; the
-folder is outside ``chunks/``, so a resumed render still finds them.
+folder is outside ``chunks/``, so a resumed render still finds them. Their paths come from
+the run folder's contract (render/media/run_folder.py).
 """
 
 from __future__ import annotations
@@ -17,12 +18,7 @@ import numpy as np
 import torch
 
 from render.media.images import save_png
-
-SEAM_DIR = "seam"
-
-
-def seam_frame_path(run_dir: Path, index: int) -> Path:
-    return Path(run_dir) / SEAM_DIR / f"frame_{index:06d}.png"
+from render.media.run_folder import seam_folder, seam_frame_path
 
 
 def save_seam_frame(run_dir: Path, index: int, frame: torch.Tensor) -> None:
@@ -39,7 +35,7 @@ def load_seam_frame(run_dir: Path, index: int) -> np.ndarray:
 
 def drop_seam_frames(run_dir: Path) -> None:
     """Delete the kept frames once nothing will blend them any more."""
-    shutil.rmtree(Path(run_dir) / SEAM_DIR, ignore_errors=True)
+    shutil.rmtree(seam_folder(run_dir), ignore_errors=True)
 
 
 def missing_seam_frames(run_dir: Path, indices: range) -> list[int]:

@@ -18,7 +18,8 @@ import torch
 
 from render.config import RenderConfig
 from render.media.images import load_image
-from render.media.seam_frames import save_seam_frame, seam_frame_path
+from render.media.run_folder import seam_frame_path
+from render.media.seam_frames import save_seam_frame
 from render.ops.crossfade import crossfade_weight
 
 

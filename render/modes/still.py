@@ -11,25 +11,21 @@ from dream.errors import UserError
 from dream.octaves import resize
 from render.config import RenderConfig
 from render.engine import Engine
-from render.media.images import load_image, save_png, smooth_noise
+from render.media.images import load_image, save_png
 from render.modes.video_dream import output_size
 from render.ops.mask import keep, render_masks
 
 
 def render_still(cfg: RenderConfig, run_dir: Path, engine: Engine, *_) -> dict:
-    """Dream ``cfg.input`` (or noise) at the frame-0 settings; returns facts for meta.json.
+    """Dream the photo ``cfg.input`` at the frame-0 settings; returns facts for meta.json.
 
-    A photo keeps its own size unless ``width``/``height`` are given (one alone keeps its aspect).
+    A photo keeps its own size unless ``width``/``height`` are given (one alone keeps its aspect). A still
+    without a photo was refused before the model loaded (render/checks.py).
     """
     generator = torch.Generator().manual_seed(cfg.seed)
-    if cfg.input:
-        image = load_image(cfg.input, engine.device)
-        if cfg.mode == "image" and (cfg.width or cfg.height):
-            image = resize(image, still_size(cfg, image))
-    elif cfg.mode == "image":
-        raise UserError("The dream_image preset dreams a photo: pass one with input=photo.jpg.")
-    else:
-        image = smooth_noise(cfg.height, cfg.width, generator, engine.device)
+    image = load_image(cfg.input, engine.device)
+    if cfg.width or cfg.height:
+        image = resize(image, still_size(cfg, image))
     dreamed = _dream_masked(cfg, engine, image, generator)
     path = save_png(dreamed, run_dir / f"{cfg.output.name}.png")
     height, width = dreamed.shape[-2:]
@@ -50,7 +46,7 @@ def still_size(cfg: RenderConfig, image: torch.Tensor) -> tuple[int, int]:
 
 def _dream_masked(cfg: RenderConfig, engine: Engine, image: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
     """The dream of ``image`` (1, 3, H, W), only inside ``mask.source`` when one is given."""
-    masks = render_masks(cfg, 1, "a still's frames", engine.device, engine.context.schedules.variables)
+    masks = render_masks(cfg, 1, "a still's frames", engine.device, engine.context.schedules)
     if masks is None:
         return engine.dream(image, 0, generator)
     frame_mask = masks.next(0, image)

@@ -273,7 +273,7 @@ class VideoDreamMode:
         self.schedules = video_schedules(cfg.video, engine.context.schedules)
         self.flow = flow_settings(cfg.video)
         self.masks = render_masks(cfg, info.frames, "the source video's frames", engine.device,
-                                  engine.context.schedules.variables)
+                                  engine.context.schedules)
         self.steps_total = self.span.end - self.span.start
         self.notes: list[str] = []
         self.ended = False

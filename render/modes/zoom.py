@@ -89,7 +89,7 @@ def zoom_masks(cfg: RenderConfig, engine: Engine) -> FrameMasks | None:
     if not cfg.mask.source:
         return None
     return render_masks(cfg, engine.context.frames, "the zoom's frames (frames + loop_frames)", engine.device,
-                        engine.context.schedules.variables)
+                        engine.context.schedules)
 
 
 def advance(state: ZoomState, engine: Engine, motion: MotionSchedules, cfg: RenderConfig,

@@ -26,7 +26,7 @@ from render.ops.flow import FrameMotion
 from render.ops.mask_carry import interior, place, refine_shift, shift_matrix, subject_shift
 from render.ops.mask_key import is_key, key_mask, parse_key
 from render.ops.warp import Motion, motion_matrix
-from render.schedule import Schedule, ScheduleVariables, parse_schedule
+from render.schedule import Schedule, ScheduleContext
 
 TRACKS = {"none": "", "flow": "video"}  # choice -> the only mode it applies to ("": any)
 FOLLOWS = {"screen": "", "camera": "zoom"}
@@ -94,9 +94,11 @@ class MaskSettings:
         return self.cfg.track == "flow" or self.cfg.follow == "camera"
 
 
-def mask_settings(cfg: MaskConfig, mode: str, frames: int, seed: int = 0, interpolation: str = "linear",
-                  variables: ScheduleVariables | None = None) -> MaskSettings:
-    """Check the ``mask`` section for a render of ``mode`` (zoom, image, video); bad values are UserErrors."""
+def mask_settings(cfg: MaskConfig, mode: str, schedules: ScheduleContext) -> MaskSettings:
+    """Check the ``mask`` section for a render of ``mode`` (zoom, image, video); bad values are UserErrors.
+
+    ``mask.strength`` parses through the render's schedule context, like every other schedule of the render.
+    """
     for key, choices in (("track", TRACKS), ("follow", FOLLOWS)):
         value = getattr(cfg, key)
         if value not in choices:
@@ -108,8 +110,7 @@ def mask_settings(cfg: MaskConfig, mode: str, frames: int, seed: int = 0, interp
         raise UserError(f"Config key 'mask.feather' is {cfg.feather}, but must be 0 or more pixels (e.g. 8).")
     if is_key(cfg.source):
         parse_key(cfg.source)
-    strength = parse_schedule(cfg.strength, frames=frames, seed=seed, name="mask.strength",
-                              interpolation=interpolation, variables=variables)
+    strength = schedules.parse(cfg.strength, "mask.strength")
     bad = [(i, v) for i, v in enumerate(strength.values()) if not 0.0 <= v <= 1.0]
     if bad:
         raise UserError(f"Config key 'mask.strength' ({cfg.strength!r}) is {bad[0][1]:g} at frame {bad[0][0]}, but "
@@ -199,12 +200,12 @@ class FrameMasks:
 
 
 def render_masks(cfg: RenderConfig, frames: int, frames_meaning: str, device: torch.device,
-                 variables: ScheduleVariables | None = None) -> FrameMasks | None:
+                 schedules: ScheduleContext) -> FrameMasks | None:
     """The masks of a render of ``cfg`` over ``frames`` frames (None without ``mask.source``), checked.
 
-    The strength schedule parses like the render's others; a carried mask moves over the camera's border.
+    The strength schedule parses through the render's ``schedules``; a carried mask moves over the camera's border.
     """
-    settings = mask_settings(cfg.mask, cfg.mode, frames, cfg.seed, cfg.motion.interpolation, variables)
+    settings = mask_settings(cfg.mask, cfg.mode, schedules)
     if cfg.mask.track == "flow" and cfg.segment.count > 1:
         raise UserError("mask.track=flow carries the first frame's mask through every frame before, so a video "
                         "dream with it can't be split into segments: leave out segment.count or mask.track.")

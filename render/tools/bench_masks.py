@@ -37,6 +37,7 @@ from render.media.video_source import iter_video_frames
 from render.ops.flow import FlowSettings, frame_motion
 from render.ops.mask import feather, mask_settings, open_frame_masks
 from render.run import run
+from render.schedule import ScheduleContext
 
 SUPERSAMPLE = 4  # the clip is drawn at 4x and averaged down: motion in quarter pixels, no aliasing
 CPU = torch.device("cpu")
@@ -125,7 +126,8 @@ def iou(a: torch.Tensor, b: torch.Tensor) -> float:
 def track_square(clip: SquareClip, video: Path, mask: Path, every: int = 12) -> dict:
     """IoU of the carried and of the unmoved frame-0 mask with the true square, every ``every`` frames."""
     cfg = MaskConfig(source=str(mask), track="flow", feather=0)
-    masks = open_frame_masks(mask_settings(cfg, "video", clip.frames), clip.frames, "the clip's frames", CPU)
+    settings = mask_settings(cfg, "video", ScheduleContext(clip.frames))
+    masks = open_frame_masks(settings, clip.frames, "the clip's frames", CPU)
     first, previous, rows = None, None, {}
     for index, frame in enumerate(iter_video_frames(video, device=CPU)):
         motion = frame_motion(previous, frame, FlowSettings()) if previous is not None else None

@@ -33,8 +33,8 @@ from rich.console import Console
 from dream.errors import UserError
 from render.media.encoder import ChunkEncoder, Encoding
 from render.media.mux import concat_chunks
-from render.media.run_folder import CONFIG_FILE, package_versions, read_meta, resume_command, write_meta
-from render.media.seam_frames import SEAM_DIR, load_seam_frame, missing_seam_frames
+from render.media.run_folder import CONFIG_FILE, SEAM_DIR, package_versions, read_meta, resume_command, write_meta
+from render.media.seam_frames import load_seam_frame, missing_seam_frames
 from render.modes.segment import SegmentSpan
 from render.ops.crossfade import crossfade_weight
 from render.run import typed_config

@@ -17,7 +17,7 @@ import numpy as np
 from dream.errors import UserError
 from render.media.audio import decode_audio
 from render.ops.audio_features import FEATURE_NAMES, audio_features, fit_to_frames, frame_count
-from render.schedule import INTERPOLATIONS, Schedule, ScheduleError, ScheduleVariables, parse_schedule
+from render.schedule import INTERPOLATIONS, Schedule, ScheduleContext, ScheduleError, ScheduleVariables
 
 
 def write_plot(schedule: Schedule, path: str | Path, *, size: tuple[int, int] = (640, 240),
@@ -88,7 +88,7 @@ def _argument_parser() -> argparse.ArgumentParser:
 def _audio_variables(args: argparse.Namespace) -> tuple[int, ScheduleVariables, dict[str, np.ndarray]]:
     """(frames, the audio features as variables, the envelope to plot) from ``--audio``/``--frames``/``--fps``.
 
-    ``parse_schedule`` itself knows nothing of audio: the tool hands it the features as variables.
+    The schedule language itself knows nothing of audio: the tool hands it the features as variables.
     """
     if not args.audio:
         if args.frames is None:
@@ -109,10 +109,7 @@ def main(argv: list[str] | None = None) -> int:
     args = _argument_parser().parse_args(argv)
     try:
         frames, variables, envelope = _audio_variables(args)
-        schedule = parse_schedule(
-            args.spec, frames=frames, seed=args.seed, name=args.name, interpolation=args.interpolation,
-            variables=variables,
-        )
+        schedule = ScheduleContext(frames, args.seed, args.interpolation, variables).parse(args.spec, args.name)
         if args.plot is not None:
             write_plot(schedule, args.plot, backdrop=envelope)
     except UserError as error:

@@ -7,12 +7,14 @@ import pytest
 
 from dream.errors import UserError
 from render.checks import check_render, check_video_input, loop_note, truncation_note
+from render.context import RenderContext
 from tests.compose import compose_preset
 
 
 def _check(preset: str, overrides: list[str], frames: int = 6) -> list[str]:
     warnings = []
-    check_render(compose_preset(preset, overrides), frames, None, warnings.append)
+    cfg = compose_preset(preset, overrides)
+    check_render(cfg, RenderContext.of_frames(frames, cfg.seed, cfg.motion.interpolation), warnings.append)
     return warnings
 
 

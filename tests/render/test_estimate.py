@@ -6,6 +6,8 @@ from rich.console import Console
 from render.context import RenderContext
 from render.engine import build_engine
 from render.estimate import (
+    ESTIMATES,
+    QUICKER,
     Estimate,
     StepTimer,
     duration,
@@ -13,7 +15,7 @@ from render.estimate import (
     estimate_render,
     faster_overrides,
 )
-from render.run import typed_config
+from render.run import MODES, typed_config
 from tests.compose import compose_preset
 
 
@@ -53,6 +55,13 @@ def test_faster_overrides_name_fewer_frames_or_a_smaller_size():
     visualize = typed_config(compose_preset("class_visualize", []))
     assert "visualize.steps=32" in faster_overrides(visualize, Estimate(60, 1, 128, "step", 0.5, (320, 320)),
                                                     torch.device("cpu"))
+
+
+def test_every_mode_has_an_estimate_and_quicker_overrides():
+    assert ESTIMATES.keys() == QUICKER.keys() == MODES.keys()
+    still = typed_config(compose_preset("dream_image", ["input=photo.jpg"]))
+    text = faster_overrides(still, Estimate(8.0, 2**30, 1, "frame", 8.0, (400, 600)), torch.device("cpu"))
+    assert "width=300 height=200" in text and "frames=" not in text  # a still has one frame to cut
 
 
 def test_durations_read_as_people_say_them():

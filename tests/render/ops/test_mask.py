@@ -16,6 +16,7 @@ from render.media.sink import to_uint8_hwc
 from render.ops.flow import FrameMotion
 from render.ops.mask import feather, keep, mask_settings, open_frame_masks
 from render.ops.warp import Motion
+from render.schedule import ScheduleContext, ScheduleVariables
 
 CPU = torch.device("cpu")
 
@@ -27,7 +28,7 @@ def square(size: int = 20, top: int = 5, bottom: int = 15) -> torch.Tensor:
 
 
 def masks_for(tmp_path, mode: str = "image", frames: int = 4, **keys):
-    settings = mask_settings(MaskConfig(**keys), mode, frames)
+    settings = mask_settings(MaskConfig(**keys), mode, ScheduleContext(frames))
     return open_frame_masks(settings, frames, "the source video's frames", CPU)
 
 
@@ -78,11 +79,19 @@ def test_keep_is_the_source_bit_for_bit_where_the_weight_is_0():
 )
 def test_bad_mask_settings_are_user_errors(keys, message):
     with pytest.raises(UserError, match=message):
-        mask_settings(MaskConfig(**{"source": "key:red:0-1", **keys}), "image", 4)
+        mask_settings(MaskConfig(**{"source": "key:red:0-1", **keys}), "image", ScheduleContext(4))
+
+
+def test_strength_parses_through_the_render_schedule_context():
+    beat = np.array([0.0, 1.0, 0.0, 1.0])
+    context = ScheduleContext(4, interpolation="step", variables=ScheduleVariables(values={"beat": beat}))
+    stepped = mask_settings(MaskConfig(strength="0:(0), 2:(1)"), "zoom", context).strength
+    assert stepped.values() == [0.0, 0.0, 1.0, 1.0]  # motion.interpolation=step, not linear's 0.5 at frame 1
+    assert mask_settings(MaskConfig(strength="0:(beat)"), "zoom", context).strength.values() == beat.tolist()
 
 
 def test_no_source_no_masks():
-    assert open_frame_masks(mask_settings(MaskConfig(), "zoom", 4), 4, "", CPU) is None
+    assert open_frame_masks(mask_settings(MaskConfig(), "zoom", ScheduleContext(4)), 4, "", CPU) is None
 
 
 def test_image_mask_inverted_feathered_and_weighted_by_the_strength_schedule(tmp_path):
@@ -105,8 +114,8 @@ def test_a_mask_that_dreams_nowhere_is_refused(tmp_path, invert):
 
 
 def test_key_mask_is_read_from_each_frame():
-    masks = open_frame_masks(mask_settings(MaskConfig(source="key:brightness:0.5-1", feather=0), "video", 2), 2,
-                             "", CPU)
+    settings = mask_settings(MaskConfig(source="key:brightness:0.5-1", feather=0), "video", ScheduleContext(2))
+    masks = open_frame_masks(settings, 2, "", CPU)
     bright, dark = torch.ones(1, 3, 4, 4), torch.zeros(1, 3, 4, 4)
     assert masks.next(0, bright).dream.all() and masks.next(1, dark).empty
 
