@@ -191,6 +191,22 @@ class RenderConfig:
     mask: MaskConfig = field(default_factory=MaskConfig)
 
 
+CLASS_START = "class:"  # init=class:NAME: the zoom starts from a class visualisation of NAME
+
+
+def class_start_target(init: str) -> str | None:
+    """The class (or LAYER:CHANNEL) an ``init`` value starts the zoom from; None for ``noise``.
+
+    Raises:
+        UserError: neither ``noise`` nor ``class:NAME``.
+    """
+    if init == "noise":
+        return None
+    if init.startswith(CLASS_START) and init[len(CLASS_START):].strip():
+        return init[len(CLASS_START):].strip()
+    raise UserError(f"Config key 'init' is '{init}', but must be 'noise' or 'class:NAME' (e.g. init=class:banana).")
+
+
 FOLDER_NAME_BYTES = 200  # file systems refuse names over 255 bytes; room left for the job number
 
 
@@ -264,10 +280,7 @@ def validate(cfg: RenderConfig) -> None:
                         "(e.g. dream.tile_size=512) or 0 (never tile).")
     if not 0 <= cfg.output.crf <= 51:
         raise UserError(f"Config key 'output.crf' is {cfg.output.crf}, but must be in 0..51 (18 looks lossless).")
-    if cfg.init != "noise" and not cfg.init.startswith("class:"):
-        raise UserError(
-            f"Config key 'init' is '{cfg.init}', but must be 'noise' or 'class:NAME' (e.g. init=class:banana)."
-        )
+    class_start_target(cfg.init)
     validate_visualize(cfg.visualize)
     validate_live(cfg.live)
     if not cfg.audio_smoothing >= 0:

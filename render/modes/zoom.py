@@ -21,7 +21,7 @@ from pathlib import Path
 import torch
 from rich.console import Console
 
-from render.config import RenderConfig
+from render.config import RenderConfig, class_start_target
 from render.driver import Outputs, Report, Step, drive, open_outputs
 from render.engine import Engine
 from render.media.audio import decode_audio
@@ -60,11 +60,12 @@ def initial_state(cfg: RenderConfig, engine: Engine) -> ZoomState:
     """
     generator = torch.Generator().manual_seed(cfg.seed)
     device = engine.device
-    if cfg.init.startswith("class:"):
+    target = class_start_target(cfg.init)
+    if target is not None:
         from dream.visualize import class_start_image
         from render.modes.visualize import robustness_of, visualization_nets
 
-        target, settings = cfg.init[6:], cfg.visualize
+        settings = cfg.visualize
         nets, _ = visualization_nets(cfg, engine, target, print)
         start = class_start_image(
             nets, target, cfg.height, cfg.width, generator, device, steps=settings.steps, size=settings.size,

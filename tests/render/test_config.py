@@ -4,7 +4,7 @@ import pytest
 from omegaconf import OmegaConf
 
 from dream.errors import UserError
-from render.config import FOLDER_NAME_BYTES, RenderConfig, folder_name, validate
+from render.config import FOLDER_NAME_BYTES, RenderConfig, class_start_target, folder_name, validate
 
 
 def config(**overrides):
@@ -86,3 +86,16 @@ def test_folder_name_cuts_long_overrides_to_distinct_names_the_disk_takes():
 
 def test_folder_name_is_one_path_component():
     assert "/" not in folder_name("audio=music/song (1).mp3,mask.source=masks/é.png")
+
+
+@pytest.mark.parametrize(("init", "target"), [("noise", None), ("class:banana", "banana"),
+                                              ("class:golden retriever", "golden retriever"),
+                                              ("class:block10:97", "block10:97")])
+def test_class_start_target_reads_init_once(init, target):
+    assert class_start_target(init) == target
+
+
+@pytest.mark.parametrize("init", ["banana", "class:", "Class:banana"])
+def test_an_init_that_is_neither_noise_nor_a_class_is_refused(init):
+    with pytest.raises(UserError, match="init=class:banana"):
+        validate(config(init=init))
