@@ -5,8 +5,9 @@ so its frames come at ``(dream + (N - 1) * tween) / N`` seconds each. The contro
 the median of the latest dreams' times (one slow warm-up dream doesn't sway it) and a
 smoothed in-between time and, at every dream, picks the smallest N whose frame time
 fits the stream's with some headroom. It goes up as soon as most recent dreams are slower and
-comes back down only when the smaller cadence fits with a wider margin, so it does not
-flip between two values. When even the largest cadence is too slow, ``behind`` says so.
+comes back down only when the smaller cadence fits with a wider margin and the cadence has held
+for a few dreams, so it does not flip between two values on a machine whose load shifts.
+When even the largest cadence is too slow, ``behind`` says so.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ class AutoCadence:
         settle: a smaller cadence is taken only when it fits within ``headroom * settle``.
         smoothing: weight of each new in-between measurement in its running average.
         window: dreams whose median is the dream time.
+        dwell: dreams a changed cadence is held at least before a smaller one is taken.
     """
 
     fps: float
@@ -37,10 +39,12 @@ class AutoCadence:
     settle: float = 0.8
     smoothing: float = 0.3
     window: int = 5
+    dwell: int = 8
     tween_s: float = 0.0
     cadence: int = 1
     behind: bool = False
     dreams: deque = field(default_factory=deque)
+    held: int | None = None  # dreams since the cadence last changed; None: it has not changed yet
 
     @property
     def dream_s(self) -> float | None:
@@ -68,8 +72,10 @@ class AutoCadence:
         fits = [n for n in range(1, self.largest + 1) if self.frame_seconds(n) <= budget]
         self.behind = not fits
         wanted = fits[0] if fits else self.largest
-        if wanted < self.cadence and self.frame_seconds(wanted) > budget * self.settle:
-            wanted = self.cadence  # fits, but not by enough to be sure yet
+        settling = self.held is not None and self.held < self.dwell
+        if wanted < self.cadence and (settling or self.frame_seconds(wanted) > budget * self.settle):
+            wanted = self.cadence  # fits, but not by enough (or not for long enough) to be sure yet
+        self.held = 0 if wanted != self.cadence else (None if self.held is None else self.held + 1)
         self.cadence = wanted
         return wanted
 

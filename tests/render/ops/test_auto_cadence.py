@@ -69,3 +69,15 @@ def test_frame_seconds_is_the_stretch_averaged(cadence):
     controller = AutoCadence(fps=12, tween_s=0.02)
     controller.observe(0.4, dreamed=True)
     assert controller.frame_seconds(cadence) == pytest.approx((0.4 + (cadence - 1) * 0.02) / cadence)
+
+
+def test_a_raised_cadence_is_held_for_a_few_dreams_before_it_comes_down():
+    controller = AutoCadence(fps=12, dwell=4)
+    for _ in range(5):
+        controller.observe(0.5, dreamed=True)
+    raised = controller.choose()
+    assert raised > 1
+    for _ in range(5):  # fast again at once: a shifting load, not yet a faster machine
+        controller.observe(0.02, dreamed=True)
+    assert [controller.choose() for _ in range(4)] == [raised] * 4
+    assert controller.choose() == 1
