@@ -159,12 +159,15 @@ LUCID_ROBUSTNESS = Robustness(crops=0)
 """Today's Fourier-prior robustness: a few pixels of jitter, 5 % scaling, 5 degrees of rotation."""
 PLAIN = Robustness(crops=0, jitter=0, scales=(1.0,), rotate_degrees=0.0)
 """No robustness at all (plain pixel ascent)."""
-ALPHA_EDGES = (0.15, 0.5)
-"""Importance at or below the first is background (alpha 0), from the second on object (alpha 1)."""
+ALPHA_EDGES = (0.02, 0.3)
+"""Importance at or below the first is background (alpha 0), from the second on object (alpha 1).
+
+Wide on purpose: the importance peaks on the object's most telling part, and an alpha as tight as that
+peak cut objects into a round vignette that a held-out network no longer recognised."""
 BACKGROUNDS = ("calm", "keep")
 """``Visualization.picture``'s backgrounds: blurred and faded, or the optimised image unchanged."""
-CALM_BLUR = 40  # the calm background's blur: the shorter side / this
-CALM_FADE = 0.5  # how far the calm background goes toward the picture's mean colour
+CALM_BLUR = 60  # the calm background's blur: the shorter side / this (soft: a photo's out-of-focus background)
+CALM_FADE = 0.25  # how far the calm background goes toward the picture's mean colour
 LEARNING_RATES = {"maco": 1.0, "fourier": 0.05, "pixel": 0.05}
 """Each parameterisation's learning rate: a phase moves in radians, a spectrum or a logit in small units."""
 
@@ -233,7 +236,7 @@ class Detail:
 
 
 def calm(images: torch.Tensor) -> torch.Tensor:
-    """(B, 3, H, W) -> (B, 3, H, W): blurred (a fortieth of the shorter side) and half-way to the mean colour."""
+    """(B, 3, H, W) -> (B, 3, H, W): blurred (``CALM_BLUR``) and ``CALM_FADE`` of the way to the mean colour."""
     sigma = max(1.0, min(images.shape[-2:]) / CALM_BLUR)
     kernel = min(int(4 * sigma) | 1, (min(images.shape[-2:]) - 1) | 1)
     blurred = gaussian_blur2d(images, (kernel, kernel), (sigma, sigma), border_type="reflect")
