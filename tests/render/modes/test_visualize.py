@@ -34,8 +34,8 @@ def fake_model(net, name: str = "tiny"):
     return SimpleNamespace(net=net, entry=SimpleNamespace(name=name), record={"model": name})
 
 
-def run_visualization(net, tmp_path, speed=SpeedOptions(), **overrides) -> dict:
-    engine = SimpleNamespace(model=fake_model(net), device=CPU, speed=speed)
+def run_visualization(net, tmp_path, speed: SpeedOptions | None = None, **overrides) -> dict:
+    engine = SimpleNamespace(model=fake_model(net), device=CPU, speed=speed or SpeedOptions())
     return render_visualization(visualize_config(**overrides), tmp_path, engine, Console(file=open("/dev/null", "w")))
 
 
