@@ -119,7 +119,7 @@ class VideoConfig:
 
 @dataclass
 class SegmentConfig:
-    """One of ``count`` pieces of a video dream, rendered as its own job (render/modes/segment.py)."""
+    """One of ``count`` pieces of a video dream, rendered as its own job (render/segments/plan.py)."""
 
     count: int = 1  # pieces the video is split into; 1 = the whole video in one render
     index: int = 0  # which piece this render makes, 0..count-1

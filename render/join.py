@@ -1,6 +1,6 @@
-"""``python -m render.join SWEEP_DIR``: join a segmented video dream (render/tools/join.py)."""
+"""``python -m render.join SWEEP_DIR``: join a segmented video dream (render/segments/join.py)."""
 
-from render.tools.join import main
+from render.segments.join import main
 
 if __name__ == "__main__":
     main()

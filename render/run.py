@@ -23,7 +23,6 @@ from render.media.stop import StopSignals
 from render.media.video_source import VideoInfo, probe_video
 from render.media.web_formats import web_outputs
 from render.modes.loop import loop_length
-from render.modes.segment import check_segment_keys
 from render.modes.still import render_still
 from render.modes.video_dream import render_video, video_frame_count
 from render.modes.visualize import render_visualization
@@ -33,6 +32,7 @@ from render.ops.cadence import check_cadence
 from render.ops.flow import flow_settings
 from render.ops.mask import mask_settings
 from render.schedule import ScheduleContext
+from render.segments.plan import check_segment_keys
 from render.soundtrack import audio_variables, open_soundtrack
 
 

@@ -9,6 +9,8 @@ from pathlib import Path
 import imageio.v3 as iio
 import numpy as np
 
+from render.media.run_folder import PREVIEW, png_frame_path
+
 
 def write_image_atomic(path: Path, pixels: np.ndarray) -> None:
     """Write (H, W, 3) uint8 as an image (format from the suffix); readers never see half a file."""
@@ -30,8 +32,9 @@ class FrameFiles:
 
     def __call__(self, pixels: np.ndarray) -> None:
         if self.png_frames:
-            (self.run_dir / "frames").mkdir(exist_ok=True)
-            write_image_atomic(self.run_dir / "frames" / f"frame_{self.index:06d}.png", pixels)
+            path = png_frame_path(self.run_dir, self.index)
+            path.parent.mkdir(exist_ok=True)
+            write_image_atomic(path, pixels)
         self.index += 1
         self._latest = pixels
         if time.monotonic() - self._last_preview_at >= self.preview_every_s:
@@ -40,5 +43,5 @@ class FrameFiles:
     def save_preview(self) -> None:
         """Write the latest frame as the preview now (at a checkpoint, so a stopped render shows its last frame)."""
         if self._latest is not None:
-            write_image_atomic(self.run_dir / "preview.jpg", self._latest)
+            write_image_atomic(self.run_dir / PREVIEW, self._latest)
             self._last_preview_at = time.monotonic()

@@ -1,7 +1,8 @@
 """The run folder contract: media, meta.json, the resolved config, a preview; never overwritten.
 
-It names the run folder's parts: ``chunks/`` (resume points, laid out by render/media/checkpoints.py) and
-``seam/`` (frames kept losslessly for a join, render/media/seam_frames.py).
+It names the run folder's parts: ``chunks/`` (resume points, laid out by render/media/checkpoints.py),
+``seam/`` (frames kept losslessly for a join, render/media/seam_frames.py), ``frames/`` (every frame as a PNG
+with ``output.png_frames``) and ``preview.jpg`` (the latest frame), both written by render/media/frame_files.py.
 """
 
 from __future__ import annotations
@@ -24,6 +25,8 @@ CONFIG_FILE = Path(".hydra") / "config.yaml"
 CHUNKS_DIR = "chunks"
 MANIFEST = "manifest.json"  # in CHUNKS_DIR: the last resume point
 SEAM_DIR = "seam"
+FRAMES_DIR = "frames"
+PREVIEW = "preview.jpg"
 # What a render writes before its first frame: a folder holding only these is removed when the render is refused.
 STARTUP_FILES = {CONFIG_FILE.as_posix(), "meta.json", LOCK_FILE, "audio_features.npz"}
 PACKAGES = ("torch", "torchvision", "kornia", "imageio", "imageio-ffmpeg", "numpy", "hydra-core", "deepdream-render")
@@ -43,7 +46,16 @@ def seam_folder(run_dir: Path) -> Path:
 
 def seam_frame_path(run_dir: Path, index: int) -> Path:
     """Where frame ``index`` is kept losslessly for a later join."""
-    return seam_folder(run_dir) / f"frame_{index:06d}.png"
+    return seam_folder(run_dir) / frame_png_name(index)
+
+
+def png_frame_path(run_dir: Path, index: int) -> Path:
+    """Where frame ``index`` is written as a PNG with ``output.png_frames``."""
+    return Path(run_dir) / FRAMES_DIR / frame_png_name(index)
+
+
+def frame_png_name(index: int) -> str:
+    return f"frame_{index:06d}.png"
 
 
 def check_writable(folder: Path) -> None:

@@ -1,6 +1,6 @@
 """Frames kept losslessly in a run folder, by frame index, for a later join to blend.
 
-A segmented video dream saves the frames its seams are made of (render/modes/segment.py),
+A segmented video dream saves the frames its seams are made of (render/segments/plan.py),
 and a looping zoom its head frames (render/modes/loop.py), as 8-bit PNGs in
 ``RUN_DIR/seam/frame_NNNNNN.png``, numbered by frame index. PNG keeps them exact, so a
 dissolve made from them is compressed once, like every other frame of the video; the

@@ -48,11 +48,11 @@ from render.media.progress import warner
 from render.media.seam_frames import save_seam_frame
 from render.media.stop import StopSignals
 from render.media.video_source import VideoInfo, iter_video_frames
-from render.modes.segment import SegmentSpan, frame_seed, segment_span
 from render.ops.flow import FlowSettings, FrameMotion, flow_settings, frame_motion, warp_by_flow
 from render.ops.mask import FrameMask, FrameMasks, keep, render_masks
 from render.ops.stability import StabilityMeter
 from render.schedule import Schedule, ScheduleContext
+from render.segments.plan import SegmentSpan, frame_seed, segment_span
 
 
 @dataclass(frozen=True)

@@ -33,6 +33,7 @@ from skimage import data
 from render.cli import compose_preset
 from render.config import MaskConfig
 from render.media.mask_file import read_mask_image
+from render.media.run_folder import FRAMES_DIR
 from render.media.video_source import iter_video_frames
 from render.ops.flow import FlowSettings, frame_motion
 from render.ops.mask import feather, mask_settings, open_frame_masks
@@ -151,7 +152,7 @@ def write_window_mask(path: Path, width: int, height: int) -> Path:
 def rendered_frames(preset: str, overrides: list[str], run_dir: Path) -> list[np.ndarray]:
     """Render ``preset`` with lossless PNG frames; returns them as (H, W, 3) uint8, in order."""
     meta = run(compose_preset(preset, [*overrides, "output.png_frames=true"]), run_dir, Console(stderr=True))
-    files = sorted((run_dir / "frames").glob("*.png")) or [run_dir / meta["media"]]
+    files = sorted((run_dir / FRAMES_DIR).glob("*.png")) or [run_dir / meta["media"]]
     return [iio.imread(path)[..., :3] for path in files]
 
 

@@ -22,9 +22,9 @@ from pathlib import Path
 from urllib.parse import quote
 
 from dream.errors import UserError
+from render.media.run_folder import CONFIG_FILE, PREVIEW
 
 DEFAULT_ROOT = Path("outputs")
-CONFIG_FILE = Path(".hydra") / "config.yaml"  # the run folder contract (render/run_folder.py)
 VIDEO_TYPES = {".mp4": "video/mp4", ".webm": "video/webm"}
 
 STYLE = """
@@ -86,11 +86,11 @@ def media_names(meta: dict) -> list[str]:
 
 def media_html(run_dir: Path, meta: dict, page_dir: Path) -> str:
     """The run's ``<video>`` (WebM then mp4 sources, poster) or ``<img>`` for a still (the first of several)."""
-    media = run_dir / (media_names(meta) or ["preview.jpg"])[0]
+    media = run_dir / (media_names(meta) or [PREVIEW])[0]
     alt = html.escape(f"{meta.get('preset', '')} {media.name}", quote=True)
     if media.suffix not in VIDEO_TYPES:
         return f'<img src="{link(media, page_dir)}" alt="{alt}" loading="lazy">'
-    poster = run_dir / meta["poster"] if meta.get("poster") else run_dir / "preview.jpg"
+    poster = run_dir / meta["poster"] if meta.get("poster") else run_dir / PREVIEW
     poster_attr = f' poster="{link(poster, page_dir)}"' if poster.is_file() else ""
     sources = [run_dir / meta["webm"]] if meta.get("webm") else []
     sources.append(media)

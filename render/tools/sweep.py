@@ -5,8 +5,6 @@ It remembers each job's run folder and overrides as the job ends, and when the s
 ends prints one table row per run, read from the run's ``meta.json``. A sweep with a
 failed run then exits with status 1, so scripts notice. A single (non ``-m``) render
 never reaches ``on_multirun_end``, so it prints nothing.
-
-``SegmentJoin``, registered beside it, joins a segmented video dream's pieces when the sweep ends.
 """
 
 from __future__ import annotations
@@ -21,9 +19,6 @@ from hydra.experimental.callback import Callback
 from omegaconf import DictConfig
 from rich.console import Console
 from rich.table import Table
-
-from dream.errors import UserError
-from render.tools.join import join_segments, segment_folders
 
 
 class SweepSummary(Callback):
@@ -63,27 +58,6 @@ def jobs_on_disk(sweep_dir: Path) -> list[dict]:
     folders = sorted({meta.parent for meta in sweep_dir.glob("*/**/meta.json")})
     return [{"run_dir": folder, "overrides": [str(folder.relative_to(sweep_dir))], "completed": True}
             for folder in folders]
-
-
-class SegmentJoin(Callback):
-    """When a multirun ends, joins the sweep's video dream segments into ``SWEEP_DIR/<output.name>.mp4``.
-
-    Silent for sweeps without segments. While a segment is missing or unfinished it says which and how to
-    complete it (then ``python -m render.join SWEEP_DIR`` joins them); the sweep's exit status is the summary's.
-    """
-
-    def on_multirun_end(self, config: DictConfig, **kwargs: Any) -> None:
-        sweep_dir = Path(config.hydra.sweep.dir)
-        if not segment_folders(sweep_dir):
-            return
-        console = Console(stderr=True)
-        try:
-            meta = join_segments(sweep_dir)
-        except UserError as exc:
-            console.print(f"[bold red]Segments not joined:[/bold red] {exc}", highlight=False, soft_wrap=True)
-            return
-        console.print(f"Joined {meta['segment_count']} segments into {sweep_dir / meta['media']} ({meta['frames']} "
-                      f"frames, {meta['duration']} s)", highlight=False, soft_wrap=True)
 
 
 def run_row(job: dict) -> list[str]:

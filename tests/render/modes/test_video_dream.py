@@ -17,7 +17,6 @@ import torch
 import render.modes.video_dream
 from dream.errors import UserError
 from render.media.video_source import VideoInfo, iter_video_frames, probe_video
-from render.modes.segment import SegmentSpan
 from render.modes.video_dream import (
     VideoSchedules,
     VideoState,
@@ -29,6 +28,7 @@ from render.modes.video_dream import (
 from render.ops.stability import measure_stability
 from render.run import run
 from render.schedule import ScheduleContext
+from render.segments.plan import SegmentSpan
 from render.tools.bench_video import make_pan_clip
 from tests.compose import compose_preset
 from tests.render.media.test_video_source import make_clip

@@ -22,13 +22,11 @@ from render.media.encoder import ChunkEncoder, Encoding
 from render.media.seam_frames import load_seam_frame, missing_seam_frames
 from render.media.video_source import probe_video
 from render.ops.crossfade import crossfade_weight
-from render.tools.bench_video import make_pan_clip
-from render.tools.join import join_segments
-from render.tools.sweep import SegmentJoin
-from tests.render.modes.test_video_dream import decoded, dream_video
+from render.segments.join import join_segments
+from tests.render.modes.test_video_dream import decoded
+from tests.render.segments.conftest import SEGMENTS
 
 ROOT = Path(__file__).resolve().parents[3]
-SEGMENTS = 3
 
 
 def audio_seconds(path: Path) -> float:
@@ -37,23 +35,6 @@ def audio_seconds(path: Path) -> float:
     times = re.findall(r"time=(\d+):(\d+):([\d.]+)", subprocess.run(cmd, capture_output=True, text=True).stderr)
     hours, minutes, seconds = times[-1]
     return int(hours) * 3600 + int(minutes) * 60 + float(seconds)
-
-
-@pytest.fixture(scope="module")
-def rendered(tmp_path_factory) -> tuple[Path, Path]:
-    """A 20-frame 29.97 fps clip with a tone, and a sweep folder with its 3 finished segments (not joined)."""
-    folder = tmp_path_factory.mktemp("join")
-    clip = make_pan_clip(folder / "pan.mp4", "testsrc2", 64, 48, 20.5 * 1001 / 30000, rate="30000/1001")
-    for index in range(SEGMENTS):
-        dream_video(clip, folder / "sweep" / f"{index}_segment.index={index}", f"segment.count={SEGMENTS}",
-                    f"segment.index={index}", "segment.warmup=3", "output.png_frames=true")
-    return clip, folder / "sweep"
-
-
-@pytest.fixture()
-def sweep(rendered, tmp_path) -> Path:
-    """A fresh copy of the rendered sweep folder, for one test to join or spoil."""
-    return Path(shutil.copytree(rendered[1], tmp_path / "sweep"))
 
 
 def test_joined_video_has_the_sources_frames_rate_duration_and_audio(rendered, sweep):
@@ -177,14 +158,6 @@ def test_command_line_joins_and_refuses_clearly(sweep):
                             text=True, timeout=120)
     assert joined.returncode == 0, joined.stderr
     assert "Joined 3 segments" in joined.stderr and (sweep / "video_dream.mp4").is_file()
-
-
-def test_multirun_end_callback_joins_segments_and_ignores_other_sweeps(sweep, tmp_path, capsys):
-    SegmentJoin().on_multirun_end(OmegaConf.create({"hydra": {"sweep": {"dir": str(tmp_path / "empty")}}}))
-    assert capsys.readouterr().err == ""
-    SegmentJoin().on_multirun_end(OmegaConf.create({"hydra": {"sweep": {"dir": str(sweep)}}}))
-    assert "Joined 3 segments" in capsys.readouterr().err
-    assert json.loads((sweep / "meta.json").read_text())["finished"] is True
 
 
 @pytest.mark.slow

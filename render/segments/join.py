@@ -7,11 +7,11 @@ render is there and finished, and writes ``SWEEP_DIR/<output.name>.mp4`` by stre
 segments' H.264 is never re-encoded; they share every encoder setting), with the source's audio (or
 the ``audio`` soundtrack) muxed once over the whole, plus ``SWEEP_DIR/meta.json`` (``finished: true``,
 each segment's facts). Only the seams are encoded here: over ``segment.crossfade`` frames each
-segment dissolves into the next one's warm-up take of the same frames (render/modes/segment.py).
+segment dissolves into the next one's warm-up take of the same frames (render/segments/plan.py).
 It refuses, naming the segment and the command that completes it, while one is missing or
 unfinished, and never overwrites a joined video.
 
-The sweep's ``SegmentJoin`` callback (render/tools/sweep.py) runs it when a multirun ends; run
+The sweep's ``SegmentJoin`` callback (render/segments/callback.py) runs it when a multirun ends; run
 it by hand for segments that finished at different times, e.g. on a cluster.
 """
 
@@ -35,9 +35,9 @@ from render.media.encoder import ChunkEncoder, Encoding
 from render.media.mux import concat_chunks
 from render.media.run_folder import CONFIG_FILE, SEAM_DIR, package_versions, read_meta, resume_command, write_meta
 from render.media.seam_frames import load_seam_frame, missing_seam_frames
-from render.modes.segment import SegmentSpan
 from render.ops.crossfade import crossfade_weight
 from render.run import typed_config
+from render.segments.plan import SegmentSpan
 
 SEGMENT_FACTS = ("model", "fallback", "device", "elapsed_seconds", "loop_seconds", "frames_per_second",
                  "temporal_instability", "scene_cuts", "notes")

@@ -9,7 +9,7 @@ import pytest
 
 from dream.errors import UserError
 from render.config import SegmentConfig
-from render.modes.segment import SegmentSpan, check_segment_keys, frame_seed, segment_span
+from render.segments.plan import SegmentSpan, check_segment_keys, frame_seed, segment_span
 from render.tools.bench_video import make_pan_clip
 from tests.compose import compose_preset
 from tests.render.modes.test_video_dream import decoded, dream_video
