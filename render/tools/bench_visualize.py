@@ -16,7 +16,9 @@ import torch
 from rich.console import Console
 from rich.table import Table
 
+from dream.auto import decide_precision
 from dream.models.registry import load_model
+from dream.speed import SpeedOptions, apply_speed_options
 from dream.visualize import Detail, find_target, total_steps, visualize
 from render.modes.visualize import detail_of, robustness_of
 from render.tools.quality import preset_settings
@@ -46,7 +48,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--label", default="banana")
     args = parser.parse_args(argv)
     settings = preset_settings()
-    nets = [load_model(name, device=torch.device("cpu")).net for name in settings.ensemble]
+    cpu = torch.device("cpu")
+    precision = decide_precision("auto", cpu).value  # as class_visualize runs here by default
+    nets = [apply_speed_options(load_model(name, device=cpu).net, SpeedOptions(precision=precision), cpu)
+            for name in settings.ensemble]
     sizes = [int(size) for size in args.sizes.split(",")]
     steps = max(1, round(settings.steps * args.fraction))
     detail = scaled_detail(detail_of(settings), args.fraction)
@@ -58,7 +63,7 @@ def main(argv: list[str] | None = None) -> None:
                 steps, size, "maco", detail
             )
             best[size] = min(best.get(size, float("inf")), run * scale)
-    table = Table(title=f"class_visualize, {torch.get_num_threads()} threads: seconds per picture")
+    table = Table(title=f"class_visualize, {torch.get_num_threads()} threads, {precision}: seconds per picture")
     for column in ("size", "steps", "seconds", f"ratio to {sizes[0]}"):
         table.add_column(column)
     for size in sizes:
