@@ -202,8 +202,9 @@ def class_start_target(init: str) -> str | None:
     """
     if init == "noise":
         return None
-    if init.startswith(CLASS_START) and init[len(CLASS_START):].strip():
-        return init[len(CLASS_START):].strip()
+    target = init[len(CLASS_START):].strip() if init.startswith(CLASS_START) else ""
+    if target:
+        return target
     raise UserError(f"Config key 'init' is '{init}', but must be 'noise' or 'class:NAME' (e.g. init=class:banana).")
 
 

@@ -166,9 +166,7 @@ class VideoSink(MarkCounts):
             raise UserError(f"Audio source {audio_from} does not exist; pass the input video it should come from.")
         self._stop(drop_frames=False)
         self._raise_pending()
-        chunks = [self.checkpoints.folder / c["file"] for c in self._chunks]
-        seconds = float(self._frames_written / self.encoding.fps)
-        self.notes += concat_chunks(chunks, self.path, Path(audio_from) if audio_from else None, seconds, fit_audio)
+        self._join_chunks(audio_from, fit_audio)
         self._check_frame_count()
         self.checkpoints.remove()
         self._finished = True
@@ -187,10 +185,7 @@ class VideoSink(MarkCounts):
         self._raise_pending()
         if self._thread.is_alive() or not self._chunks:
             return None
-        chunks = [self.checkpoints.folder / c["file"] for c in self._chunks]
-        seconds = float(sum(c["frames"] for c in self._chunks) / self.encoding.fps)
-        audio = Path(audio_from) if audio_from else None
-        self.notes += concat_chunks(chunks, self.path, audio, seconds, fit_audio=True, loop_audio=True)
+        self._join_chunks(audio_from, fit_audio=True, loop_audio=True)
         return self.path
 
     def __enter__(self) -> VideoSink:
@@ -222,6 +217,13 @@ class VideoSink(MarkCounts):
                 return
             except queue.Full:
                 pass
+
+    def _join_chunks(self, audio_from: Path | None, fit_audio: bool, loop_audio: bool = False) -> None:
+        """The closed chunks joined into ``path``, with ``audio_from``'s sound for as long as their frames last."""
+        chunks = [self.checkpoints.folder / c["file"] for c in self._chunks]
+        seconds = float(sum(c["frames"] for c in self._chunks) / self.encoding.fps)
+        audio = Path(audio_from) if audio_from else None
+        self.notes += concat_chunks(chunks, self.path, audio, seconds, fit_audio, loop_audio=loop_audio)
 
     def _raise_pending(self) -> None:
         if self._error is not None:
