@@ -112,7 +112,8 @@ def random_crops(
 
     Args:
         count: crops per image per step.
-        box_range: (smallest, largest) side of a crop as a fraction of the image's shorter side.
+        box_range: (smallest, largest) side of a crop as a fraction of the image's shorter side. Above 1 a
+            crop holds the whole image, smaller, on its mean colour: only a whole object reads there.
         output_size: side of each crop fed to the network (its training size, e.g. 224).
         noise: standard deviation of Gaussian noise added to the crops.
         generator: draws the boxes and the noise (a CPU generator).
@@ -128,7 +129,10 @@ def random_crops(
         boxes = crop_boxes(batch * count, height, width, low, high, generator)  # (B * count, 4)
         owner = torch.arange(batch).repeat_interleave(count)[:, None].to(boxes)  # (B * count, 1)
         rois = torch.cat([owner, boxes], dim=1).to(image.device, image.dtype)
-        crops = roi_align(image, rois, output_size=output_size, aligned=True, sampling_ratio=2)
+        # roi_align reads zero outside the image: shifted by the mean colour, it pads with the mean colour
+        fill = image.detach().mean(dim=(2, 3), keepdim=True) if high > 1 else torch.zeros_like(image[:, :, :1, :1])
+        crops = roi_align(image - fill, rois, output_size=output_size, aligned=True, sampling_ratio=2)
+        crops = crops + fill.repeat_interleave(count, dim=0)  # (B * count, 3, 1, 1) against image-major crops
         if noise > 0:
             crops = crops + noise * torch.randn(crops.shape, generator=generator).to(crops)
         return crops
@@ -142,7 +146,8 @@ def crop_boxes(
     """``count`` square boxes (x0, y0, x1, y1) in pixels, side uniform in [low, high] of the shorter side.
 
     Returns:
-        (count, 4) float boxes that lie inside the image.
+        (count, 4) float boxes that lie inside the image, or, where the side exceeds the image, hold
+        it whole along that axis.
     """
     side = (low + (high - low) * torch.rand(count, generator=generator)) * min(height, width)  # (count,)
     x0 = torch.rand(count, generator=generator) * (width - side)

@@ -134,7 +134,7 @@ class Robustness:
     """
 
     crops: int = 6
-    crop_range: tuple[float, float] = (0.7, 1.0)
+    crop_range: tuple[float, float] = (0.7, 1.3)
     crop_size: int = 224
     noise: float = 0.05
     jitter: int = 16

@@ -91,7 +91,7 @@ class VisualizeConfig:
     diversity: float = 0.0  # weight of the term pushing batch images apart
     ensemble: list = field(default_factory=list)  # models optimised together for class targets; empty: `model` alone
     crops: int = 6  # random crops per image per step (MaCo robustness); 0: jitter, scales and rotation instead
-    crop_range: list = field(default_factory=lambda: [0.7, 1.0])  # crop side, fraction of the shorter side: object size
+    crop_range: list = field(default_factory=lambda: [0.7, 1.3])  # crop side, fraction of the shorter side: object size
     crop_size: int = 192  # side each crop is resized to for the network: objects drawn larger, 1.6x faster than 224
     crop_noise: float = 0.05  # standard deviation of the noise added to each crop
     jitter: int = 16  # transformation robustness when crops is 0: random shift in pixels
@@ -308,11 +308,12 @@ def validate_visualize(settings: VisualizeConfig) -> None:
     """The crop range, crop size and fade of ``visualize``: one UserError naming the key and a valid value."""
     low, high = (list(settings.crop_range) + [None, None])[:2]
     if len(settings.crop_range) != 2 or not (isinstance(low, (int, float)) and isinstance(high, (int, float))) or not (
-        0 < low <= high <= 1
+        0 < low <= high <= 2
     ):
         raise UserError(
             f"Config key 'visualize.crop_range' is {list(settings.crop_range)}, but must be two fractions "
-            "0 < smallest <= largest <= 1 of the image's shorter side (e.g. visualize.crop_range=[0.7,1.0])."
+            "0 < smallest <= largest <= 2 of the image's shorter side (above 1 a crop holds the whole image, smaller; "
+            "e.g. visualize.crop_range=[0.7,1.3])."
         )
     if settings.crops < 0 or settings.crop_size < 8 or settings.steps < 1:
         raise UserError(

@@ -85,6 +85,24 @@ def test_crop_boxes_lie_inside_and_have_the_asked_sizes():
     assert boxes[:, :2].min() >= 0 and boxes[:, 2].max() <= 60 and boxes[:, 3].max() <= 40
 
 
+def test_crop_boxes_larger_than_the_image_hold_it_whole():
+    boxes = crop_boxes(200, 40, 40, 1.2, 1.5, torch.Generator().manual_seed(0))
+    side = boxes[:, 2] - boxes[:, 0]
+    assert side.min() >= 48 - 1e-4 and side.max() <= 60 + 1e-4
+    assert boxes[:, :2].max() <= 0 and boxes[:, 2:].min() >= 40
+
+
+def test_crops_larger_than_the_image_show_it_smaller_on_its_mean_colour():
+    image = torch.zeros(1, 3, 16, 16)
+    image[:, 0] = 1.0  # red everywhere; its mean colour is red too
+    image[:, 1, 6:10, 6:10] = 1.0  # a yellow square in the middle
+    crops = random_crops(8, (1.5, 2.0), 16, noise=0.0, generator=torch.Generator().manual_seed(0))(image)
+    assert torch.allclose(crops[:, 0], torch.ones(8, 16, 16), atol=1e-5)  # the padding is the mean colour, not black
+    corners = crops[:, 1, [0, 0, -1, -1], [0, -1, 0, -1]]
+    assert corners.abs().max() < 0.1  # the pad's green is the mean's 1/16
+    assert (crops[:, 1] > 0.5).sum(dim=(1, 2)).float().mean() < 16  # the square is drawn smaller than 4 x 4
+
+
 def test_random_crops_are_seeded_and_pass_the_gradient():
     image = torch.rand(1, 3, 32, 32, requires_grad=True)
     first = random_crops(3, (0.4, 0.8), 8, 0.05, torch.Generator().manual_seed(1))(image)
