@@ -81,13 +81,17 @@ class Mode:
                 f"'{self.name}'. Use a zoom preset (make live conf=zoom_places), or leave live.enabled and "
                 f"dream.cadence at their defaults."
             )
-        if cfg.loop or start_class is not None:
-            key = "loop=true" if cfg.loop else f"init={cfg.init}"
-            raise UserError(f"{key} shapes a zoom (it closes the zoom on itself, or starts it from a class "
-                            f"visualisation); this render's mode is '{self.name}'. Use a zoom preset (make render "
-                            f"conf=smoke ARGS=\"{key}\"), or leave {key.split('=')[0]} out.")
+        if cfg.loop:
+            self.refuse_zoom_key("loop=true", "closes a zoom on itself")
+        if start_class is not None:
+            self.refuse_zoom_key(f"init={cfg.init}", "starts a zoom from a class visualisation")
+
+    def refuse_zoom_key(self, given: str, does: str) -> None:
+        raise UserError(f"{given} {does}, but this render's mode is '{self.name}'. Use a zoom preset (make render "
+                        f"conf=smoke ARGS=\"{given}\"), or leave {given.split('=')[0]} out.")
 
     def refuse_segments(self, count: int) -> None:
+        """Only a video dream is split into segments (a zoom's frames grow from each other)."""
         raise UserError(
             f"segment.count={count} splits a video dream, but this is a {self.name} render. Zoom animations are "
             f"sequential by nature (each frame is dreamed from the last), so they can't be split; render many of "
