@@ -34,8 +34,6 @@ def check_render(cfg: RenderConfig, context: RenderContext, warn: Callable[[str]
         context: the render's frames (a loop's tail and a video's own length included; None: endless), its
             schedule context and its source video as probed.
     """
-    if cfg.mode == "image" and not cfg.input:
-        raise UserError("The dream_image preset dreams a photo: pass one with input=photo.jpg.")
     check_schedule_ranges(cfg, context.schedules)
     if cfg.dream.first_frame_iterations is not None and cfg.dream.first_frame_iterations < 0:
         raise UserError(f"Config key 'dream.first_frame_iterations' is {cfg.dream.first_frame_iterations}, but must "
@@ -98,8 +96,11 @@ def truncation_note(cfg: RenderConfig, frames: int, source: VideoInfo | None = N
 
 
 def loop_note(cfg: RenderConfig) -> str | None:
-    """The loop's crossfade is at most half the frames: say so when ``loop_frames`` asks for more."""
-    if not cfg.loop or cfg.mode != "zoom" or cfg.loop_frames <= cfg.frames // 2:
+    """The loop's crossfade is at most half the frames: say so when ``loop_frames`` asks for more.
+
+    Only zooms loop (``Mode.check`` refused ``loop=true`` elsewhere).
+    """
+    if not cfg.loop or cfg.loop_frames <= cfg.frames // 2:
         return None
     return (f"loop_frames={cfg.loop_frames} is more than half of frames={cfg.frames}, so the loop crossfades "
             f"{cfg.frames // 2} frames. Give frames={2 * cfg.loop_frames} or more for a {cfg.loop_frames}-frame "

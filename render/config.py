@@ -202,7 +202,7 @@ def class_start_target(init: str) -> str | None:
     """
     if init == "noise":
         return None
-    target = init[len(CLASS_START):].strip() if init.startswith(CLASS_START) else ""
+    target = init.removeprefix(CLASS_START).strip() if init.startswith(CLASS_START) else ""
     if target:
         return target
     raise UserError(f"Config key 'init' is '{init}', but must be 'noise' or 'class:NAME' (e.g. init=class:banana).")
@@ -233,7 +233,6 @@ def register_configs() -> None:
 
 
 CHOICES = {
-    "mode": ("zoom", "image", "video", "visualize"),
     "visualize.parameterization": ("maco", "fourier", "pixel"),
     "speed.precision": ("auto", "float32", "bfloat16", "float16"),
     "speed.compile": ("none", "default", "reduce-overhead", "max-autotune"),
@@ -252,10 +251,14 @@ def _get(cfg: Any, dotted: str) -> Any:
     return cfg
 
 
-def validate(cfg: RenderConfig) -> None:
+def validate(cfg: RenderConfig, sized_by_input: bool = False) -> None:
     """Range and choice checks the schema's types can't express; one UserError per problem.
 
-    The flow keys are checked beside the flow code (``render.ops.flow.flow_settings``), called by ``run``.
+    The mode (``render.modes.registry.mode_of``) checks ``mode`` and its own keys, the flow keys are checked beside
+    the flow code (``render.ops.flow.flow_settings``); ``run`` calls them all.
+
+    Args:
+        sized_by_input: the render's mode takes ``frames``, ``width`` and ``height`` from its input when they are null.
     """
     for key, choices in CHOICES.items():
         value = _get(cfg, key)
@@ -263,7 +266,7 @@ def validate(cfg: RenderConfig) -> None:
             raise UserError(f"Config key '{key}' is '{value}', but must be one of: {', '.join(choices)}.")
     for key in POSITIVE:
         value = _get(cfg, key)
-        if value is None and cfg.mode in ("video", "image") and key in ("frames", "width", "height"):
+        if value is None and sized_by_input and key in ("frames", "width", "height"):
             continue
         if value is None and key == "frames" and cfg.audio:
             continue  # the track's length at fps, filled in by run()
@@ -281,7 +284,6 @@ def validate(cfg: RenderConfig) -> None:
                         "(e.g. dream.tile_size=512) or 0 (never tile).")
     if not 0 <= cfg.output.crf <= 51:
         raise UserError(f"Config key 'output.crf' is {cfg.output.crf}, but must be in 0..51 (18 looks lossless).")
-    class_start_target(cfg.init)
     validate_visualize(cfg.visualize)
     validate_live(cfg.live)
     if not cfg.audio_smoothing >= 0:

@@ -15,6 +15,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from types import SimpleNamespace
+from typing import TYPE_CHECKING
 
 import torch
 from rich.console import Console
@@ -27,6 +28,9 @@ from render.media.images import load_image, smooth_noise
 from render.media.video_source import VideoInfo, frame_size
 from render.modes.video_dream import output_size
 from render.ops.flow import flow_settings, frame_motion
+
+if TYPE_CHECKING:
+    from render.modes.registry import Mode
 
 GIB = 1024**3
 
@@ -44,10 +48,10 @@ class Estimate:
     made_at: float = field(default_factory=time.perf_counter)  # the render starts right after
 
 
-def announce_estimate(cfg: RenderConfig, engine: Engine, frames: int, console: Console) -> Estimate:
-    """Measure, print the estimate line before the first frame, and return the estimate."""
-    estimate = estimate_render(cfg, engine, frames)
-    console.print(estimate_line(cfg, estimate, engine.device), highlight=False)
+def announce_estimate(cfg: RenderConfig, mode: Mode, engine: Engine, frames: int, console: Console) -> Estimate:
+    """Measure ``mode``'s work, print the estimate line before the first frame, and return the estimate."""
+    estimate = mode.estimate(cfg, engine, frames)
+    console.print(estimate_line(estimate, engine.device, mode.quicker(cfg, estimate)), highlight=False)
     return estimate
 
 
@@ -58,11 +62,6 @@ def estimate_record(estimate: Estimate | None, device: torch.device) -> dict:
     return {"estimate": {"seconds": round(estimate.seconds, 2), "peak_gib": round(estimate.peak_bytes / GIB, 3),
                          "render_seconds": round(time.perf_counter() - estimate.made_at, 2),
                          "peak_gib_measured": round(peak_bytes(device) / GIB, 3)}}
-
-
-def estimate_render(cfg: RenderConfig, engine: Engine, frames: int) -> Estimate:
-    """Time a few steps of the render's own work and add up the whole; see the module's docstring."""
-    return ESTIMATES[cfg.mode](cfg, engine, frames)
 
 
 def estimate_frames(cfg: RenderConfig, engine: Engine, frames: int, size: tuple[int, int],
@@ -172,11 +171,6 @@ def estimate_visualization(cfg: RenderConfig, engine: Engine, *_) -> Estimate:
     return Estimate(steps * step, peak_bytes(engine.device), steps, "step", step, (cfg.height, cfg.width))
 
 
-# mode -> (cfg, engine, frames) -> Estimate, keyed like render.run.MODES
-ESTIMATES = {"zoom": estimate_zoom, "video": estimate_video, "visualize": estimate_visualization,
-             "image": estimate_still}
-
-
 def peak_bytes(device: torch.device) -> int:
     """The process's peak memory so far (its peak GPU allocation on CUDA)."""
     if device.type == "cuda":
@@ -184,39 +178,41 @@ def peak_bytes(device: torch.device) -> int:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # KiB on Linux
 
 
-def estimate_line(cfg: RenderConfig, estimate: Estimate, device: torch.device) -> str:
-    """The estimate, and the overrides that would make the render take about a quarter of the time."""
+def estimate_line(estimate: Estimate, device: torch.device, quicker: list[str]) -> str:
+    """The estimate, and the overrides that would make the render take about a quarter of the time.
+
+    Args:
+        quicker: the mode's overrides for about a quarter of its work (``Mode.quicker``).
+    """
     text = (f"Estimate: about {duration(estimate.seconds)} for {estimate.units} {estimate.unit}s "
             f"({estimate.unit_seconds:.2f} s a {estimate.unit}, measured just now on this machine), "
             f"peak memory about {estimate.peak_bytes / GIB:.1f} GiB.")
-    return text + " " + faster_overrides(cfg, estimate, device)
+    return text + " " + faster_overrides(estimate, device, quicker)
 
 
-def faster_overrides(cfg: RenderConfig, estimate: Estimate, device: torch.device) -> str:
-    """Overrides for about a quarter of the time: fewer frames or steps, a smaller size, a GPU."""
+def faster_overrides(estimate: Estimate, device: torch.device, quicker: list[str]) -> str:
+    """Overrides for about a quarter of the time: the mode's ``quicker`` ones, or a GPU."""
     quarter = duration(estimate.seconds / 4)
-    options = QUICKER[cfg.mode](cfg, estimate)
-    text = f"About {quarter} with {' or '.join(options)}" if options else ""
+    text = f"About {quarter} with {' or '.join(quicker)}" if quicker else ""
     if device.type == "cpu" and torch.cuda.is_available():
         text += (" or " if text else "") + "device=cuda"
     return text + "." if text else ""
 
 
 def fewer_frames(cfg: RenderConfig, estimate: Estimate) -> list[str]:
+    """An animation's ``Mode.quicker``: a quarter of the frames, or half the size."""
     return [f"frames={max(1, estimate.units // 4)}", *smaller(cfg, estimate)]
 
 
 def smaller(cfg: RenderConfig, estimate: Estimate) -> list[str]:
+    """A still's ``Mode.quicker``: half the size (a quarter of the pixels)."""
     height, width = estimate.size
     return [f"width={max(2, width // 2)} height={max(2, height // 2)}"]
 
 
 def fewer_steps(cfg: RenderConfig, estimate: Estimate) -> list[str]:
+    """A visualisation's ``Mode.quicker``: a quarter of the steps."""
     return [f"visualize.steps={max(1, cfg.visualize.steps // 4)}"]
-
-
-# mode -> the overrides that do about a quarter of its work, keyed like ESTIMATES
-QUICKER = {"zoom": fewer_frames, "video": fewer_frames, "visualize": fewer_steps, "image": smaller}
 
 
 def duration(seconds: float) -> str:

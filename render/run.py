@@ -20,13 +20,11 @@ from render.media.audio import AudioTrack
 from render.media.progress import noting, warner
 from render.media.run_folder import claim_run_dir, package_versions, read_meta, save_config, write_meta
 from render.media.stop import StopSignals
-from render.media.video_source import VideoInfo, probe_video
+from render.media.video_source import probe_video
 from render.media.web_formats import web_outputs
 from render.modes.loop import loop_length
-from render.modes.still import render_still
-from render.modes.video_dream import render_video, video_frame_count
-from render.modes.visualize import render_visualization
-from render.modes.zoom import render_zoom
+from render.modes.registry import Mode, mode_of
+from render.modes.video_dream import video_frame_count
 from render.ops.audio_features import frame_count as frames_of_audio
 from render.ops.cadence import check_cadence
 from render.ops.flow import flow_settings
@@ -48,13 +46,15 @@ def run(cfg: RenderConfig, run_dir: Path, console: Console | None = None, resume
     """
     console = console or Console(stderr=True)
     cfg = typed_config(cfg)
+    mode = mode_of(cfg)
     track = open_soundtrack(cfg, resume)  # bad audio stops here, before any frame
-    if cfg.frames is None and track is not None and cfg.mode != "video" and not cfg.live.enabled:
+    if cfg.frames is None and track is not None and not mode.reads_video and not cfg.live.enabled:
         cfg.frames = frames_of_audio(track.duration, cfg.fps)
-    validate(cfg)
-    check_live(cfg)
+    validate(cfg, mode.sized_by_input)
+    check_cadence(cfg.dream.cadence, cfg.live.enabled)
+    mode.check(cfg)
     flow_settings(cfg.video)  # the flow keys are checked beside the flow code
-    check_segment_keys(cfg)
+    check_segment_keys(cfg.segment)
     run_dir = Path(run_dir)
     if not resume:
         claim_run_dir(run_dir)
@@ -62,15 +62,15 @@ def run(cfg: RenderConfig, run_dir: Path, console: Console | None = None, resume
     previous = read_meta(run_dir) if resume else {}
     started = time.perf_counter()
     write_meta(run_dir, {**previous, **base_meta(cfg), "finished": False})
-    context = render_context(cfg, run_dir, track)
-    mask_settings(cfg.mask, cfg.mode, context.schedules)  # a bad mask stops here, before the model loads
+    context = render_context(cfg, mode, run_dir, track)
+    mask_settings(cfg.mask, context.schedules)  # a bad mask stops here, before the model loads
     start_notes: list[str] = []  # what was honoured differently than asked: said now, kept in meta.json
     check_render(cfg, context, noting(warner(console), start_notes))
     engine = build_engine(cfg, context, warner(console), log=lambda line: console.print(line, highlight=False),
                           max_batch=cfg.video.batch if context.source else 1)
     endless = context.frames is None  # a live stream has no total; its cadence holds the pace instead
-    estimate = None if resume or endless else announce_estimate(cfg, engine, context.frames, console)
-    media = MODES[cfg.mode](cfg, run_dir, engine, console, resume, stop)
+    estimate = None if resume or endless else announce_estimate(cfg, mode, engine, context.frames, console)
+    media = mode.render(cfg, run_dir, engine, console, resume, stop)
     media.update(estimate_record(estimate, engine.device))
     if str(media["media"]).endswith(".mp4"):
         media.update(web_outputs(run_dir / media["media"], cfg.output))
@@ -93,43 +93,18 @@ def typed_config(cfg: RenderConfig) -> Any:
         raise UserError(f"The config does not fit the renderer's schema: {exc}".replace("\n", " ")) from None
 
 
-def render_context(cfg: RenderConfig, run_dir: Path, track: AudioTrack | None) -> RenderContext:
+def render_context(cfg: RenderConfig, mode: Mode, run_dir: Path, track: AudioTrack | None) -> RenderContext:
     """The render's facts, derived once: the source video probed, the frame total, the schedule context."""
-    source = probe_video_input(cfg) if cfg.mode == "video" else None
-    frames = video_frame_count(cfg, source) if source else endless_or(cfg.frames, loop_length(cfg))
-    shift = loop_length(cfg) if cfg.mode == "zoom" else 0  # a loop's hidden head: dreamed frame - shown frame
+    source = probe_video(cfg.input) if mode.reads_video else None  # decoded to count its frames, once per render
+    shift = loop_length(cfg)  # a loop's hidden head: dreamed frame - shown frame (only zooms loop)
+    frames = video_frame_count(cfg, source) if source else endless_or(cfg.frames, shift)
     variables = audio_variables(cfg, run_dir, frames, shift, track, source)
     return RenderContext(frames, ScheduleContext(frames, cfg.seed, cfg.motion.interpolation, variables), source)
-
 
 
 def endless_or(frames: int | None, extra: int) -> int | None:
     """``frames`` plus a loop's ``extra`` frames; None (an endless render) stays None."""
     return None if frames is None else frames + extra
-
-
-def probe_video_input(cfg: RenderConfig) -> VideoInfo:
-    """The input video of a video dream, probed (decoded to count its frames) once per render."""
-    if not cfg.input:
-        raise UserError("Dreaming a video needs one: pass input=clip.mp4.")
-    return probe_video(cfg.input)
-
-
-def check_live(cfg: RenderConfig) -> None:
-    """Live streams and dream cadence need frames that follow a camera: zooms. One UserError naming the fix."""
-    check_cadence(cfg.dream.cadence, cfg.live.enabled)
-    if cfg.mode != "zoom" and (cfg.live.enabled or cfg.dream.cadence != 1):
-        raise UserError(
-            f"live.enabled=true and dream.cadence stream and pace zoom renders; this render's mode is '{cfg.mode}'. "
-            "Use a zoom preset (make live conf=zoom_places), or leave live.enabled and dream.cadence at their defaults."
-        )
-    if cfg.frames is None and cfg.loop:
-        raise UserError("loop=true closes a clip of frames=N frames on itself; an endless render (frames=null) has no "
-                        "end to close. Give frames=N, or drop loop=true.")
-
-
-# mode -> render(cfg, run_dir, engine, console, resume, stop) -> facts for meta.json
-MODES = {"zoom": render_zoom, "video": render_video, "visualize": render_visualization, "image": render_still}
 
 
 def base_meta(cfg: RenderConfig) -> dict:

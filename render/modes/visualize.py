@@ -20,7 +20,6 @@ import torch
 from PIL import Image, ImageDraw
 from rich.console import Console
 
-from dream.errors import UserError
 from dream.models.base import TapNet
 from dream.models.registry import get_entry, load_model
 from dream.octaves import resize
@@ -45,11 +44,7 @@ ONE_STAGE = Detail(steps=0)  # no fine stage: the coarse steps only
 
 
 def render_visualization(cfg: RenderConfig, run_dir: Path, engine: Engine, console: Console, *_) -> dict:
-    """Visualise ``cfg.target`` with the ``cfg.visualize`` settings; returns facts for meta.json."""
-    if not cfg.target:
-        raise UserError(
-            "Visualisation needs a target: pass a class name or index (target=banana) or target=LAYER:CHANNEL."
-        )
+    """Visualise ``cfg.target`` (given: ``Mode.check``) with the ``cfg.visualize`` settings; facts for meta.json."""
     settings = cfg.visualize
     nets, records = visualization_nets(cfg, engine, cfg.target, console.print)
     targets = [find_target(net, cfg.target) for net in nets]

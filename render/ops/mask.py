@@ -28,8 +28,8 @@ from render.ops.mask_key import is_key, key_mask, parse_key
 from render.ops.warp import Motion, motion_matrix
 from render.schedule import Schedule, ScheduleContext
 
-TRACKS = {"none": "", "flow": "video"}  # choice -> the only mode it applies to ("": any)
-FOLLOWS = {"screen": "", "camera": "zoom"}
+TRACKS = ("none", "flow")  # flow: video dreams only, FOLLOWS' camera: zooms only (render.modes.registry)
+FOLLOWS = ("screen", "camera")
 
 
 @dataclass(frozen=True)
@@ -94,8 +94,8 @@ class MaskSettings:
         return self.cfg.track == "flow" or self.cfg.follow == "camera"
 
 
-def mask_settings(cfg: MaskConfig, mode: str, schedules: ScheduleContext) -> MaskSettings:
-    """Check the ``mask`` section for a render of ``mode`` (zoom, image, video); bad values are UserErrors.
+def mask_settings(cfg: MaskConfig, schedules: ScheduleContext) -> MaskSettings:
+    """Check the ``mask`` section; bad values are UserErrors (which modes honour which choice: ``Mode.check``).
 
     ``mask.strength`` parses through the render's schedule context, like every other schedule of the render.
     """
@@ -103,9 +103,6 @@ def mask_settings(cfg: MaskConfig, mode: str, schedules: ScheduleContext) -> Mas
         value = getattr(cfg, key)
         if value not in choices:
             raise UserError(f"Config key 'mask.{key}' is '{value}', but must be one of: {', '.join(choices)}.")
-        if choices[value] and mode != choices[value] and cfg.source:
-            raise UserError(f"mask.{key}={value} applies to {choices[value]} renders only, not to this {mode} "
-                            f"render. Leave mask.{key} out.")
     if isinstance(cfg.feather, bool) or not isinstance(cfg.feather, int) or cfg.feather < 0:
         raise UserError(f"Config key 'mask.feather' is {cfg.feather}, but must be 0 or more pixels (e.g. 8).")
     if is_key(cfg.source):
@@ -205,7 +202,7 @@ def render_masks(cfg: RenderConfig, frames: int, frames_meaning: str, device: to
 
     The strength schedule parses through the render's ``schedules``; a carried mask moves over the camera's border.
     """
-    settings = mask_settings(cfg.mask, cfg.mode, schedules)
+    settings = mask_settings(cfg.mask, schedules)
     if cfg.mask.track == "flow" and cfg.segment.count > 1:
         raise UserError("mask.track=flow carries the first frame's mask through every frame before, so a video "
                         "dream with it can't be split into segments: leave out segment.count or mask.track.")

@@ -25,7 +25,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 
 from dream.errors import UserError
-from render.config import RenderConfig, SegmentConfig
+from render.config import SegmentConfig
 
 SEED_STRIDE = 1_000_003  # frames of one seed get seeds apart from other seeds' frames
 
@@ -85,9 +85,8 @@ class SegmentSpan:
         return {**asdict(self), "warmup_frames": self.warmup_frames, **seams}
 
 
-def check_segment_keys(cfg: RenderConfig) -> None:
-    """Range checks of ``segment.*`` and that only a video dream is split; a clear UserError otherwise."""
-    segment = cfg.segment
+def check_segment_keys(segment: SegmentConfig) -> None:
+    """Range checks of ``segment.*``; a clear UserError otherwise (``Mode.check`` splits video dreams only)."""
     if segment.count < 1 or segment.warmup < 0 or segment.crossfade < 0:
         raise UserError(f"Config keys 'segment.count' ({segment.count}), 'segment.warmup' ({segment.warmup}) and "
                         f"'segment.crossfade' ({segment.crossfade}) must be at least 1, 0 and 0; e.g. "
@@ -96,12 +95,6 @@ def check_segment_keys(cfg: RenderConfig) -> None:
         raise UserError(f"Config key 'segment.index' is {segment.index}, but a video in {segment.count} segments "
                         f"has segments 0..{segment.count - 1}; e.g. 'segment.index=range({segment.count})' in a "
                         f"sweep (-m).")
-    if segment.count > 1 and cfg.mode != "video":
-        raise UserError(
-            f"segment.count={segment.count} splits a video dream, but this is a {cfg.mode} render. Zoom animations "
-            f"are sequential by nature (each frame is dreamed from the last), so they can't be split; render many "
-            f"of them at once instead with a sweep, e.g. -m seed=1,2,3,4 hydra/launcher=joblib."
-        )
 
 
 def segment_span(segment: SegmentConfig, total: int) -> SegmentSpan:

@@ -127,7 +127,7 @@ def iou(a: torch.Tensor, b: torch.Tensor) -> float:
 def track_square(clip: SquareClip, video: Path, mask: Path, every: int = 12) -> dict:
     """IoU of the carried and of the unmoved frame-0 mask with the true square, every ``every`` frames."""
     cfg = MaskConfig(source=str(mask), track="flow", feather=0)
-    settings = mask_settings(cfg, "video", ScheduleContext(clip.frames))
+    settings = mask_settings(cfg, ScheduleContext(clip.frames))
     masks = open_frame_masks(settings, clip.frames, "the clip's frames", CPU)
     first, previous, rows = None, None, {}
     for index, frame in enumerate(iter_video_frames(video, device=CPU)):

@@ -70,8 +70,3 @@ def test_a_truncated_source_is_said(tmp_path):
     assert "announces 24" in note and "truncated" in note
     assert truncation_note(compose_preset("video_dream", [f"input={whole}"]), 24) is None
     assert truncation_note(compose_preset("video_dream", [f"input={cut}", "frames=4"]), 4) is None
-
-
-def test_dream_image_without_a_photo_is_refused():
-    with pytest.raises(UserError, match="input=photo.jpg"):
-        _check("dream_image", [])

@@ -20,13 +20,11 @@ def test_schema_defaults_are_valid():
 @pytest.mark.parametrize(
     ("overrides", "key"),
     [
-        ({"mode": "film"}, "mode"),
         ({"speed": {"precision": "int8"}}, "speed.precision"),
         ({"fps": 0}, "fps"),
         ({"dream": {"octave_scale": -1.0}}, "dream.octave_scale"),
         ({"output": {"crf": 60}}, "output.crf"),
         ({"color": {"strength": 2.0}}, "color.strength"),
-        ({"init": "photo"}, "init"),
         ({"dream": {"tile_size": "big"}}, "dream.tile_size"),
         ({"dream": {"tile_size": -1}}, "dream.tile_size"),
         ({"audio_smoothing": -0.1}, "audio_smoothing"),
@@ -40,8 +38,10 @@ def test_bad_values_name_the_key(overrides, key):
         validate(config(**overrides))
 
 
-def test_video_size_may_come_from_the_source():
-    validate(config(mode="video", frames=None, width=None, height=None))
+def test_a_size_may_come_from_the_input_when_the_mode_is_sized_by_it():
+    validate(config(mode="video", frames=None, width=None, height=None), sized_by_input=True)
+    with pytest.raises(UserError, match="'width' is None"):
+        validate(config(width=None))
 
 
 @pytest.mark.parametrize("tile_size", ["auto", 512, 0])
@@ -95,7 +95,7 @@ def test_class_start_target_reads_init_once(init, target):
     assert class_start_target(init) == target
 
 
-@pytest.mark.parametrize("init", ["banana", "class:", "Class:banana"])
+@pytest.mark.parametrize("init", ["banana", "class:", "Class:banana", "photo"])
 def test_an_init_that_is_neither_noise_nor_a_class_is_refused(init):
     with pytest.raises(UserError, match="init=class:banana"):
-        validate(config(init=init))
+        class_start_target(init)

@@ -5,17 +5,9 @@ from rich.console import Console
 
 from render.context import RenderContext
 from render.engine import build_engine
-from render.estimate import (
-    ESTIMATES,
-    QUICKER,
-    Estimate,
-    StepTimer,
-    duration,
-    estimate_record,
-    estimate_render,
-    faster_overrides,
-)
-from render.run import MODES, typed_config
+from render.estimate import Estimate, StepTimer, duration, estimate_record, estimate_zoom, faster_overrides
+from render.modes.registry import mode_of
+from render.run import typed_config
 from tests.compose import compose_preset
 
 
@@ -40,27 +32,28 @@ def test_octaves_are_timed_at_each_size():
 
 def test_the_estimate_covers_every_frame_and_reads_the_peak():
     cfg, engine = _engine("smoke", ["frames=5"], 5)
-    estimate = estimate_render(cfg, engine, 5)
+    estimate = estimate_zoom(cfg, engine, 5)
     assert estimate.units == 5 and estimate.unit == "frame" and estimate.seconds > 0
     assert estimate.peak_bytes > 100 * 2**20 and estimate.size == (64, 96)
     record = estimate_record(estimate, engine.device)["estimate"]
     assert record["render_seconds"] >= 0 and record["peak_gib_measured"] >= record["peak_gib"] * 0.99
 
 
+def quicker_text(preset: str, overrides: list[str], estimate: Estimate) -> str:
+    """The faster overrides the estimate line names for ``preset``'s mode."""
+    cfg = typed_config(compose_preset(preset, overrides))
+    return faster_overrides(estimate, torch.device("cpu"), mode_of(cfg).quicker(cfg, estimate))
+
+
 def test_faster_overrides_name_fewer_frames_or_a_smaller_size():
-    cfg = typed_config(compose_preset("smoke", ["frames=240", "width=640", "height=360"]))
     estimate = Estimate(400.0, 2**30, 240, "frame", 400 / 240, (360, 640))
-    text = faster_overrides(cfg, estimate, torch.device("cpu"))
+    text = quicker_text("smoke", ["frames=240", "width=640", "height=360"], estimate)
     assert text.startswith("About 2 min with frames=60 or width=320 height=180")
-    visualize = typed_config(compose_preset("class_visualize", []))
-    assert "visualize.steps=32" in faster_overrides(visualize, Estimate(60, 1, 128, "step", 0.5, (320, 320)),
-                                                    torch.device("cpu"))
+    assert "visualize.steps=32" in quicker_text("class_visualize", [], Estimate(60, 1, 128, "step", 0.5, (320, 320)))
 
 
-def test_every_mode_has_an_estimate_and_quicker_overrides():
-    assert ESTIMATES.keys() == QUICKER.keys() == MODES.keys()
-    still = typed_config(compose_preset("dream_image", ["input=photo.jpg"]))
-    text = faster_overrides(still, Estimate(8.0, 2**30, 1, "frame", 8.0, (400, 600)), torch.device("cpu"))
+def test_a_still_is_made_quicker_by_its_size_alone():
+    text = quicker_text("dream_image", ["input=photo.jpg"], Estimate(8.0, 2**30, 1, "frame", 8.0, (400, 600)))
     assert "width=300 height=200" in text and "frames=" not in text  # a still has one frame to cut
 
 

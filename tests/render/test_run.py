@@ -298,6 +298,14 @@ def test_live_and_cadence_misuse_is_a_clear_error(tmp_path, overrides, message):
         run(compose_preset("smoke", overrides), tmp_path)
 
 
+@pytest.mark.parametrize(("preset", "overrides"), [("smoke", ["mode=film"]), ("dream_image", []),
+                                                  ("video_dream", ["input=clip.mp4", "loop=true"])])
+def test_what_the_mode_refuses_is_refused_before_the_run_folder_is_made(tmp_path, preset, overrides):
+    with pytest.raises(UserError):
+        run(compose_preset(preset, overrides), tmp_path / "run")
+    assert not (tmp_path / "run").exists()
+
+
 def test_what_was_said_before_the_first_frame_is_kept_in_meta_notes(tmp_path):
     cfg = compose_preset("smoke", ["frames=4", "seed=3", "loop=true", "loop_frames=30"])
     meta = run(cfg, tmp_path / "run")

@@ -102,11 +102,6 @@ def test_a_canvas_above_the_coarse_size_is_grown_and_counted(tiny_net, tmp_path)
     assert meta["steps"] == 3 + 2 and Image.open(tmp_path / "vis.png").size == (20, 16)
 
 
-def test_render_without_target_says_how_to_give_one(tiny_net, tmp_path):
-    with pytest.raises(UserError, match="target=banana"):
-        run_visualization(tiny_net, tmp_path, target=None)
-
-
 def test_an_ensemble_led_by_the_model_loads_the_others(tiny_net, tmp_path, other_model):
     meta = run_visualization(tiny_net, tmp_path, visualize={"ensemble": ["tiny", "other", "other"]})
     assert other_model == ["other"]

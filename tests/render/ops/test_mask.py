@@ -27,8 +27,8 @@ def square(size: int = 20, top: int = 5, bottom: int = 15) -> torch.Tensor:
     return mask
 
 
-def masks_for(tmp_path, mode: str = "image", frames: int = 4, **keys):
-    settings = mask_settings(MaskConfig(**keys), mode, ScheduleContext(frames))
+def masks_for(tmp_path, frames: int = 4, **keys):
+    settings = mask_settings(MaskConfig(**keys), ScheduleContext(frames))
     return open_frame_masks(settings, frames, "the source video's frames", CPU)
 
 
@@ -70,8 +70,6 @@ def test_keep_is_the_source_bit_for_bit_where_the_weight_is_0():
     [
         ({"track": "optical"}, "'mask.track' is 'optical'"),
         ({"follow": "eyes"}, "'mask.follow' is 'eyes'"),
-        ({"track": "flow"}, "mask.track=flow applies to video renders only"),
-        ({"follow": "camera"}, "mask.follow=camera applies to zoom renders only"),
         ({"feather": -1}, "'mask.feather' is -1"),
         ({"strength": "0:(0), 3:(2)"}, "'mask.strength' .* is 1.33333 at frame 2"),
         ({"source": "key:hue"}, "can't be read as a key"),
@@ -79,19 +77,19 @@ def test_keep_is_the_source_bit_for_bit_where_the_weight_is_0():
 )
 def test_bad_mask_settings_are_user_errors(keys, message):
     with pytest.raises(UserError, match=message):
-        mask_settings(MaskConfig(**{"source": "key:red:0-1", **keys}), "image", ScheduleContext(4))
+        mask_settings(MaskConfig(**{"source": "key:red:0-1", **keys}), ScheduleContext(4))
 
 
 def test_strength_parses_through_the_render_schedule_context():
     beat = np.array([0.0, 1.0, 0.0, 1.0])
     context = ScheduleContext(4, interpolation="step", variables=ScheduleVariables(values={"beat": beat}))
-    stepped = mask_settings(MaskConfig(strength="0:(0), 2:(1)"), "zoom", context).strength
+    stepped = mask_settings(MaskConfig(strength="0:(0), 2:(1)"), context).strength
     assert stepped.values() == [0.0, 0.0, 1.0, 1.0]  # motion.interpolation=step, not linear's 0.5 at frame 1
-    assert mask_settings(MaskConfig(strength="0:(beat)"), "zoom", context).strength.values() == beat.tolist()
+    assert mask_settings(MaskConfig(strength="0:(beat)"), context).strength.values() == beat.tolist()
 
 
 def test_no_source_no_masks():
-    assert open_frame_masks(mask_settings(MaskConfig(), "zoom", ScheduleContext(4)), 4, "", CPU) is None
+    assert open_frame_masks(mask_settings(MaskConfig(), ScheduleContext(4)), 4, "", CPU) is None
 
 
 def test_image_mask_inverted_feathered_and_weighted_by_the_strength_schedule(tmp_path):
@@ -114,7 +112,7 @@ def test_a_mask_that_dreams_nowhere_is_refused(tmp_path, invert):
 
 
 def test_key_mask_is_read_from_each_frame():
-    settings = mask_settings(MaskConfig(source="key:brightness:0.5-1", feather=0), "video", ScheduleContext(2))
+    settings = mask_settings(MaskConfig(source="key:brightness:0.5-1", feather=0), ScheduleContext(2))
     masks = open_frame_masks(settings, 2, "", CPU)
     bright, dark = torch.ones(1, 3, 4, 4), torch.zeros(1, 3, 4, 4)
     assert masks.next(0, bright).dream.all() and masks.next(1, dark).empty
@@ -123,7 +121,7 @@ def test_key_mask_is_read_from_each_frame():
 def test_track_flow_moves_the_first_mask_with_the_subject(tmp_path):
     pixels = np.zeros((20, 20), np.uint8)
     pixels[5:12, 5:12] = 255
-    masks = masks_for(tmp_path, "video", source=save_mask(tmp_path, pixels), track="flow", feather=0)
+    masks = masks_for(tmp_path, source=save_mask(tmp_path, pixels), track="flow", feather=0)
     frame = torch.zeros(1, 3, 20, 20)  # a key would see nothing here: the first mask is the one carried
     masks.next(0, frame)
     flow = torch.zeros(1, 2, 20, 20)
@@ -131,7 +129,7 @@ def test_track_flow_moves_the_first_mask_with_the_subject(tmp_path):
     motion = FrameMotion(flow, torch.ones(1, 1, 20, 20), scene_cut=False)
     moved = masks.next(1, frame, motion=motion).dream
     assert torch.equal(moved[0, 0, 5:12, 8:15], torch.ones(7, 7)) and moved.sum() == 49
-    restored = masks_for(tmp_path, "video", source=masks.settings.cfg.source, track="flow", feather=0)
+    restored = masks_for(tmp_path, source=masks.settings.cfg.source, track="flow", feather=0)
     restored.restore(masks.snapshot(), CPU)
     again = masks.next(2, frame, motion=motion).dream
     assert torch.equal(restored.next(2, frame, motion=motion).dream, again)
@@ -144,8 +142,8 @@ def test_follow_camera_moves_the_mask_with_the_zoom(tmp_path):
     pixels = np.zeros((21, 21), np.uint8)
     pixels[8:13, 8:13] = 255
     source = save_mask(tmp_path, pixels)
-    masks = masks_for(tmp_path, "zoom", source=source, follow="camera", feather=0)
-    screen = masks_for(tmp_path, "zoom", source=source, feather=0)
+    masks = masks_for(tmp_path, source=source, follow="camera", feather=0)
+    screen = masks_for(tmp_path, source=source, feather=0)
     frame = torch.zeros(1, 3, 21, 21)
     first = masks.next(0, frame).dream
     grown = masks.next(1, frame, camera=Motion(zoom=1.5)).dream
@@ -164,12 +162,12 @@ def mask_clip(path, frames: int, colour: str = "white") -> str:
 
 def test_mask_video_gives_each_frame_its_mask_and_checks_the_count(tmp_path):
     clip = mask_clip(tmp_path / "mask.mp4", 4)
-    masks = masks_for(tmp_path, "video", frames=4, source=clip, feather=0)
+    masks = masks_for(tmp_path, frames=4, source=clip, feather=0)
     frame = torch.zeros(1, 3, 8, 8)
     assert all(masks.next(i, frame).dream.min() > 0.99 for i in (0, 1, 3))  # a jump reopens it there
     with pytest.raises(UserError, match="has 4 frames, but the source video's frames are 5"):
-        masks_for(tmp_path, "video", frames=5, source=clip)
+        masks_for(tmp_path, frames=5, source=clip)
     with pytest.raises(UserError, match="mask video .* is all black"):
-        masks_for(tmp_path, "video", frames=3, source=mask_clip(tmp_path / "black.mp4", 3, "black"))
+        masks_for(tmp_path, frames=3, source=mask_clip(tmp_path / "black.mp4", 3, "black"))
     with pytest.raises(UserError, match="leave out mask.track"):
-        masks_for(tmp_path, "video", frames=4, source=clip, track="flow")
+        masks_for(tmp_path, frames=4, source=clip, track="flow")

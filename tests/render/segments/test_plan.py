@@ -67,14 +67,9 @@ def test_each_frame_has_its_own_jitter_seed_the_same_in_every_render():
 )
 def test_bad_segment_keys_are_user_errors(overrides, words):
     with pytest.raises(UserError) as err:
-        check_segment_keys(compose_preset("video_dream", ["input=clip.mp4", *overrides]))
+        check_segment_keys(compose_preset("video_dream", ["input=clip.mp4", *overrides]).segment)
     for word in words:
         assert word in str(err.value)
-
-
-def test_zooms_are_not_split_and_say_why():
-    with pytest.raises(UserError, match="sequential by nature"):
-        check_segment_keys(compose_preset("smoke", ["segment.count=2"]))
 
 
 def test_more_segments_than_frames_is_a_user_error():
