@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
 import shutil
 import subprocess
 import sys
@@ -61,7 +62,8 @@ class DevToolsPipe:
         args = [browser, "--headless", "--no-sandbox", "--disable-gpu", "--remote-debugging-pipe", "--mute-audio",
                 "--autoplay-policy=no-user-gesture-required", f"--user-data-dir={profile}", "about:blank"]
         self._proc = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                                      stderr=subprocess.DEVNULL, close_fds=False, preexec_fn=wire_fds)
+                                      stderr=subprocess.DEVNULL, close_fds=False, preexec_fn=wire_fds,
+                                      start_new_session=True)
         os.close(to_browser)
         os.close(from_browser)
         self._buffer, self._next_id, self._session = b"", 0, None
@@ -89,7 +91,11 @@ class DevToolsPipe:
         return result["result"].get("value")
 
     def close(self) -> None:
-        self._proc.kill()
+        # the whole process group: Chromium's helpers outlive the browser and keep writing to its profile
+        try:
+            os.killpg(self._proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
         self._proc.wait()
         os.close(self._commands)
         os.close(self._replies)
@@ -124,7 +130,8 @@ def watch(url: str, seconds: float, browser: str | None = None, stop_when_ended:
     if executable is None:
         raise UserError(f"No Chromium found (looked for {', '.join(BROWSERS)}); install it (apt-get install "
                         "chromium) or pass --browser PATH.")
-    with tempfile.TemporaryDirectory(prefix="watch_live_") as profile:
+    # a helper that escaped the process group may still write a file into the profile as it goes
+    with tempfile.TemporaryDirectory(prefix="watch_live_", ignore_cleanup_errors=True) as profile:
         pipe = DevToolsPipe(executable, profile)
         try:
             pipe.open(url)
