@@ -49,7 +49,7 @@ def test_faster_overrides_name_fewer_frames_or_a_smaller_size():
     estimate = Estimate(400.0, 2**30, 240, "frame", 400 / 240, (360, 640))
     text = quicker_text("smoke", ["frames=240", "width=640", "height=360"], estimate)
     assert text.startswith("About 2 min with frames=60 or width=320 height=180")
-    assert "visualize.steps=32" in quicker_text("class_visualize", [], Estimate(60, 1, 128, "step", 0.5, (320, 320)))
+    assert "visualize.steps=28" in quicker_text("class_visualize", [], Estimate(60, 1, 112, "step", 0.5, (320, 320)))
 
 
 def test_a_still_is_made_quicker_by_its_size_alone():
