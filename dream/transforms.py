@@ -113,7 +113,7 @@ def random_crops(
     Args:
         count: crops per image per step.
         box_range: (smallest, largest) side of a crop as a fraction of the image's shorter side. Above 1 a
-            crop holds the whole image, smaller, on its mean colour: only a whole object reads there.
+            crop holds the whole image, smaller, on its mean colour: the object must read from afar too.
         output_size: side of each crop fed to the network (its training size, e.g. 224).
         noise: standard deviation of Gaussian noise added to the crops.
         generator: draws the boxes and the noise (a CPU generator).

@@ -19,11 +19,15 @@ NASTY = '<script>alert("x")</script> & co'
 PLAYBACK_PROBE = """<script>
 const videos = [...document.querySelectorAll('video')];
 const samples = videos.map(() => []);
-const timer = setInterval(() => videos.forEach((v, i) => samples[i].push(v.currentTime)), 100);
+const readiness = videos.map(() => 0);  // the best readyState seen: a looping clip drops to 1 as it restarts
+const timer = setInterval(() => videos.forEach((v, i) => {
+  samples[i].push(v.currentTime);
+  readiness[i] = Math.max(readiness[i], v.readyState);
+}), 100);
 setTimeout(() => {
   clearInterval(timer);
   const report = {
-    videos: videos.map((v, i) => ({src: v.currentSrc, error: v.error && v.error.code, ready: v.readyState,
+    videos: videos.map((v, i) => ({src: v.currentSrc, error: v.error && v.error.code, ready: readiness[i],
       advanced: samples[i].some((t, j) => j > 0 && t > samples[i][j - 1])})),
     images: [...document.querySelectorAll('figure > img')].map(img => ({src: img.src, width: img.naturalWidth})),
   };
