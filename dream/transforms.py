@@ -129,15 +129,30 @@ def random_crops(
         boxes = crop_boxes(batch * count, height, width, low, high, generator)  # (B * count, 4)
         owner = torch.arange(batch).repeat_interleave(count)[:, None].to(boxes)  # (B * count, 1)
         rois = torch.cat([owner, boxes], dim=1).to(image.device, image.dtype)
-        # roi_align reads zero outside the image: shifted by the mean colour, it pads with the mean colour
-        fill = image.detach().mean(dim=(2, 3), keepdim=True) if high > 1 else torch.zeros_like(image[:, :, :1, :1])
-        crops = roi_align(image - fill, rois, output_size=output_size, aligned=True, sampling_ratio=2)
-        crops = crops + fill.repeat_interleave(count, dim=0)  # (B * count, 3, 1, 1) against image-major crops
+        if high > 1:
+            crops = crops_on_mean_colour(image, rois, output_size, count)
+        else:
+            crops = roi_align(image, rois, output_size=output_size, aligned=True, sampling_ratio=2)
         if noise > 0:
             crops = crops + noise * torch.randn(crops.shape, generator=generator).to(crops)
         return crops
 
     return transform
+
+
+def crops_on_mean_colour(image: torch.Tensor, rois: torch.Tensor, output_size: int, count: int) -> torch.Tensor:
+    """``roi_align`` of (B, 3, H, W) ``image`` where a box reaching outside the image reads its mean colour there.
+
+    Args:
+        rois: (B * count, 5) boxes (owner, x0, y0, x1, y1), image-major.
+
+    Returns:
+        (B * count, 3, output_size, output_size).
+    """
+    # roi_align reads zero outside the image: shifted by the mean colour, it pads with the mean colour
+    fill = image.detach().mean(dim=(2, 3), keepdim=True)  # (B, 3, 1, 1)
+    crops = roi_align(image - fill, rois, output_size=output_size, aligned=True, sampling_ratio=2)
+    return crops + fill.repeat_interleave(count, dim=0)
 
 
 def crop_boxes(
