@@ -1,69 +1,47 @@
 """Settings that fit the schema but make no sense for this render: refused, or honoured and said, before frame 0.
 
 ``validate`` (render/config.py) checks each key on its own; these checks need the render's
-frame count, its schedules or its input file.
+frame count or its input file.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from PIL import Image, UnidentifiedImageError
 
 from dream.errors import UserError
 from render.config import RenderConfig
-from render.context import RenderContext
 from render.media.video_source import VideoInfo, announced_frames
-from render.schedule import ScheduleContext
 
-# key: (the rule every frame's value must keep, what the rule means, a value that works)
-SCHEDULE_RULES = {
-    "motion.zoom": (lambda v: v > 0, "above 0: it is a scale per frame (1 = still, 1.04 flies in, 0.97 flies out); "
-                    "at 0 the picture collapses to grey noise", "1.04"),
-    "dream.octaves": (lambda v: round(v) >= 1, "1 or more (1 = the frame at its own size only)", "4"),
-    "dream.iterations": (lambda v: round(v) >= 0, "0 or more steps per octave", "10"),
-}
-ENDLESS_CHECKED_S = 60  # an endless render's schedules are checked over its first minute (they go on forever)
+if TYPE_CHECKING:
+    from render.plan import RenderPlan
+
 TRUNCATED_SHARE = 0.9  # a file decoding fewer of the frames its header announces was cut short
 
 
-def check_render(cfg: RenderConfig, context: RenderContext, warn: Callable[[str], None]) -> None:
+def check_render(plan: RenderPlan, warn: Callable[[str], None]) -> None:
     """Refuse what can't render sensibly (``UserError``); ``warn`` about what is honoured differently than asked.
 
+    The animated keys' ranges are the timeline's (render/timeline.py), checked as it parses them.
+
     Args:
-        context: the render's frames (a loop's tail and a video's own length included; None: endless), its
-            schedule context and its source video as probed.
+        plan: the render's frames (a loop's tail and a video's own length included; None: endless) and its
+            source video as probed.
     """
-    check_schedule_ranges(cfg, context.schedules)
+    cfg = plan.cfg
     if cfg.dream.first_frame_iterations is not None and cfg.dream.first_frame_iterations < 0:
         raise UserError(f"Config key 'dream.first_frame_iterations' is {cfg.dream.first_frame_iterations}, but must "
                         "be 0 or more (or null: frame 0 takes dream.iterations).")
-    if context.source is not None:  # a video dream's input, probed already
+    if plan.source is not None:  # a video dream's input, probed already
         check_video_input(cfg.input)
-        note = truncation_note(cfg, context.frames, context.source)
+        note = truncation_note(cfg, plan.frames, plan.source)
         if note:
             warn(note)
     note = loop_note(cfg)
     if note:
         warn(note)
-
-
-def check_schedule_ranges(cfg: RenderConfig, schedules: ScheduleContext) -> None:
-    """Every frame's zoom, octaves and iterations inside ``SCHEDULE_RULES``; the first frame outside is named.
-
-    Args:
-        schedules: the render's schedule context; an endless one's schedules are checked over their first minute.
-    """
-    endless = schedules.frames is None
-    for key, (keeps_rule, rule, example) in SCHEDULE_RULES.items():
-        section, name = key.split(".")
-        spec = getattr(getattr(cfg, section), name)
-        schedule = schedules.parse(spec, key)
-        checked = max(schedule.frames, round(ENDLESS_CHECKED_S * cfg.fps)) if endless else schedule.frames
-        bad = next(((i, v) for i in range(checked) if not keeps_rule(v := schedule.at(i))), None)
-        if bad is not None:
-            raise UserError(f"Config key '{key}' ({spec!r}) is {bad[1]:g} at frame {bad[0]}, but must be {rule}. "
-                            f"Change it, e.g. {key}={example}.")
 
 
 def check_video_input(path: str) -> None:

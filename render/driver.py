@@ -20,7 +20,7 @@ import torch
 from rich.console import Console
 
 from render.config import OutputConfig, RenderConfig
-from render.media.audio import decode_audio
+from render.media.audio import AudioTrack
 from render.media.checkpoints import Checkpoints
 from render.media.live import open_live
 from render.media.live_stream import PLAYLIST
@@ -117,10 +117,11 @@ def open_video(output: OutputConfig, run_dir: Path, fps, width: int, height: int
 
 
 def open_outputs(cfg: RenderConfig, run_dir: Path, resume: bool, console: Console, fps=None, width: int | None = None,
-                 height: int | None = None) -> Outputs:
+                 height: int | None = None, audio: AudioTrack | None = None) -> Outputs:
     """A render's outputs: its mp4; with ``live.enabled`` also the live stream, and the mp4 only with ``live.record``.
 
-    ``fps``, ``width`` and ``height`` default to the config's (a video dream passes its source's).
+    ``fps``, ``width`` and ``height`` default to the config's (a video dream passes its source's); ``audio`` is
+    the soundtrack as the plan decoded it (a resumed stream picks it up where it was).
     """
     fps, width, height = fps or cfg.fps, width or cfg.width, height or cfg.height
 
@@ -131,7 +132,7 @@ def open_outputs(cfg: RenderConfig, run_dir: Path, resume: bool, console: Consol
         video = open_video(cfg.output, run_dir, fps, width, height, resume)
         return Outputs(video, report=lambda line, facts: log(line))
     frames_done = Checkpoints(run_dir).resume_point()[0] if resume else 0
-    track_seconds = decode_audio(cfg.audio, 8000).duration if cfg.audio and frames_done else None
+    track_seconds = audio.duration if audio is not None and frames_done else None
     live = open_live(cfg, run_dir, (fps, width, height), frames_done, track_seconds, log)
     if cfg.live.record:
         sink = open_video(cfg.output, run_dir, fps, width, height, resume)

@@ -16,10 +16,9 @@ from dream.models.registry import LoadedModel, get_entry, load_model
 from dream.octaves import DreamParams, deepdream, resize
 from dream.speed import SpeedOptions, apply_speed_options
 from render.config import DreamConfig, RenderConfig
-from render.context import RenderContext
 from render.media.images import load_image
 from render.ops.objective_plan import ObjectivePlan, PlanContext, build_plan
-from render.schedule import Schedule, ScheduleContext
+from render.timeline import Timeline, Track
 
 GUIDE_MAX_SIDE = 512
 
@@ -41,9 +40,9 @@ def pick_device(name: str) -> torch.device:
 class DreamSchedules:
     """Per-frame dream settings from the ``dream`` config section (the tile size is the engine's decision)."""
 
-    octaves: Schedule
-    iterations: Schedule
-    step_size: Schedule
+    octaves: Track
+    iterations: Track
+    step_size: Track
     dream_cfg: DreamConfig
 
     def at(self, frame: int) -> DreamParams:
@@ -59,13 +58,10 @@ class DreamSchedules:
         )
 
 
-def dream_schedules(dream_cfg: DreamConfig, schedules: ScheduleContext) -> DreamSchedules:
-    """The ``dream`` section's animated values, parsed through the render's schedule context."""
-
-    def parse(key: str) -> Schedule:
-        return schedules.parse(getattr(dream_cfg, key), f"dream.{key}")
-
-    return DreamSchedules(parse("octaves"), parse("iterations"), parse("step_size"), dream_cfg)
+def dream_schedules(dream_cfg: DreamConfig, timeline: Timeline) -> DreamSchedules:
+    """The ``dream`` section's animated values, as the render's timeline has them."""
+    octaves, iterations, step_size = (timeline.track(f"dream.{key}") for key in ("octaves", "iterations", "step_size"))
+    return DreamSchedules(octaves, iterations, step_size, dream_cfg)
 
 
 @dataclass
@@ -73,7 +69,7 @@ class Engine:
     """A loaded model with its objective plan and dream schedules, ready to dream frames.
 
     Attributes:
-        context: the render's frame total, source video and schedule context (the modes' schedules too).
+        timeline: the render's animated keys (the dream settings and objective weights are read from it).
         precision: the precision the network runs in, as decided from ``speed.precision``.
         max_batch: the most images one dream call takes (the tile decision plans for it).
         log: prints the one line that tells the render's speed decisions.
@@ -85,7 +81,7 @@ class Engine:
     plan: ObjectivePlan
     schedules: DreamSchedules
     device: torch.device
-    context: RenderContext
+    timeline: Timeline
     precision: Decision = Decision("float32", "float32", "as asked")
     max_batch: int = 1
     log: Callable[[str], None] = lambda _: None
@@ -128,7 +124,7 @@ def speed_line(precision: Decision, tile: Decision) -> str:
             f"{tiles} ({tile.requested}: {tile.reason})")
 
 
-def build_engine(cfg: RenderConfig, context: RenderContext, warn: Callable[[str], None],
+def build_engine(cfg: RenderConfig, timeline: Timeline, warn: Callable[[str], None],
                  log: Callable[[str], None] = lambda _: None, max_batch: int = 1) -> Engine:
     """Load the model (or its fallback) and check the dream config against it.
 
@@ -136,7 +132,7 @@ def build_engine(cfg: RenderConfig, context: RenderContext, warn: Callable[[str]
 
     Args:
         cfg: the render's config.
-        context: the render's facts; every schedule is parsed through ``context.schedules``.
+        timeline: the render's animated keys; objective weights are declared on it.
         warn: prints a loud warning (fallback model, remapped layers).
         log: prints the one line with the speed decisions.
         max_batch: the most frames one dream call takes (the tile decision plans for it).
@@ -155,14 +151,14 @@ def build_engine(cfg: RenderConfig, context: RenderContext, warn: Callable[[str]
         net=net,
         resolve=resolve,
         default_layer=cfg.dream.layer or model.entry.dream_layer,
-        schedules=context.schedules,
+        timeline=timeline,
         load_guide=lambda layer, path: guide_features(net, layer, path, device),
     )
     if model.record["fallback"] and cfg.dream.layer is None:
         ctx = dataclasses.replace(ctx, default_layer=model.entry.dream_layer)
     plan = build_plan(cfg.dream, ctx)
-    schedules = dream_schedules(cfg.dream, context.schedules)
-    return Engine(model, plan, schedules, device, context, precision, max_batch, log, speed=options)
+    schedules = dream_schedules(cfg.dream, timeline)
+    return Engine(model, plan, schedules, device, timeline, precision, max_batch, log, speed=options)
 
 
 def guide_features(net: TapNet, layer: str, path: str, device: torch.device) -> torch.Tensor:

@@ -30,7 +30,7 @@ from render.modes.video_dream import output_size
 from render.ops.flow import flow_settings, frame_motion
 
 if TYPE_CHECKING:
-    from render.modes.registry import Mode
+    from render.plan import RenderPlan
 
 GIB = 1024**3
 
@@ -48,9 +48,10 @@ class Estimate:
     made_at: float = field(default_factory=time.perf_counter)  # the render starts right after
 
 
-def announce_estimate(cfg: RenderConfig, mode: Mode, engine: Engine, frames: int, console: Console) -> Estimate:
-    """Measure ``mode``'s work, print the estimate line before the first frame, and return the estimate."""
-    estimate = mode.estimate(cfg, engine, frames)
+def announce_estimate(plan: RenderPlan, engine: Engine, console: Console) -> Estimate:
+    """Measure the plan's mode's work, print the estimate line before the first frame, and return the estimate."""
+    cfg, mode = plan.cfg, plan.mode
+    estimate = mode.estimate(cfg, engine, plan.frames, plan.source)
     console.print(estimate_line(estimate, engine.device, mode.quicker(cfg, estimate)), highlight=False)
     return estimate
 
@@ -76,15 +77,15 @@ def estimate_frames(cfg: RenderConfig, engine: Engine, frames: int, size: tuple[
     return Estimate(seconds, peak_bytes(engine.device), frames, "frame", seconds / max(1, frames), (height, width))
 
 
-def estimate_zoom(cfg: RenderConfig, engine: Engine, frames: int) -> Estimate:
+def estimate_zoom(cfg: RenderConfig, engine: Engine, frames: int, *_) -> Estimate:
     return estimate_frames(cfg, engine, frames, (cfg.height, cfg.width))
 
 
-def estimate_video(cfg: RenderConfig, engine: Engine, frames: int) -> Estimate:
-    return estimate_frames(cfg, engine, frames, video_size(cfg, engine.context.source), flow=True)
+def estimate_video(cfg: RenderConfig, engine: Engine, frames: int, source: VideoInfo | None = None) -> Estimate:
+    return estimate_frames(cfg, engine, frames, video_size(cfg, source), flow=True)
 
 
-def estimate_still(cfg: RenderConfig, engine: Engine, frames: int) -> Estimate:
+def estimate_still(cfg: RenderConfig, engine: Engine, frames: int, *_) -> Estimate:
     from render.modes.still import still_size
 
     size = still_size(cfg, load_image(cfg.input, engine.device)) if cfg.input else (cfg.height, cfg.width)

@@ -12,7 +12,6 @@ from dataclasses import dataclass
 
 from dream.errors import UserError
 from render.config import RenderConfig, class_start_target
-from render.engine import Engine
 from render.estimate import (
     Estimate,
     estimate_still,
@@ -38,8 +37,9 @@ class Mode:
 
     Attributes:
         name: the value of ``mode=``.
-        render: (cfg, run_dir, engine, console, resume, stop) -> facts for meta.json.
-        estimate: (cfg, engine, frames) -> Estimate, measured before the first frame (render/estimate.py).
+        render: (plan, run_dir, engine, console, resume, stop) -> facts for meta.json.
+        estimate: (cfg, engine, frames, source video or None) -> Estimate, measured before the first frame
+            (render/estimate.py).
         quicker: (cfg, estimate) -> overrides that do about a quarter of the mode's work.
         required: (top-level key, what to say when it is empty) for each key the mode can't do without.
         reads_video: dreams over a source video: probed once, its own frame count and audio, may be split into
@@ -51,7 +51,7 @@ class Mode:
 
     name: str
     render: Callable[..., dict]
-    estimate: Callable[[RenderConfig, Engine, int], Estimate]
+    estimate: Callable[..., Estimate]
     quicker: Callable[[RenderConfig, Estimate], list[str]]
     required: tuple[tuple[str, str], ...] = ()
     reads_video: bool = False

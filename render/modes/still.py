@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 from types import SimpleNamespace
+from typing import TYPE_CHECKING
 
 import torch
 
@@ -15,18 +16,23 @@ from render.media.images import load_image, save_png
 from render.modes.video_dream import output_size
 from render.ops.mask import keep, render_masks
 
+if TYPE_CHECKING:
+    from render.plan import RenderPlan
 
-def render_still(cfg: RenderConfig, run_dir: Path, engine: Engine, *_) -> dict:
+
+def render_still(plan: RenderPlan, run_dir: Path, engine: Engine, *_) -> dict:
     """Dream the photo ``cfg.input`` at the frame-0 settings; returns facts for meta.json.
 
     A photo keeps its own size unless ``width``/``height`` are given (one alone keeps its aspect). A still
-    without a photo was refused before the model loaded (render/checks.py).
+    without a photo was refused before the model loaded (``Mode.check``).
     """
+    cfg = plan.cfg
+    plan.timeline.at(0)
     generator = torch.Generator().manual_seed(cfg.seed)
     image = load_image(cfg.input, engine.device)
     if cfg.width or cfg.height:
         image = resize(image, still_size(cfg, image))
-    dreamed = _dream_masked(cfg, engine, image, generator)
+    dreamed = _dream_masked(plan, engine, image, generator)
     path = save_png(dreamed, run_dir / f"{cfg.output.name}.png")
     height, width = dreamed.shape[-2:]
     return {"media": path.name, "width": int(width), "height": int(height), "frames": 1}
@@ -44,9 +50,10 @@ def still_size(cfg: RenderConfig, image: torch.Tensor) -> tuple[int, int]:
     return out_height, out_width
 
 
-def _dream_masked(cfg: RenderConfig, engine: Engine, image: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+def _dream_masked(plan: RenderPlan, engine: Engine, image: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
     """The dream of ``image`` (1, 3, H, W), only inside ``mask.source`` when one is given."""
-    masks = render_masks(cfg, 1, "a still's frames", engine.device, engine.context.schedules)
+    cfg = plan.cfg
+    masks = render_masks(cfg, 1, "a still's frames", engine.device, plan.timeline)
     if masks is None:
         return engine.dream(image, 0, generator)
     frame_mask = masks.next(0, image)

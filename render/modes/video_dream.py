@@ -36,12 +36,13 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import torch
 from rich.console import Console
 
 from dream.errors import UserError
-from render.config import RenderConfig, VideoConfig
+from render.config import RenderConfig
 from render.driver import Step, drive, open_outputs
 from render.engine import Engine
 from render.media.progress import warner
@@ -51,16 +52,19 @@ from render.media.video_source import VideoInfo, iter_video_frames
 from render.ops.flow import FlowSettings, FrameMotion, flow_settings, frame_motion, warp_by_flow
 from render.ops.mask import FrameMask, FrameMasks, keep, render_masks
 from render.ops.stability import StabilityMeter
-from render.schedule import Schedule, ScheduleContext
 from render.segments.plan import SegmentSpan, frame_seed, segment_span
+from render.timeline import Timeline, Track
+
+if TYPE_CHECKING:
+    from render.plan import RenderPlan
 
 
 @dataclass(frozen=True)
 class VideoSchedules:
     """The per-frame values of the ``video`` config section."""
 
-    blend: Schedule
-    strength: Schedule
+    blend: Track
+    strength: Track
 
 
 @dataclass
@@ -95,21 +99,9 @@ def output_size(cfg: RenderConfig, info: VideoInfo) -> tuple[int, int]:
     return width, height
 
 
-def video_schedules(video_cfg: VideoConfig, context: ScheduleContext) -> VideoSchedules:
-    """Parse ``video.blend`` (0..1) and ``video.strength`` (>= 0); out of range on any frame is a UserError."""
-
-    def parse(key: str, low: float, high: float, example: str) -> Schedule:
-        spec = getattr(video_cfg, key)
-        schedule = context.parse(spec, f"video.{key}")
-        bad = [(i, v) for i, v in enumerate(schedule.values()) if not low <= v <= high]
-        if bad:
-            raise UserError(
-                f"Config key 'video.{key}' ({spec!r}) is {bad[0][1]:g} at frame {bad[0][0]}, but must stay within "
-                f"{low:g}..{high:g} on every frame; change the schedule so it does (e.g. video.{key}={example})."
-            )
-        return schedule
-
-    return VideoSchedules(parse("blend", 0.0, 1.0, "0.8"), parse("strength", 0.0, float("inf"), "1.0"))
+def video_schedules(timeline: Timeline) -> VideoSchedules:
+    """``video.blend`` and ``video.strength`` as the render's timeline has them (parsed and checked there)."""
+    return VideoSchedules(timeline.track("video.blend"), timeline.track("video.strength"))
 
 
 def carried_detail(detail: torch.Tensor | None, motion: FrameMotion | None,
@@ -139,7 +131,7 @@ def batch_length(state: VideoState, engine: Engine, schedules: VideoSchedules, l
     first = state.next_index
 
     def settings(i: int) -> tuple:
-        return engine.schedules.at(i), tuple(term.weight.at(i) for term in engine.plan.terms)
+        return engine.schedules.at(i), engine.plan.weights_at(i)
 
     length = 1
     while length < limit and first + length < total:
@@ -265,15 +257,15 @@ class VideoDreamMode:
     PNGs in ``run_dir/seam`` for the join's dissolve.
     """
 
-    def __init__(self, cfg: RenderConfig, run_dir: Path, engine: Engine, console: Console, info: VideoInfo):
+    def __init__(self, plan: RenderPlan, run_dir: Path, engine: Engine, console: Console):
+        cfg, info = plan.cfg, plan.source
         self.cfg, self.run_dir, self.engine, self.console, self.info = cfg, run_dir, engine, console, info
-        total = video_frame_count(cfg, info)
-        self.span = segment_span(cfg.segment, total)
+        self.timeline = plan.timeline
+        self.span = segment_span(cfg.segment, plan.frames)
         self.width, self.height = output_size(cfg, info)
-        self.schedules = video_schedules(cfg.video, engine.context.schedules)
+        self.schedules = video_schedules(plan.timeline)
         self.flow = flow_settings(cfg.video)
-        self.masks = render_masks(cfg, info.frames, "the source video's frames", engine.device,
-                                  engine.context.schedules)
+        self.masks = render_masks(cfg, info.frames, "the source video's frames", engine.device, plan.timeline)
         self.steps_total = self.span.end - self.span.start
         self.notes: list[str] = []
         self.ended = False
@@ -298,6 +290,7 @@ class VideoDreamMode:
         """Dream the next batch; warm-up frames are dreamed but not shown, seam frames also kept losslessly."""
         state, span = self.state, self.span
         limit = min(self.cfg.video.batch, frames_to_next_cut(span, state.next_index))
+        self.timeline.begin(state.next_index + limit - 1)  # a change made now starts after this batch
         sources, ended_early = take(self.sources, batch_length(state, self.engine, self.schedules, limit, span.end))
         state.generator.manual_seed(frame_seed(self.cfg.seed, state.next_index))  # segments share each frame's jitter
         if ended_early is not None:
@@ -337,12 +330,12 @@ class VideoDreamMode:
         self.ended = True
 
 
-def render_video(cfg: RenderConfig, run_dir: Path, engine: Engine, console: Console, resume: bool = False,
+def render_video(plan: RenderPlan, run_dir: Path, engine: Engine, console: Console, resume: bool = False,
                  stop: StopSignals | None = None) -> dict:
     """Dream over the frames of ``cfg.input`` into ``run_dir/<name>.mp4``; returns facts for meta.json."""
-    info = engine.context.source
-    mode = VideoDreamMode(cfg, run_dir, engine, console, info)
-    outputs = open_outputs(cfg, run_dir, resume, console, info.fps_exact, mode.width, mode.height)
+    mode = VideoDreamMode(plan, run_dir, engine, console)
+    outputs = open_outputs(plan.cfg, run_dir, resume, console, plan.source.fps_exact, mode.width, mode.height,
+                           audio=plan.audio)
     return drive(mode, outputs.sink, console, resume, stop, outputs=outputs.extra)
 
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import torch
 from PIL import Image, ImageDraw
@@ -42,9 +43,13 @@ from render.media.progress import counting_progress
 
 ONE_STAGE = Detail(steps=0)  # no fine stage: the coarse steps only
 
+if TYPE_CHECKING:
+    from render.plan import RenderPlan
 
-def render_visualization(cfg: RenderConfig, run_dir: Path, engine: Engine, console: Console, *_) -> dict:
+
+def render_visualization(plan: RenderPlan, run_dir: Path, engine: Engine, console: Console, *_) -> dict:
     """Visualise ``cfg.target`` (given: ``Mode.check``) with the ``cfg.visualize`` settings; facts for meta.json."""
+    cfg = plan.cfg
     settings = cfg.visualize
     nets, records = visualization_nets(cfg, engine, cfg.target, console.print)
     targets = [find_target(net, cfg.target) for net in nets]

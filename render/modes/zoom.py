@@ -17,6 +17,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import torch
 from rich.console import Console
@@ -24,19 +25,19 @@ from rich.console import Console
 from render.config import RenderConfig, class_start_target
 from render.driver import Outputs, Report, Step, drive, open_outputs
 from render.engine import Engine
-from render.media.audio import decode_audio
 from render.media.images import load_image, smooth_noise
 from render.media.seam_frames import drop_seam_frames
 from render.media.stop import StopSignals
-from render.modes.loop import close_loop, loop_length
+from render.modes.loop import close_loop
 from render.ops.auto_cadence import AutoCadence
 from render.ops.cadence import CadenceState, cadence_frame
+from render.ops.camera import Camera, identity_move, warp
 from render.ops.color import channel_stats, match_colors
 from render.ops.mask import FrameMask, FrameMasks, keep, render_masks
-from render.ops.motion import MotionSchedules, motion_schedules
-from render.ops.warp import Motion, step_matrix, warp_by_matrix
 
-NOTE_SAMPLE_RATE = 8000  # enough to measure a track's length for the log
+if TYPE_CHECKING:
+    from render.plan import RenderPlan
+
 CADENCE_CHANGES_KEPT = 100  # an endless render records its latest cadence changes, not all of them
 
 
@@ -53,11 +54,12 @@ class ZoomState:
     source: torch.Tensor | None = None  # (1, 3, H, W) with a mask: the start moved by the camera alone
 
 
-def initial_state(cfg: RenderConfig, engine: Engine) -> ZoomState:
+def initial_state(plan: RenderPlan, engine: Engine) -> ZoomState:
     """Frame -1: the input image, a class visualisation or noise.
 
     The colour reference of an input photo is the photo's; otherwise it is the first dreamed frame's.
     """
+    cfg = plan.cfg
     generator = torch.Generator().manual_seed(cfg.seed)
     device = engine.device
     target = class_start_target(cfg.init)
@@ -79,37 +81,36 @@ def initial_state(cfg: RenderConfig, engine: Engine) -> ZoomState:
     else:
         start = smooth_noise(cfg.height, cfg.width, generator, device)
         reference = None
-    masks = zoom_masks(cfg, engine)
+    masks = zoom_masks(plan, engine)
     if masks is not None:
         reference = None  # taken on frame 0 under its mask (coherent_colors)
     return ZoomState(start, reference, generator, 0, masks=masks, source=start if masks else None)
 
 
-def zoom_masks(cfg: RenderConfig, engine: Engine) -> FrameMasks | None:
+def zoom_masks(plan: RenderPlan, engine: Engine) -> FrameMasks | None:
     """The zoom's masks (None without ``mask.source``), over its frames and a loop's."""
-    if not cfg.mask.source:
+    if plan.masks is None:
         return None
-    return render_masks(cfg, engine.context.frames, "the zoom's frames (frames + loop_frames)", engine.device,
-                        engine.context.schedules)
+    return render_masks(plan.cfg, plan.frames, "the zoom's frames (frames + loop_frames)", engine.device,
+                        plan.timeline)
 
 
-def advance(state: ZoomState, engine: Engine, motion: MotionSchedules, cfg: RenderConfig,
-            cadence: int = 1) -> torch.Tensor:
+def advance(state: ZoomState, engine: Engine, camera: Camera, cfg: RenderConfig, cadence: int = 1) -> torch.Tensor:
     """Make frame ``state.next_index`` and update the state to follow it. Returns (1, 3, H, W).
 
-    The frame is dreamed from the last one moved by the camera, or at ``cadence`` > 1 between
+    The frame is dreamed from the last one moved by the ``camera``, or at ``cadence`` > 1 between
     dreams carried along by the camera and blended toward the latest dream.
     """
     index = state.next_index
     height, width = state.frame.shape[-2:]
-    camera = motion.at(index) if index > 0 else None
-    step = step_matrix(camera or Motion(), height, width, state.frame.device)
-    if camera is not None and state.source is not None:
-        state.source = warp_by_matrix(state.source, step, cfg.motion.border, cfg.motion.sampling)
-    frame_mask = state.masks.next(index, state.source, camera=camera) if state.masks else None
+    settings, device = engine.timeline.at(index), state.frame.device
+    step = camera.move(settings, height, width, device) if index > 0 else identity_move(device)
+    if index > 0 and state.source is not None:
+        state.source = warp(state.source, step, cfg.motion.border, cfg.motion.sampling)
+    frame_mask = state.masks.next(index, state.source, camera=step if index > 0 else None) if state.masks else None
 
     def resample(frame: torch.Tensor, move: torch.Tensor) -> torch.Tensor:
-        return warp_by_matrix(frame, move, cfg.motion.border, cfg.motion.sampling)
+        return warp(frame, move, cfg.motion.border, cfg.motion.sampling)
 
     def dream(frame: torch.Tensor) -> torch.Tensor:
         frame = engine.dream(frame, index, state.generator, frame_mask.dream if frame_mask else None)
@@ -169,15 +170,16 @@ def state_from(snapshot: dict[str, torch.Tensor], device: torch.device, masks: F
 
 
 class ZoomMode:
-    """``cfg.frames`` zoom frames (endless when None); with ``loop=true`` ``loop_length`` frames more, closing the
-    loop (loop.py). ``report`` hears of each cadence ``dream.cadence=auto`` picks."""
+    """``cfg.frames`` frames of the plan's camera (endless when None); with ``loop=true`` the loop's head frames more,
+    closing the loop (loop.py). ``report`` hears of each cadence ``dream.cadence=auto`` picks."""
 
-    def __init__(self, cfg: RenderConfig, run_dir: Path, engine: Engine, console: Console,
+    def __init__(self, plan: RenderPlan, run_dir: Path, engine: Engine, console: Console,
                  report: Report | None = None):
-        self.cfg, self.run_dir, self.engine, self.console = cfg, run_dir, engine, console
-        self.extra = loop_length(cfg)
-        self.steps_total = None if cfg.frames is None else cfg.frames + self.extra
-        self.motion = motion_schedules(cfg.motion, engine.context.schedules, cfg.fps)
+        cfg = plan.cfg
+        self.plan, self.cfg, self.run_dir, self.engine, self.console = plan, cfg, run_dir, engine, console
+        self.extra = plan.loop_head
+        self.steps_total = plan.frames
+        self.camera = plan.camera
         self.notes: list[str] = []
         self.state: ZoomState | None = None
         self.auto = AutoCadence(cfg.fps) if cfg.dream.cadence == "auto" else None
@@ -195,9 +197,9 @@ class ZoomMode:
     def restore(self, snapshot: dict[str, torch.Tensor] | None, frames_done: int) -> None:
         # the start image is made only without a resume state (a class start costs a whole optimisation)
         if snapshot:
-            self.state = state_from(snapshot, self.engine.device, zoom_masks(self.cfg, self.engine))
+            self.state = state_from(snapshot, self.engine.device, zoom_masks(self.plan, self.engine))
         else:
-            self.state = initial_state(self.cfg, self.engine)
+            self.state = initial_state(self.plan, self.engine)
 
     def step(self) -> Step:
         """Make the next frame; a loop's head frames are kept aside, its tail grows from the crossfaded frame."""
@@ -205,7 +207,7 @@ class ZoomMode:
         dreamed = self.state.cadence.dream_due(index)
         cadence = self._cadence_from(index) if dreamed else self.state.cadence.cadence
         started = time.perf_counter()
-        frame = advance(self.state, self.engine, self.motion, self.cfg, cadence)
+        frame = advance(self.state, self.engine, self.camera, self.cfg, cadence)
         if self.auto is not None and index > 0:  # frame 0 takes first_frame_iterations: not a typical dream
             self.auto.observe(time.perf_counter() - started, dreamed)
         shown = close_loop(self.run_dir, index, frame, self.cfg.frames, self.extra) if self.extra else frame
@@ -218,7 +220,7 @@ class ZoomMode:
         return snapshot_of(self.state)
 
     def finish(self) -> tuple[Path | None, bool]:
-        return soundtrack_note(self.cfg, self.notes, self.console), True
+        return soundtrack_note(self.plan, self.notes, self.console), True
 
     def facts(self) -> dict:
         drop_seam_frames(self.run_dir)  # a loop's head frames are in the video now
@@ -244,13 +246,14 @@ class ZoomMode:
         return chosen
 
 
-def soundtrack_note(cfg: RenderConfig, notes: list[str], console: Console) -> Path | None:
+def soundtrack_note(plan: RenderPlan, notes: list[str], console: Console) -> Path | None:
     """``audio=`` for muxing, after saying in the log and meta.json how it is fitted to the video's length."""
-    if not cfg.audio:
+    cfg = plan.cfg
+    if plan.audio is None:
         return None
     if cfg.frames is None:
         return Path(cfg.audio)  # an endless render: the track loops under its recording
-    audio_seconds, video_seconds = decode_audio(cfg.audio, NOTE_SAMPLE_RATE).duration, cfg.frames / cfg.fps
+    audio_seconds, video_seconds = plan.audio.duration, cfg.frames / cfg.fps
     if abs(audio_seconds - video_seconds) < 0.5 / cfg.fps:
         fitted = "kept whole: it is as long as"
     else:
@@ -261,9 +264,9 @@ def soundtrack_note(cfg: RenderConfig, notes: list[str], console: Console) -> Pa
     return Path(cfg.audio)
 
 
-def render_zoom(cfg: RenderConfig, run_dir: Path, engine: Engine, console: Console, resume: bool = False,
+def render_zoom(plan: RenderPlan, run_dir: Path, engine: Engine, console: Console, resume: bool = False,
                 stop: StopSignals | None = None, outputs: Outputs | None = None) -> dict:
     """Render the zoom into ``run_dir/<name>.mp4`` (and the live outputs); returns facts for meta.json."""
-    outputs = outputs or open_outputs(cfg, run_dir, resume, console)
-    mode = ZoomMode(cfg, run_dir, engine, console, outputs.report)
+    outputs = outputs or open_outputs(plan.cfg, run_dir, resume, console, audio=plan.audio)
+    mode = ZoomMode(plan, run_dir, engine, console, outputs.report)
     return drive(mode, outputs.sink, console, resume, stop, outputs=outputs.extra)

@@ -25,8 +25,7 @@ from render.media.mask_file import brightness, is_video_file, iter_mask_frames, 
 from render.ops.flow import FrameMotion
 from render.ops.mask_carry import interior, place, refine_shift, shift_matrix, subject_shift
 from render.ops.mask_key import is_key, key_mask, parse_key
-from render.ops.warp import Motion, motion_matrix
-from render.schedule import Schedule, ScheduleContext
+from render.timeline import Timeline, Track
 
 TRACKS = ("none", "flow")  # flow: video dreams only, FOLLOWS' camera: zooms only (render.modes.registry)
 FOLLOWS = ("screen", "camera")
@@ -86,7 +85,7 @@ class MaskSettings:
     """The ``mask`` config section, checked, with its strength schedule parsed."""
 
     cfg: MaskConfig
-    strength: Schedule
+    strength: Track
 
     @property
     def carries(self) -> bool:
@@ -94,10 +93,11 @@ class MaskSettings:
         return self.cfg.track == "flow" or self.cfg.follow == "camera"
 
 
-def mask_settings(cfg: MaskConfig, schedules: ScheduleContext) -> MaskSettings:
+def mask_settings(cfg: MaskConfig, strength: Track) -> MaskSettings:
     """Check the ``mask`` section; bad values are UserErrors (which modes honour which choice: ``Mode.check``).
 
-    ``mask.strength`` parses through the render's schedule context, like every other schedule of the render.
+    Args:
+        strength: ``mask.strength`` as the render's timeline has it (parsed and checked there).
     """
     for key, choices in (("track", TRACKS), ("follow", FOLLOWS)):
         value = getattr(cfg, key)
@@ -107,11 +107,6 @@ def mask_settings(cfg: MaskConfig, schedules: ScheduleContext) -> MaskSettings:
         raise UserError(f"Config key 'mask.feather' is {cfg.feather}, but must be 0 or more pixels (e.g. 8).")
     if is_key(cfg.source):
         parse_key(cfg.source)
-    strength = schedules.parse(cfg.strength, "mask.strength")
-    bad = [(i, v) for i, v in enumerate(strength.values()) if not 0.0 <= v <= 1.0]
-    if bad:
-        raise UserError(f"Config key 'mask.strength' ({cfg.strength!r}) is {bad[0][1]:g} at frame {bad[0][0]}, but "
-                        f"must stay within 0..1 on every frame (e.g. mask.strength='0:(0), 48:(1)' grows the dream).")
     return MaskSettings(cfg, strength)
 
 
@@ -140,9 +135,10 @@ class FrameMasks:
     last: torch.Tensor | None = None
     last_grey: torch.Tensor | None = None
 
-    def next(self, index: int, source: torch.Tensor, camera: Motion | None = None,
+    def next(self, index: int, source: torch.Tensor, camera: torch.Tensor | None = None,
              motion: FrameMotion | None = None) -> FrameMask:
-        """Frame ``index``'s mask; ``camera`` (zoom) or ``motion`` (video) is the move from the last frame.
+        """Frame ``index``'s mask; ``camera`` (the camera's (1, 3, 3) move) or ``motion`` (video) is the move
+        from the last frame.
 
         Args:
             source: (1, 3, H, W) the frame as it is without a dream (keys are read from it).
@@ -160,14 +156,12 @@ class FrameMasks:
             self.drawing, self.placement = raw, torch.eye(3, device=raw.device).unsqueeze(0)
         return raw
 
-    def _carried(self, grey: torch.Tensor, camera: Motion | None, motion: FrameMotion | None) -> torch.Tensor:
-        cfg, device = self.settings.cfg, self.drawing.device
+    def _carried(self, grey: torch.Tensor, camera: torch.Tensor | None, motion: FrameMotion | None) -> torch.Tensor:
+        cfg = self.settings.cfg
         if motion is not None and cfg.track == "flow":
             self.placement = self._tracked(grey, motion)
-        if camera is not None and cfg.follow == "camera" and not camera.is_identity:
-            height, width = self.drawing.shape[-2:]
-            move = motion_matrix(camera, height, width, device)
-            self.placement = torch.cat((move, self.placement.new_tensor([[[0, 0, 1]]])), dim=1) @ self.placement
+        if camera is not None and cfg.follow == "camera" and not torch.equal(camera, torch.eye(3)[None].to(camera)):
+            self.placement = camera @ self.placement
         return place(self.drawing, self.placement, "zeros" if cfg.track == "flow" else self.border)
 
     def _tracked(self, grey: torch.Tensor, motion: FrameMotion) -> torch.Tensor:
@@ -197,15 +191,12 @@ class FrameMasks:
 
 
 def render_masks(cfg: RenderConfig, frames: int, frames_meaning: str, device: torch.device,
-                 schedules: ScheduleContext) -> FrameMasks | None:
+                 timeline: Timeline) -> FrameMasks | None:
     """The masks of a render of ``cfg`` over ``frames`` frames (None without ``mask.source``), checked.
 
-    The strength schedule parses through the render's ``schedules``; a carried mask moves over the camera's border.
+    The strength is the render's ``timeline``'s; a carried mask moves over the camera's border.
     """
-    settings = mask_settings(cfg.mask, schedules)
-    if cfg.mask.track == "flow" and cfg.segment.count > 1:
-        raise UserError("mask.track=flow carries the first frame's mask through every frame before, so a video "
-                        "dream with it can't be split into segments: leave out segment.count or mask.track.")
+    settings = mask_settings(cfg.mask, timeline.track("mask.strength"))
     return open_frame_masks(settings, frames, frames_meaning, device, cfg.motion.border)
 
 

@@ -93,4 +93,4 @@ def refine_shift(previous: torch.Tensor, current: torch.Tensor, region: torch.Te
 
 def place(drawing: torch.Tensor, placement: torch.Tensor, border: str) -> torch.Tensor:
     """The first frame's mask (1, 1, H, W) moved by ``placement`` (1, 3, 3), clamped to [0, 1]."""
-    return warp_by_matrix(drawing, placement[:, :2], border).clamp(0.0, 1.0)
+    return warp_by_matrix(drawing, placement, border).clamp(0.0, 1.0)

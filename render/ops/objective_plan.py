@@ -23,7 +23,7 @@ from dream.errors import UserError
 from dream.models.base import TapNet
 from dream.visualize import find_target
 from render.config import DreamConfig
-from render.schedule import Schedule, ScheduleContext
+from render.timeline import Timeline, Track
 
 TERM_KEYS = {"layer", "channel", "class", "guide", "weight"}
 
@@ -31,7 +31,7 @@ TERM_KEYS = {"layer", "channel", "class", "guide", "weight"}
 @dataclass(frozen=True)
 class WeightedTerm:
     objective: obj.Objective
-    weight: Schedule
+    weight: Track | float
 
 
 @dataclass(frozen=True)
@@ -46,13 +46,21 @@ class ObjectivePlan:
 
     def at(self, frame: int) -> obj.Objective:
         """The weighted sum of the terms active at ``frame`` (weight != 0)."""
-        active = [term.weight.at(frame) * term.objective for term in self.terms if term.weight.at(frame) != 0.0]
+        active = [weight * term.objective for term in self.terms if (weight := weight_at(term, frame)) != 0.0]
         if not active:
             raise UserError(f"At frame {frame} every objective weight is 0: give at least one term a weight.")
         return obj.total(active)
 
     def describe(self) -> list[str]:
         return [term.objective.name for term in self.terms]
+
+    def weights_at(self, frame: int) -> tuple[float, ...]:
+        return tuple(weight_at(term, frame) for term in self.terms)
+
+
+def weight_at(term: WeightedTerm, frame: int) -> float:
+    """A term's weight at ``frame``: its track's value, or its constant."""
+    return term.weight if isinstance(term.weight, float) else term.weight.at(frame)
 
 
 GuideLoader = Callable[[str, str], torch.Tensor]  # (layer, image path) -> (1, C, h, w) features
@@ -61,31 +69,32 @@ GuideLoader = Callable[[str, str], torch.Tensor]  # (layer, image path) -> (1, C
 @dataclass(frozen=True)
 class PlanContext:
     """What terms are checked against: the network, a layer-name resolver, and the render's
-    schedule context the weights are parsed through."""
+    timeline, which the weights are declared on."""
 
     net: TapNet
     resolve: Callable[[str], str]
     default_layer: str
-    schedules: ScheduleContext
+    timeline: Timeline
     load_guide: GuideLoader
 
 
 def build_plan(dream_cfg: DreamConfig, ctx: PlanContext) -> ObjectivePlan:
     """The ObjectivePlan a ``dream`` config section asks for, checked against the network."""
     if dream_cfg.objective:
-        return ObjectivePlan(tuple(_term(spec, ctx) for spec in dream_cfg.objective))
+        return ObjectivePlan(tuple(_term(spec, ctx, f"dream.objective[{i}].weight")
+                                   for i, spec in enumerate(dream_cfg.objective)))
     if dream_cfg.layers:
         return ObjectivePlan(tuple(_tour_terms(dict(dream_cfg.layers), dream_cfg.crossfade, ctx)))
     layer = ctx.resolve(dream_cfg.layer or ctx.default_layer)
-    return ObjectivePlan((WeightedTerm(obj.layer_l2(layer), ctx.schedules.parse(1.0, "dream.layer")),))
+    return ObjectivePlan((WeightedTerm(obj.layer_l2(layer), 1.0),))
 
 
-def _term(spec: Any, ctx: PlanContext) -> WeightedTerm:
+def _term(spec: Any, ctx: PlanContext, weight_key: str) -> WeightedTerm:
     spec = dict(spec)
     unknown = set(spec) - TERM_KEYS
     if unknown:
         raise UserError(f"dream.objective term {spec} has unknown keys {sorted(unknown)}; use {sorted(TERM_KEYS)}.")
-    weight = ctx.schedules.parse(spec.get("weight", 1.0), "dream.objective.weight")
+    weight = ctx.timeline.declare(weight_key, spec.get("weight", 1.0))
     layer = ctx.resolve(spec.get("layer") or ctx.default_layer)
     if "class" in spec:
         return WeightedTerm(_class_objective(ctx.net, spec["class"]), weight)
@@ -123,6 +132,6 @@ def _tour_terms(layers: dict, crossfade: int, ctx: PlanContext) -> list[Weighted
             anchors.update({max(key, following - crossfade): 1.0, following: 0.0})
         layer = ctx.resolve(str(layers[key] if key in layers else layers[str(key)]))
         # a crossfade of straight lines, whatever motion.interpolation joins users' keyframes with
-        weight = ctx.schedules.parse(anchors, f"dream.layers[{key}]", interpolation="linear")
+        weight = ctx.timeline.declare(f"dream.layers[{key}]", anchors, interpolation="linear")
         terms.append(WeightedTerm(obj.layer_l2(layer), weight))
     return terms

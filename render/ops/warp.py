@@ -76,18 +76,39 @@ def step_matrix(motion: Motion, height: int, width: int, device: torch.device) -
 
 def warp_by_matrix(image: torch.Tensor, matrix: torch.Tensor, border: str = "reflection",
                    sampling: str = "bilinear") -> torch.Tensor:
-    """Resample ``image`` (B, C, H, W) once by an affine ``matrix`` (1, 2, 3) or (1, 3, 3), e.g. several moves composed.
+    """Resample ``image`` (B, C, H, W) once by ``matrix``, e.g. several moves composed: an affine (1, 2, 3), or a
+    (1, 3, 3) that is affine (bottom row 0 0 1) or a homography (a perspective camera's move).
 
     Returns:
         (B, C, H, W); ``image`` itself for the identity matrix.
     """
+    if matrix.shape[-2] == 3 and not is_affine(matrix):
+        return _warp_perspective(image, matrix, border, sampling)
     matrix = matrix[:, :2]
     if torch.equal(matrix, torch.eye(3, device=matrix.device, dtype=matrix.dtype)[None, :2]):
         return image
     height, width = image.shape[-2:]
     matrix = matrix.expand(image.shape[0], -1, -1)
-    padding = "border" if border == "replicate" else border
     warped = kornia.geometry.transform.warp_affine(
-        image, matrix.to(image.dtype), (height, width), mode=sampling, padding_mode=padding, align_corners=True
+        image, matrix.to(image.dtype), (height, width), mode=sampling, padding_mode=_padding(border),
+        align_corners=True,
+    )
+    return warped.clamp(0.0, 1.0) if sampling == "bicubic" else warped
+
+
+def is_affine(matrix: torch.Tensor) -> bool:
+    """A (1, 3, 3) move whose bottom row is exactly 0 0 1."""
+    return torch.equal(matrix[:, 2], matrix.new_tensor([[0.0, 0.0, 1.0]]))
+
+
+def _padding(border: str) -> str:
+    return "border" if border == "replicate" else border
+
+
+def _warp_perspective(image: torch.Tensor, matrix: torch.Tensor, border: str, sampling: str) -> torch.Tensor:
+    height, width = image.shape[-2:]
+    matrix = matrix.expand(image.shape[0], -1, -1).to(image.dtype)
+    warped = kornia.geometry.transform.warp_perspective(
+        image, matrix, (height, width), mode=sampling, padding_mode=_padding(border), align_corners=True
     )
     return warped.clamp(0.0, 1.0) if sampling == "bicubic" else warped

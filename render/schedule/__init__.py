@@ -65,11 +65,18 @@ from render.schedule.errors import ScheduleError
 from render.schedule.expression import FUNCTIONS
 from render.schedule.interpolation import INTERPOLATIONS, _fill_gaps
 from render.schedule.keyframes import _beyond, _keyframe_table, _keyframes
-from render.schedule.variables import ENDLESS_MAX_F, KEY_VARIABLES, VALUE_VARIABLES, ScheduleVariables, _scope
+from render.schedule.variables import (
+    ENDLESS_MAX_F,
+    KEY_VARIABLES,
+    VALUE_VARIABLES,
+    CombinedVariables,
+    ScheduleVariables,
+    _scope,
+)
 
 __all__ = [
     "ENDLESS_MAX_F", "FUNCTIONS", "INTERPOLATIONS", "KEY_VARIABLES", "VALUE_VARIABLES",
-    "Schedule", "ScheduleContext", "ScheduleError", "ScheduleVariables", "parse_schedule",
+    "CombinedVariables", "Schedule", "ScheduleContext", "ScheduleError", "ScheduleVariables", "parse_schedule",
 ]
 
 
@@ -126,7 +133,7 @@ class ScheduleContext:
     frames: int | None
     seed: int = 0
     interpolation: str = "linear"
-    variables: ScheduleVariables = field(default_factory=ScheduleVariables)
+    variables: ScheduleVariables | CombinedVariables = field(default_factory=ScheduleVariables)
 
     def parse(self, spec: str | int | float | Mapping, name: str, interpolation: str | None = None) -> Schedule:
         """``spec`` as a schedule named ``name`` (the config path errors show); ``interpolation`` overrides."""
@@ -141,7 +148,7 @@ def parse_schedule(
     seed: int = 0,
     name: str = "schedule",
     interpolation: str = "linear",
-    variables: ScheduleVariables | None = None,
+    variables: ScheduleVariables | CombinedVariables | None = None,
 ) -> Schedule:
     """Parse a keyframe string, mapping or number into a ``Schedule``.
 

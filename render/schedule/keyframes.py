@@ -144,7 +144,7 @@ def _value_keyframe(text: str, start: int, end: int, label: str, name: str, scop
     if bare is not None:  # a number however quoted or parenthesised, e.g. ('1.04'), as Deforum reads it
         return _Keyframe(label, _Num(float(bare)), text, start, anchor=True)
     try:
-        node = _parse(text, start, end, scope.value_names, scope.variables.missing)
+        node = _parse(text, start, end, scope.value_names, scope.missing)
     except _ParseError as problem:
         raise _error(name, f"syntax error in keyframe {label}", text, problem.pos, problem.detail) from None
     return _Keyframe(label, node, text, start, anchor=False)
@@ -154,7 +154,7 @@ def _key_frame(text: str, start: int, end: int, label: str, name: str, scope: _S
     """The frame a key names: a number or an expression of ``max_f`` and ``s``, truncated to int."""
     constants = scope.constants
     try:
-        node = _parse(text, start, end, tuple(constants), scope.variables.missing)
+        node = _parse(text, start, end, tuple(constants), scope.missing)
     except _ParseError as problem:
         raise _error(name, f"syntax error in the key of keyframe {label}", text, problem.pos, problem.detail) from None
     try:

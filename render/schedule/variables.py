@@ -45,18 +45,63 @@ class ScheduleVariables:
 
 
 @dataclass(frozen=True)
+class CombinedVariables:
+    """Several sources of per-frame variables (audio, a tempo grid) read as one ``ScheduleVariables``.
+
+    Each name is read from the first source that has it, with that source's own rules (an audio
+    track loops under an endless render); a name one source lacks and another has is not missing.
+    """
+
+    sources: tuple[ScheduleVariables | CombinedVariables, ...]
+
+    @property
+    def values(self) -> Mapping[str, np.ndarray]:
+        return _FirstOf(self.sources)
+
+    @property
+    def missing(self) -> Mapping[str, str]:
+        present = set(self.values)
+        return {name: why for source in reversed(self.sources) for name, why in source.missing.items()
+                if name not in present}
+
+    def at(self, name: str, frames: np.ndarray, schedule: str) -> np.ndarray:
+        return next(s for s in self.sources if name in s.values).at(name, frames, schedule)
+
+
+class _FirstOf(Mapping):
+    """name -> array of the first source that has it; arrays stay lazy until read."""
+
+    def __init__(self, sources):
+        self._sources = sources
+
+    def __getitem__(self, name: str) -> np.ndarray:
+        for source in self._sources:
+            if name in source.values:
+                return source.values[name]
+        raise KeyError(name)
+
+    def __iter__(self):
+        return iter(dict.fromkeys(name for source in self._sources for name in source.values))
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
+
+
+@dataclass(frozen=True)
 class _Scope:
     """What names mean in one schedule: key constants, and the names a value may use."""
 
     constants: Mapping[str, float]  # max_f, s, pi, e
     value_names: tuple[str, ...]  # t, the constants, then the extra per-frame variables
-    variables: ScheduleVariables
+    variables: ScheduleVariables | CombinedVariables
+    missing: Mapping[str, str]  # names that can't be used here, and why
 
 
-def _scope(frames: int | None, seed: int, variables: ScheduleVariables) -> _Scope:
+def _scope(frames: int | None, seed: int, variables: ScheduleVariables | CombinedVariables) -> _Scope:
     """The names of one schedule; an endless one (``frames`` None) has no ``max_f`` and says why when used."""
     constants = {"max_f": float(frames - 1)} if frames is not None else {}
     constants.update(s=float(seed), pi=math.pi, e=math.e)
+    missing = dict(variables.missing)
     if frames is None:
-        variables = ScheduleVariables(variables.values, {**variables.missing, "max_f": ENDLESS_MAX_F}, variables.loop)
-    return _Scope(constants, ("t", *constants, *variables.values), variables)
+        missing["max_f"] = ENDLESS_MAX_F
+    return _Scope(constants, ("t", *constants, *variables.values), variables, missing)

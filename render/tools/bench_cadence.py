@@ -20,19 +20,20 @@ from rich.console import Console
 from rich.table import Table
 
 from render.cli import compose_preset
-from render.ops.motion import MotionSchedules, motion_schedules
-from render.ops.warp import warp
-from render.schedule import ScheduleContext
+from render.ops.camera import Camera, warp
+from render.ops.cameras import camera_for
+from render.timeline import Timeline
 
 BORDER = 0.08  # share of each side left out of the step (the warp fills it by reflection when zooming out)
 
 
-def camera_step(frames: Iterable[torch.Tensor], motion: MotionSchedules, border: str = "reflection") -> float:
+def camera_step(frames: Iterable[torch.Tensor], camera: Camera, timeline: Timeline,
+                border: str = "reflection") -> float:
     """Mean absolute step between consecutive frames after undoing the camera motion, in 8-bit levels.
 
     Args:
         frames: (1, 3, H, W) float frames in [0, 1], frame 0 first.
-        motion: the render's motion schedules (frame ``i`` is frame ``i - 1`` moved by ``motion.at(i)``).
+        camera: the render's camera (frame ``i`` is frame ``i - 1`` moved by its move at ``timeline.at(i)``).
 
     Returns:
         The mean over all consecutive pairs; NaN for fewer than two frames.
@@ -40,8 +41,8 @@ def camera_step(frames: Iterable[torch.Tensor], motion: MotionSchedules, border:
     total, pairs, previous = 0.0, 0, None
     for index, frame in enumerate(frames):
         if previous is not None:
-            moved = warp(previous, motion.at(index), border)
             height, width = frame.shape[-2:]
+            moved = warp(previous, camera.move(timeline.at(index), height, width, previous.device), border)
             dy, dx = int(height * BORDER), int(width * BORDER)
             step = (frame - moved)[..., dy:height - dy, dx:width - dx].abs().mean().item()
             total, pairs = total + 255.0 * step, pairs + 1
@@ -59,9 +60,10 @@ def render_at_cadence(cadence: int, width: int, height: int, frames: int, folder
                                          "output.crf=0", "output.preset=ultrafast", "output.poster=false"])
     cfg = OmegaConf.create(OmegaConf.to_container(cfg))
     meta = run(cfg, folder / f"cadence_{cadence}", Console(quiet=True))
-    motion = motion_schedules(cfg.motion, ScheduleContext(frames, cfg.seed), cfg.fps)
+    camera, timeline = camera_for(cfg.motion, cfg.fps), Timeline(cfg, frames)
     video = folder / f"cadence_{cadence}" / meta["media"]
-    instability = camera_step(iter_video_frames(video, device=torch.device("cpu")), motion, cfg.motion.border)
+    instability = camera_step(iter_video_frames(video, device=torch.device("cpu")), camera, timeline,
+                              cfg.motion.border)
     return {"cadence": cadence, "frames": frames, "frames_per_second": meta["frames_per_second"],
             "instability": instability}
 

@@ -29,10 +29,9 @@ from dream.objectives import layer_l2
 from dream.speed import SpeedOptions, apply_speed_options
 from dream.step import StepParams, ascent_step
 from render.cli import compose_preset
-from render.context import RenderContext
 from render.engine import build_engine
 from render.modes.zoom import advance, initial_state
-from render.ops.motion import motion_schedules
+from render.plan import plan_render
 from render.run import typed_config
 
 PRESET = "zoom_places"
@@ -70,16 +69,15 @@ def preset_models(folder: Path) -> dict[str, list[str]]:
 def frame_timer(overrides: list[str], width: int, height: int) -> tuple[Callable[[], float], object]:
     """A callable timing one zoom frame of the preset (frame 1 on: frame 0 dreams longer), and the engine."""
     cfg = typed_config(compose_preset(PRESET, [f"width={width}", f"height={height}", "frames=1000", *overrides]))
-    context = RenderContext.of_frames(cfg.frames, cfg.seed, cfg.motion.interpolation)
-    engine = build_engine(cfg, context, warn=lambda _: None)
-    motion = motion_schedules(cfg.motion, context.schedules, cfg.fps)
-    state = initial_state(cfg, engine)
+    plan = plan_render(cfg)
+    engine = build_engine(cfg, plan.timeline, warn=lambda _: None)
+    state = initial_state(plan, engine)
     state.next_index = 1
-    advance(state, engine, motion, cfg)  # warm-up; the autos decide here
+    advance(state, engine, plan.camera, cfg)  # warm-up; the autos decide here
 
     def one_frame() -> float:
         start = time.perf_counter()
-        advance(state, engine, motion, cfg)
+        advance(state, engine, plan.camera, cfg)
         if engine.device.type == "cuda":
             torch.cuda.synchronize(engine.device)  # the frame is done when the device is
         return time.perf_counter() - start

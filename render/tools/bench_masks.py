@@ -27,18 +27,19 @@ import imageio_ffmpeg
 import numpy as np
 import torch
 import torch.nn.functional as F
+from omegaconf import OmegaConf
 from rich.console import Console
 from skimage import data
 
 from render.cli import compose_preset
-from render.config import MaskConfig
+from render.config import MaskConfig, RenderConfig
 from render.media.mask_file import read_mask_image
 from render.media.run_folder import FRAMES_DIR
 from render.media.video_source import iter_video_frames
 from render.ops.flow import FlowSettings, frame_motion
 from render.ops.mask import feather, mask_settings, open_frame_masks
 from render.run import run
-from render.schedule import ScheduleContext
+from render.timeline import Timeline
 
 SUPERSAMPLE = 4  # the clip is drawn at 4x and averaged down: motion in quarter pixels, no aliasing
 CPU = torch.device("cpu")
@@ -127,7 +128,8 @@ def iou(a: torch.Tensor, b: torch.Tensor) -> float:
 def track_square(clip: SquareClip, video: Path, mask: Path, every: int = 12) -> dict:
     """IoU of the carried and of the unmoved frame-0 mask with the true square, every ``every`` frames."""
     cfg = MaskConfig(source=str(mask), track="flow", feather=0)
-    settings = mask_settings(cfg, ScheduleContext(clip.frames))
+    timeline = Timeline(OmegaConf.structured(RenderConfig(frames=clip.frames, mask=cfg)), clip.frames)
+    settings = mask_settings(cfg, timeline.track("mask.strength"))
     masks = open_frame_masks(settings, clip.frames, "the clip's frames", CPU)
     first, previous, rows = None, None, {}
     for index, frame in enumerate(iter_video_frames(video, device=CPU)):

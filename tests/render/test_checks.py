@@ -6,15 +6,16 @@ import imageio_ffmpeg
 import pytest
 
 from dream.errors import UserError
-from render.checks import check_render, check_video_input, loop_note, truncation_note
-from render.context import RenderContext
+from render.checks import check_video_input, loop_note, truncation_note
+from render.plan import plan_render
+from render.run import typed_config
 from tests.compose import compose_preset
 
 
 def _check(preset: str, overrides: list[str], frames: int = 6) -> list[str]:
+    """The warnings of planning a render (the plan runs ``check_render`` and the timeline's range checks)."""
     warnings = []
-    cfg = compose_preset(preset, overrides)
-    check_render(cfg, RenderContext.of_frames(frames, cfg.seed, cfg.motion.interpolation), warnings.append)
+    plan_render(typed_config(compose_preset(preset, [*overrides, f"frames={frames}"])), warn=warnings.append)
     return warnings
 
 

@@ -7,7 +7,8 @@ from dream.errors import UserError
 from dream.models.base import Preprocess, Stage, Tap, TapNet
 from dream.octaves import DreamParams
 from render.engine import dream_schedules, fallback_resolver, pick_device
-from render.schedule import ScheduleContext
+from render.timeline import AnimatedKey
+from tests.compose import timeline_of
 
 
 def test_pick_device_auto():
@@ -36,8 +37,16 @@ def _dream_cfg(**overrides) -> SimpleNamespace:
     return SimpleNamespace(**(values | overrides))
 
 
+def _schedules(dream_cfg: SimpleNamespace, frames: int):
+    """``dream_schedules`` over a timeline of ``dream_cfg``'s keys (without their range rules)."""
+    keys = [AnimatedKey(f"dream.{name}") for name in ("octaves", "iterations", "step_size")]
+    timeline = timeline_of(frames)
+    cfg = SimpleNamespace(seed=0, fps=30.0, motion=SimpleNamespace(interpolation="linear"), dream=dream_cfg)
+    return dream_schedules(dream_cfg, type(timeline)(cfg, frames, keys=keys))
+
+
 def test_dream_schedules_give_params_per_frame():
-    schedules = dream_schedules(_dream_cfg(), ScheduleContext(5))
+    schedules = _schedules(_dream_cfg(), 5)
     assert schedules.at(0) == DreamParams(octaves=3, octave_scale=1.3, iterations=2, step_size=1.5, jitter=8)
     # Schedules are continuous; counts are rounded: octaves 2.5 -> 2 (half to even), iterations 3.5 -> 4.
     middle = schedules.at(2)
@@ -46,14 +55,14 @@ def test_dream_schedules_give_params_per_frame():
 
 
 def test_first_frame_iterations_only_on_frame_zero():
-    schedules = dream_schedules(_dream_cfg(first_frame_iterations=20), ScheduleContext(5))
+    schedules = _schedules(_dream_cfg(first_frame_iterations=20), 5)
     assert schedules.at(0).iterations == 20
     assert schedules.at(1).iterations == round(2.4 + 2.2 / 4)
 
 
 def test_counts_never_drop_below_their_minimum():
     cfg = _dream_cfg(octaves=0.2, iterations=-3)
-    params = dream_schedules(cfg, ScheduleContext(2)).at(1)
+    params = _schedules(cfg, 2).at(1)
     assert (params.octaves, params.iterations) == (1, 0)
 
 

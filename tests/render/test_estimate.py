@@ -3,17 +3,17 @@
 import torch
 from rich.console import Console
 
-from render.context import RenderContext
 from render.engine import build_engine
 from render.estimate import Estimate, StepTimer, duration, estimate_record, estimate_zoom, faster_overrides
 from render.modes.registry import mode_of
 from render.run import typed_config
+from render.timeline import Timeline
 from tests.compose import compose_preset
 
 
 def _engine(preset: str, overrides: list[str], frames: int):
     cfg = typed_config(compose_preset(preset, overrides))
-    return cfg, build_engine(cfg, RenderContext.of_frames(frames, cfg.seed), lambda _: None)
+    return cfg, build_engine(cfg, Timeline(cfg, frames), lambda _: None)
 
 
 def test_a_frames_time_is_its_steps_times_the_measured_step():

@@ -27,10 +27,9 @@ from render.modes.video_dream import (
 )
 from render.ops.stability import measure_stability
 from render.run import run
-from render.schedule import ScheduleContext
 from render.segments.plan import SegmentSpan
 from render.tools.bench_video import make_pan_clip
-from tests.compose import compose_preset
+from tests.compose import compose_preset, timeline_of
 from tests.render.media.test_video_source import make_clip
 
 CPU = torch.device("cpu")
@@ -208,14 +207,14 @@ def test_corrupt_or_empty_input_fails_clearly(broken_clips, tmp_path, name):
 @pytest.mark.parametrize(("override", "key"), [("video.blend=1.5", "video.blend"),
                                                ("video.strength='0:(1), 5:(-1)'", "video.strength")])
 def test_out_of_range_schedules_are_user_errors(override, key):
-    cfg = compose_preset("video_dream", ["input=clip.mp4", override])
     with pytest.raises(UserError, match=key):
-        video_schedules(cfg.video, ScheduleContext(10))
+        video_schedules(timeline_of(10, [override]))
 
 
 def test_batches_only_where_blend_is_zero():
     constant = SimpleNamespace(at=lambda i: 1.0)
-    engine = SimpleNamespace(schedules=SimpleNamespace(at=lambda i: "same"), plan=SimpleNamespace(terms=()))
+    engine = SimpleNamespace(schedules=SimpleNamespace(at=lambda i: "same"),
+                             plan=SimpleNamespace(weights_at=lambda i: ()))
     blend_from_4 = SimpleNamespace(at=lambda i: 0.0 if i < 4 else 0.5)
     schedules = VideoSchedules(blend_from_4, constant)
     lengths = [batch_length(VideoState(torch.Generator(), i), engine, schedules, 3, 10) for i in (0, 2, 3, 4)]

@@ -37,7 +37,8 @@ def fake_model(net, name: str = "tiny"):
 
 def run_visualization(net, tmp_path, speed: SpeedOptions | None = None, **overrides) -> dict:
     engine = SimpleNamespace(model=fake_model(net), device=CPU, speed=speed or SpeedOptions())
-    return render_visualization(visualize_config(**overrides), tmp_path, engine, Console(file=open("/dev/null", "w")))
+    plan = SimpleNamespace(cfg=visualize_config(**overrides))
+    return render_visualization(plan, tmp_path, engine, Console(file=open("/dev/null", "w")))
 
 
 class Loads(list):
@@ -173,5 +174,5 @@ def test_zoom_from_a_class_start_uses_the_visualize_settings(tiny_net, other_mod
 
     cfg = visualize_config(mode="zoom", init="class:zebra", visualize={"ensemble": ["tiny", "other"]})
     engine = SimpleNamespace(model=fake_model(tiny_net), device=CPU, speed=SpeedOptions())
-    state = initial_state(OmegaConf.to_object(cfg), engine)
+    state = initial_state(SimpleNamespace(cfg=OmegaConf.to_object(cfg), masks=None), engine)
     assert state.frame.shape == (1, 3, 16, 20) and other_model == ["other"]

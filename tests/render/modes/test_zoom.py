@@ -7,12 +7,10 @@ import pytest
 import torch
 
 from dream import auto
-from render.context import RenderContext
 from render.engine import build_engine
 from render.modes.zoom import advance, initial_state
-from render.ops.motion import motion_schedules
+from render.plan import plan_render
 from render.run import run, typed_config
-from render.schedule import ScheduleContext
 from tests.compose import compose_preset
 
 GUARD_FRAMES = 10
@@ -25,13 +23,13 @@ def zoom_frames(overrides: list[str], count: int = GUARD_FRAMES, nudge: float = 
 
     ``nudge``: the standard deviation of a noise added to the start image (how chaotic is the dream?).
     """
-    cfg = typed_config(compose_preset("zoom_places", [*SIZE, "device=cpu", *overrides]))
-    engine = build_engine(cfg, RenderContext.of_frames(count, cfg.seed, cfg.motion.interpolation), warn=lambda _: None)
-    motion = motion_schedules(cfg.motion, engine.context.schedules, cfg.fps)
-    state = initial_state(cfg, engine)
+    cfg = typed_config(compose_preset("zoom_places", [*SIZE, "device=cpu", f"frames={count}", *overrides]))
+    plan = plan_render(cfg)
+    engine = build_engine(cfg, plan.timeline, warn=lambda _: None)
+    state = initial_state(plan, engine)
     noise = torch.randn(state.frame.shape, generator=torch.Generator().manual_seed(99))
     state = dataclasses.replace(state, frame=(state.frame + nudge * noise).clamp(0.0, 1.0))
-    return [advance(state, engine, motion, cfg).clone() for _ in range(count)], engine
+    return [advance(state, engine, plan.camera, cfg).clone() for _ in range(count)], engine
 
 
 def relative_l2(frames: list[torch.Tensor], reference: list[torch.Tensor]) -> list[float]:
@@ -84,10 +82,10 @@ class StubEngine:
     """Stands in for the network: a dream brightens the frame a little and is recorded with its index."""
 
     device = torch.device("cpu")
-    context = RenderContext(None, ScheduleContext(None))  # endless: the widest a zoom's schedules go
 
-    def __init__(self):
+    def __init__(self, timeline):
         self.dreamed: list[int] = []
+        self.timeline = timeline
 
     def dream(self, frame, index, generator, mask=None):
         self.dreamed.append(index)
@@ -96,10 +94,10 @@ class StubEngine:
 
 def stub_zoom(cadence, count: int, overrides=()):
     """``count`` frames of a tiny zoom at ``cadence`` with the stub engine; (frames, dreamed indices)."""
-    cfg = typed_config(compose_preset("smoke", ["color.coherence=none", *overrides]))
-    engine, motion = StubEngine(), motion_schedules(cfg.motion, ScheduleContext(count, cfg.seed), cfg.fps)
-    state = initial_state(cfg, engine)
-    return [advance(state, engine, motion, cfg, cadence).clone() for _ in range(count)], engine.dreamed
+    plan = plan_render(typed_config(compose_preset("smoke", ["color.coherence=none", f"frames={count}", *overrides])))
+    engine = StubEngine(plan.timeline)
+    state = initial_state(plan, engine)
+    return [advance(state, engine, plan.camera, plan.cfg, cadence).clone() for _ in range(count)], engine.dreamed
 
 
 def test_cadence_dreams_every_nth_frame_and_cadence_one_every_frame():
@@ -108,23 +106,25 @@ def test_cadence_dreams_every_nth_frame_and_cadence_one_every_frame():
 
 
 def test_in_betweens_are_the_dream_moved_by_the_camera_in_one_resampling():
-    from render.ops.warp import step_matrix, warp_by_matrix
+    from render.ops.warp import warp_by_matrix
 
     frames, _ = stub_zoom(4, 4)
-    cfg = typed_config(compose_preset("smoke", []))
-    motion = motion_schedules(cfg.motion, ScheduleContext(4, cfg.seed), cfg.fps)
+    plan = plan_render(typed_config(compose_preset("smoke", ["frames=4"])))
+    cfg, camera = plan.cfg, plan.camera
     moved = torch.eye(3)[None]
     for index in (1, 2, 3):  # no dream here: frame 0's dream, moved by every camera step since
-        moved = step_matrix(motion.at(index), cfg.height, cfg.width, torch.device("cpu")) @ moved
+        moved = camera.move(plan.timeline.at(index), cfg.height, cfg.width, torch.device("cpu")) @ moved
         torch.testing.assert_close(frames[index], warp_by_matrix(frames[0], moved, cfg.motion.border))
 
 
 def test_an_endless_zoom_is_never_done_and_reports_its_auto_cadence(tmp_path):
     from render.modes.zoom import ZoomMode
 
-    cfg = typed_config(compose_preset("smoke", ["frames=null", "live.enabled=true", "dream.cadence=auto"]))
+    endless = ["frames=null", "live.enabled=true", "dream.cadence=auto"]
+    plan = plan_render(typed_config(compose_preset("smoke", endless)))
     reports = []
-    mode = ZoomMode(cfg, tmp_path, StubEngine(), console=None, report=lambda line, facts: reports.append(facts))
+    mode = ZoomMode(plan, tmp_path, StubEngine(plan.timeline), console=None,
+                    report=lambda line, facts: reports.append(facts))
     mode.restore(None, 0)
     for _ in range(30):
         mode.step()

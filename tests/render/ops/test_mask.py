@@ -15,8 +15,9 @@ from render.config import MaskConfig
 from render.media.sink import to_uint8_hwc
 from render.ops.flow import FrameMotion
 from render.ops.mask import feather, keep, mask_settings, open_frame_masks
-from render.ops.warp import Motion
-from render.schedule import ScheduleContext, ScheduleVariables
+from render.ops.warp import Motion, step_matrix
+from render.schedule import ScheduleVariables
+from tests.compose import timeline_of
 
 CPU = torch.device("cpu")
 
@@ -27,8 +28,14 @@ def square(size: int = 20, top: int = 5, bottom: int = 15) -> torch.Tensor:
     return mask
 
 
+def settings_of(frames: int = 4, **keys):
+    """The checked mask settings of ``keys``, the strength as a render's timeline over ``frames`` has it."""
+    strength = timeline_of(frames, [f"mask.strength={keys.get('strength', 1.0)}"]).track("mask.strength")
+    return mask_settings(MaskConfig(**keys), strength)
+
+
 def masks_for(tmp_path, frames: int = 4, **keys):
-    settings = mask_settings(MaskConfig(**keys), ScheduleContext(frames))
+    settings = settings_of(frames, **keys)
     return open_frame_masks(settings, frames, "the source video's frames", CPU)
 
 
@@ -71,25 +78,26 @@ def test_keep_is_the_source_bit_for_bit_where_the_weight_is_0():
         ({"track": "optical"}, "'mask.track' is 'optical'"),
         ({"follow": "eyes"}, "'mask.follow' is 'eyes'"),
         ({"feather": -1}, "'mask.feather' is -1"),
-        ({"strength": "0:(0), 3:(2)"}, "'mask.strength' .* is 1.33333 at frame 2"),
         ({"source": "key:hue"}, "can't be read as a key"),
     ],
 )
 def test_bad_mask_settings_are_user_errors(keys, message):
     with pytest.raises(UserError, match=message):
-        mask_settings(MaskConfig(**{"source": "key:red:0-1", **keys}), ScheduleContext(4))
+        settings_of(4, **{"source": "key:red:0-1", **keys})
 
 
-def test_strength_parses_through_the_render_schedule_context():
+def test_strength_is_the_timelines_with_its_interpolation_and_variables():
     beat = np.array([0.0, 1.0, 0.0, 1.0])
-    context = ScheduleContext(4, interpolation="step", variables=ScheduleVariables(values={"beat": beat}))
-    stepped = mask_settings(MaskConfig(strength="0:(0), 2:(1)"), context).strength
-    assert stepped.values() == [0.0, 0.0, 1.0, 1.0]  # motion.interpolation=step, not linear's 0.5 at frame 1
-    assert mask_settings(MaskConfig(strength="0:(beat)"), context).strength.values() == beat.tolist()
+    variables = [ScheduleVariables(values={"beat": beat})]
+    stepped = timeline_of(4, ["motion.interpolation=step", "mask.strength='0:(0), 2:(1)'"], variables)
+    strength = mask_settings(MaskConfig(), stepped.track("mask.strength")).strength
+    assert [strength.at(i) for i in range(4)] == [0.0, 0.0, 1.0, 1.0]  # step, not linear's 0.5 at frame 1
+    beating = timeline_of(4, ["mask.strength='0:(beat)'"], variables).track("mask.strength")
+    assert [beating.at(i) for i in range(4)] == beat.tolist()
 
 
 def test_no_source_no_masks():
-    assert open_frame_masks(mask_settings(MaskConfig(), ScheduleContext(4)), 4, "", CPU) is None
+    assert open_frame_masks(settings_of(4), 4, "", CPU) is None
 
 
 def test_image_mask_inverted_feathered_and_weighted_by_the_strength_schedule(tmp_path):
@@ -112,7 +120,7 @@ def test_a_mask_that_dreams_nowhere_is_refused(tmp_path, invert):
 
 
 def test_key_mask_is_read_from_each_frame():
-    settings = mask_settings(MaskConfig(source="key:brightness:0.5-1", feather=0), ScheduleContext(2))
+    settings = settings_of(2, source="key:brightness:0.5-1", feather=0)
     masks = open_frame_masks(settings, 2, "", CPU)
     bright, dark = torch.ones(1, 3, 4, 4), torch.zeros(1, 3, 4, 4)
     assert masks.next(0, bright).dream.all() and masks.next(1, dark).empty
@@ -145,11 +153,12 @@ def test_follow_camera_moves_the_mask_with_the_zoom(tmp_path):
     masks = masks_for(tmp_path, source=source, follow="camera", feather=0)
     screen = masks_for(tmp_path, source=source, feather=0)
     frame = torch.zeros(1, 3, 21, 21)
+    zoom = step_matrix(Motion(zoom=1.5), 21, 21, CPU)
     first = masks.next(0, frame).dream
-    grown = masks.next(1, frame, camera=Motion(zoom=1.5)).dream
+    grown = masks.next(1, frame, camera=zoom).dream
     assert (grown > 0.5).sum() > 1.5 * (first > 0.5).sum()
-    assert torch.equal(screen.next(1, frame, camera=Motion(zoom=1.5)).dream, first)
-    twice = masks.next(2, frame, camera=Motion(zoom=1.5)).dream
+    assert torch.equal(screen.next(1, frame, camera=zoom).dream, first)
+    twice = masks.next(2, frame, camera=zoom).dream
     assert twice[0, 0, 10, 10] == 1.0 and twice[0, 0, 10, 0] == 0.0 and (twice > 0.5).sum() > (grown > 0.5).sum()
 
 

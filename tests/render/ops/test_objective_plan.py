@@ -6,7 +6,7 @@ import torch
 from dream.errors import NameChoiceError, UserError
 from dream.models.base import Preprocess, Stage, Tap, TapNet
 from render.ops.objective_plan import PlanContext, build_plan
-from render.schedule import ScheduleContext
+from tests.compose import timeline_of
 
 FRAMES = 30
 
@@ -21,18 +21,19 @@ def _context(net: TapNet, guides: list | None = None, interpolation: str = "line
             guides.append((layer, path))
         return torch.rand(1, net.channels[layer], 4, 4, generator=torch.Generator().manual_seed(0))
 
-    return PlanContext(net, net.resolve, "conv2", ScheduleContext(FRAMES, interpolation=interpolation), load_guide)
+    timeline = timeline_of(FRAMES, [f"motion.interpolation={interpolation}"])
+    return PlanContext(net, net.resolve, "conv2", timeline, load_guide)
 
 
 def _weights(plan, frame: int) -> list[float]:
-    return [term.weight.at(frame) for term in plan.terms]
+    return list(plan.weights_at(frame))
 
 
 def test_default_is_l2_of_the_default_layer(tiny_net):
     plan = build_plan(_dream_cfg(), _context(tiny_net))
     assert plan.taps == ("conv2",)
     assert plan.describe() == ["l2(conv2)"]
-    assert all(w == 1.0 for w in plan.terms[0].weight.values())
+    assert all(plan.weights_at(frame) == (1.0,) for frame in range(FRAMES))
     assert plan.at(0).taps == ("conv2",)
 
 
@@ -118,7 +119,7 @@ def test_class_needs_a_model_with_labels(tiny_net):
     body = tiny_net.body
     net = TapNet(body, [Stage("conv1", body.conv1)], {"conv1": Tap("conv1", 4)}, Preprocess(1.0, [0] * 3, [1] * 3))
     with pytest.raises(UserError, match="no class labels"):
-        ctx = PlanContext(net, net.resolve, "conv1", ScheduleContext(5), None)
+        ctx = PlanContext(net, net.resolve, "conv1", timeline_of(5), None)
         build_plan(_dream_cfg(objective=[{"class": "banana"}]), ctx)
 
 
