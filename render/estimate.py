@@ -5,8 +5,8 @@ untimed warm-up step at that size), with the render's own model, layers, precisi
 the frames' steps are added up from the dream schedules. A size above ``TIMED_PIXELS`` is timed at that
 many pixels and scaled by its pixels (a step's work grows with its pixels, tiled or not), so the estimate
 of a 6000x4000 still appears as quickly as a small one's. Each frame adds what it costs beside its dream,
-measured too: the camera's warp, the colour match, the bytes, the encoder (and its start at every resume
-point). A mask that leaves a frame nothing to dream (``Engine.dream`` skips the network then) makes its
+measured too: its mask, the camera's warp, the colour match, the bytes, the encoder (and its start at every
+resume point). A mask that leaves a frame nothing to dream (``Engine.dream`` skips the network then) makes its
 steps free. With ``speed.compile`` the steps are timed uncompiled (timing them compiled would compile
 first, minutes before the estimate shows) and each distinct shape adds ``COMPILE_SECONDS``. A video dream
 adds its optical flow, timed on two frames; a visualisation times two of its own optimisation steps. So a
@@ -98,8 +98,9 @@ def estimate_frames(cfg: RenderConfig, engine: Engine, frames: int, size: tuple[
         encoded: the frames are encoded into a video (an animation; a still is not).
     """
     height, width = size
-    step_seconds = StepTimer(engine, height, width, dreamed_share(cfg, engine, size))
-    beside = frame_overhead(cfg, engine.device, size, encoded)
+    share, mask_seconds = mask_cost(cfg, engine, size)
+    step_seconds = StepTimer(engine, height, width, share)
+    beside = mask_seconds + frame_overhead(cfg, engine.device, size, encoded)
     if flow:
         beside += flow_seconds(cfg, height, width, engine.device)
     cadence = cfg.dream.cadence if isinstance(cfg.dream.cadence, int) else 1  # the frames between only move
@@ -202,21 +203,24 @@ def timed_size_of(size: tuple[int, int]) -> tuple[int, int]:
     return max(1, round(height * factor)), max(1, round(width * factor))
 
 
-def dreamed_share(cfg: RenderConfig, engine: Engine, size: tuple[int, int]) -> float:
-    """The part of each frame's steps that runs the network: 0 when the mask leaves the first frame nothing to dream.
+def mask_cost(cfg: RenderConfig, engine: Engine, size: tuple[int, int]) -> tuple[float, float]:
+    """(the part of each frame's steps that runs the network, seconds of a frame's mask) with ``mask.source``.
 
-    The first frame's mask stands for all of them (a render's mask rarely turns from nothing to something).
+    The part is 0 when the mask leaves the first frame nothing to dream (``Engine.dream`` skips the network then);
+    the first frame's mask stands for all of them (a render's mask rarely turns from nothing to something).
     """
     if not cfg.mask.source:
-        return 1.0
-    from render.ops.mask import render_masks
+        return 1.0, 0.0
+    from render.ops.mask import keep, render_masks
 
     masks = render_masks(cfg, 1, "the estimate's first frame", engine.device, engine.context.schedules)
     if masks is None:
-        return 1.0
+        return 1.0, 0.0
     start = load_image(cfg.input, engine.device, size=size) if cfg.input else smooth_noise(
         *size, torch.Generator().manual_seed(cfg.seed), engine.device)
-    return 1.0 if bool(masks.next(0, start).dream.any()) else 0.0
+    share = 1.0 if bool(masks.next(0, start).dream.any()) else 0.0
+    seconds = timed(lambda: keep(start, start, masks.next(0, start).weight), engine.device, budget_s=0.5)
+    return share, seconds
 
 
 def frame_overhead(cfg: RenderConfig, device: torch.device, size: tuple[int, int], encoded: bool) -> float:

@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
 
+import imageio_ffmpeg
 import pytest
 
 from render.media.stop import FrameLoop, RenderStopped, StopSignals, first_stop_message
+
+ROOT = Path(__file__).resolve().parents[3]
 
 
 def frame_loop(said: list[str], seconds: float | None = 12.4, kept: int = 48) -> FrameLoop:
@@ -80,3 +88,48 @@ def test_sigterm_inside_a_requeuing_job_asks_for_the_requeue(usr2_calls):
         os.kill(os.getpid(), signal.SIGTERM)
         stop.chain()
     assert usr2_calls == [signal.SIGUSR2]
+
+
+def wait_for_line(process, text: str, seconds: float = 240) -> tuple[list[str], float]:
+    """Lines of ``process``'s stderr up to the first one holding ``text``, and when that one came."""
+    lines, deadline = [], time.time() + seconds
+    for line in process.stderr:
+        lines.append(line)
+        if text in line:
+            return lines, time.perf_counter()
+        assert time.time() < deadline, "".join(lines)
+    raise AssertionError("".join(lines))
+
+
+@pytest.mark.slow
+def test_a_real_render_says_what_a_first_ctrl_c_does_and_stops_at_a_second_keeping_its_resume_point(tmp_path):
+    """Ctrl-C twice in a render through the CLI; then ``resume=`` finishes it with every frame.
+
+    Frames of 320x180 with 6 steps take about a second each, so the first Ctrl-C lands mid-frame. The margins
+    are for a loaded machine: the message must come before the frame's end, and the second Ctrl-C must end the
+    process within 10 s (2 s on a quiet 2-core machine: the report of the change that added this test).
+    """
+    run_dir = tmp_path / "run"
+    args = [sys.executable, "-m", "render", "--config-name", "smoke", "frames=40", "width=320", "height=180",
+            "dream.iterations=6", "output.checkpoint_every=2", f"hydra.run.dir={run_dir}"]
+    process = subprocess.Popen(args, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                               env={**os.environ, "COLUMNS": "300"})
+    wait_for_line(process, "Speed:")
+    manifest = run_dir / "chunks" / "manifest.json"
+    while not (manifest.is_file() and json.loads(manifest.read_text())["frames_done"] >= 2):
+        time.sleep(0.1)
+    process.send_signal(signal.SIGINT)
+    lines, _ = wait_for_line(process, "Stopping after the frame in progress")
+    assert "press Ctrl-C again to stop now with the last resume point" in lines[-1]
+    process.send_signal(signal.SIGINT)
+    sent = time.perf_counter()
+    rest = process.stderr.read()
+    process.wait(timeout=60)
+    assert time.perf_counter() - sent < 10 and process.returncode == 130, rest
+    assert "Stopped now" in rest and "resume=" in rest and "Traceback" not in rest
+    kept = json.loads(manifest.read_text())["frames_done"]
+    assert kept >= 2 and not list((run_dir / "chunks").glob("*.partial"))
+    resumed = subprocess.run([sys.executable, "-m", "render", f"resume={run_dir}",
+                              f"hydra.run.dir={tmp_path / 'unused'}"], cwd=ROOT, capture_output=True, text=True)
+    assert resumed.returncode == 0, resumed.stderr
+    assert imageio_ffmpeg.count_frames_and_secs(str(run_dir / "smoke.mp4"))[0] == 40
