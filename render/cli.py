@@ -20,6 +20,7 @@ from rich.console import Console
 
 from dream.errors import UserError
 from render.config import register_configs
+from render.media.checkpoints import Checkpoints
 from render.media.run_folder import (
     CONFIG_FILE,
     check_writable,
@@ -89,6 +90,7 @@ def render_job(cfg: DictConfig) -> dict:
                 return {}
             fail(console, str(exc))
         except RenderStopped as stopped:
+            stop.settle()
             kept = f"{stopped.frames_kept} frames are kept with a resume point"
             if stopped.recorded is not None:
                 kept = f"{stopped.frames_kept} frames are recorded in {shown_path(stopped.recorded)} and kept"
@@ -99,8 +101,10 @@ def render_job(cfg: DictConfig) -> dict:
             stop.chain()  # submitit's checkpoint-and-requeue, when it installed a handler: the requeued job continues
             sys.exit(EXIT_STOPPED.get(stopped.signal_name, EXIT_INTERRUPTED))
         except KeyboardInterrupt:
-            fail(console, f"Interrupted. Frames up to the last resume point are kept; continue with: "
-                 f"{resume_command(run_dir)}", EXIT_INTERRUPTED)
+            stop.settle()
+            console.print(stopped_now(run_dir), highlight=False, soft_wrap=True)
+            stop.chain()
+            sys.exit(EXIT_STOPPED.get(stop.signal_name, EXIT_INTERRUPTED))
     console.print(f"[bold green]Done:[/bold green] {', '.join(media_files(run_dir, meta))} "
                   f"(run folder {shown_path(run_dir)})", highlight=False, soft_wrap=True)
     return meta
@@ -118,6 +122,16 @@ def render_new(cfg: DictConfig, run_dir: Path, console: Console, stop: StopSigna
             if was_empty and remove_if_refused:
                 remove_unstarted(run_dir)
             raise
+
+
+def stopped_now(run_dir: Path) -> str:
+    """What an interrupt keeps: the frames of the last resume point (the frames after it are redone on resume)."""
+    frames_kept = Checkpoints(run_dir).resume_point()[0]
+    if frames_kept:
+        kept = f"the last resume point keeps {frames_kept} frames"
+    else:
+        kept = "no frame had reached a resume point yet, so it starts from its first frame"
+    return (f"[bold yellow]Stopped now[/bold yellow]: {kept}. Continue with: {resume_command(run_dir)}")
 
 
 RESUME_FREE_KEYS = ("resume", "device")  # a resumed render may move to another device

@@ -24,11 +24,11 @@ from render.media.audio import AudioTrack
 from render.media.checkpoints import Checkpoints
 from render.media.live import open_live
 from render.media.live_stream import PLAYLIST
-from render.media.progress import frame_progress
+from render.media.progress import Pace, frame_progress
 from render.media.resume_only import ResumeOnlySink
 from render.media.run_folder import read_meta, write_meta
 from render.media.sink import VideoSink
-from render.media.stop import StopSignals
+from render.media.stop import FrameLoop, StopSignals
 
 PostOp = Callable[[int, torch.Tensor], torch.Tensor]  # (shown frame index, (1, 3, H, W)) -> (1, 3, H, W)
 
@@ -158,21 +158,31 @@ def drive(mode: FrameMode, sink: VideoSink, console: Console, resume: bool = Fal
     A resume point is written once ``sink.mark_due``, when the mode asks, and at once on a stop
     request (then ``RenderStopped`` is raised); never after the last frame, which finishing keeps.
     A stop is an endless render's end: its recording so far (if it keeps one) is written then.
+    The progress line's time left follows the measured pace (``Pace``); when that parts from the
+    estimate by more than 1.5x either way, the render says so once.
     """
     checkpoints = Checkpoints(sink.run_dir)
     frames_done, snapshot = checkpoints.resume_state() if resume else (0, None)
     mode.restore(snapshot, frames_done)
     first, started = mode.steps_done, time.perf_counter()
+    pace = Pace(planned_seconds(mode), mode.steps_total)
+    pace.step(first, started)
     with sink, ExitStack() as opened, frame_progress(console) as progress:
         writers = [sink.write] + [opened.enter_context(output).write for output in outputs]
-        task = progress.add_task("dreaming", total=mode.steps_total, completed=first, rate="-")
+        task = progress.add_task("dreaming", total=mode.steps_total, completed=first, rate="-", left=pace.left_text())
+        if stop is not None:
+            opened.enter_context(stop.between_frames(stop_loop(console, pace, sink)))
         while not mode.done:
             step = mode.step()
             for frame in step.frames:
                 show(frame, sink.frames_written, post_ops, writers)
             resume_point_or_stop(mode, step, sink, checkpoints, stop)
-            rate = (mode.steps_done - first) / (time.perf_counter() - started)
-            progress.update(task, completed=mode.steps_done, rate=f"{rate:.2f}")
+            now = time.perf_counter()
+            pace.step(mode.steps_done, now)
+            if (news := pace.departure()) is not None:
+                console.print(news, highlight=False)
+            rate = (mode.steps_done - first) / (now - started)
+            progress.update(task, completed=mode.steps_done, rate=f"{rate:.2f}", left=pace.left_text())
         audio, fit = mode.finish()
         video = sink.finish(audio_from=audio, fit_audio=fit)
     seconds = time.perf_counter() - started
@@ -185,6 +195,19 @@ def drive(mode: FrameMode, sink: VideoSink, console: Console, resume: bool = Fal
         "frames_per_second": round(made / seconds, 4) if seconds > 0 else None,
         "notes": sink.notes + mode.notes,
     }
+
+
+def planned_seconds(mode: FrameMode) -> list[float] | None:
+    """The estimate's seconds of each frame, when the render announced one (``Engine.estimate``)."""
+    estimate = getattr(getattr(mode, "engine", None), "estimate", None)
+    return None if estimate is None else estimate.frame_seconds
+
+
+def stop_loop(console: Console, pace: Pace, sink: VideoSink | ResumeOnlySink) -> FrameLoop:
+    """What the first stop signal says: the frame in progress's measured time left and the frames kept."""
+    return FrameLoop(say=lambda line: console.print(f"[bold yellow]{line}[/bold yellow]", highlight=False),
+                     seconds_left=lambda: pace.seconds_left_in_step(time.perf_counter()),
+                     frames_kept=lambda: sink.frames_written - sink.frames_since_mark)
 
 
 def show(frame: torch.Tensor, index: int, post_ops: tuple[PostOp, ...], writers: list) -> None:

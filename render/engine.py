@@ -75,6 +75,7 @@ class Engine:
         log: prints the one line that tells the render's speed decisions.
         tile: the tile size as decided from ``dream.tile_size`` on the first dream (None before).
         speed: the speed options the model runs with (a visualisation's other networks take them too).
+        estimate: what ``render.estimate`` announced (None: no estimate, e.g. a resumed render).
     """
 
     model: LoadedModel
@@ -87,6 +88,7 @@ class Engine:
     log: Callable[[str], None] = lambda _: None
     tile: Decision | None = None
     speed: SpeedOptions = SpeedOptions()
+    estimate: object | None = None  # the Estimate announced before the first frame: the progress line's pace
 
     def dream(self, image: torch.Tensor, frame: int, generator: torch.Generator,
               mask: torch.Tensor | None = None) -> torch.Tensor:

@@ -2,18 +2,27 @@
 
 A dream's time is its ascent steps: one step is timed at each octave size the render uses (after an
 untimed warm-up step at that size), with the render's own model, layers, precision and tile size, and
-the frames' steps are added up from the dream schedules. A video dream adds its optical flow, timed on
-two frames; a visualisation times two of its own optimisation steps. So a slower or busier machine gives
-a longer estimate. Peak memory is the process's peak after those steps (the GPU's peak allocation on CUDA).
+the frames' steps are added up from the dream schedules. A size above ``TIMED_PIXELS`` is timed at that
+many pixels and scaled by its pixels (a step's work grows with its pixels, tiled or not), so the estimate
+of a 6000x4000 still appears as quickly as a small one's. Each frame adds what it costs beside its dream,
+measured too: its mask, the camera's warp, the colour match, the bytes, the encoder (and its start at every
+resume point). A mask that leaves a frame nothing to dream (``Engine.dream`` skips the network then) makes its
+steps free. With ``speed.compile`` the steps are timed uncompiled (timing them compiled would compile
+first, minutes before the estimate shows) and each distinct shape adds ``COMPILE_SECONDS``. A video dream
+adds its optical flow, timed on two frames; a visualisation times two of its own optimisation steps. So a
+slower or busier machine gives a longer estimate. Peak memory is the process's peak after those steps (the
+GPU's peak allocation on CUDA), plus what the pixels beyond the timed size need.
 """
 
 from __future__ import annotations
 
 import resource
 import statistics
+import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from types import SimpleNamespace
 from typing import TYPE_CHECKING
 
@@ -24,15 +33,24 @@ from dream.octaves import octave_sizes
 from dream.step import StepParams, ascent_step
 from render.config import RenderConfig
 from render.engine import Engine
+from render.media.encoder import to_uint8_hwc
 from render.media.images import load_image, smooth_noise
+from render.media.progress import duration
 from render.media.video_source import VideoInfo, frame_size
 from render.modes.video_dream import output_size
+from render.ops.color import channel_stats, match_colors
 from render.ops.flow import flow_settings, frame_motion
+from render.ops.warp import Motion, step_matrix, warp_by_matrix
 
 if TYPE_CHECKING:
     from render.plan import RenderPlan
 
 GIB = 1024**3
+TIMED_PIXELS = 640 * 360  # steps on larger images are timed at this many pixels and scaled by theirs
+# torch.compile (inductor, C++ on a CPU) of one shape's forward and backward: 70-110 s on a 2-core AMD EPYC,
+# 30-60 s on a GPU host; the render compiles each octave size (and tile shape) once.
+COMPILE_SECONDS = {"cpu": 90.0, "cuda": 45.0}
+IMAGE_COPIES = 8  # float images of the frame's size a dream holds at once (image, base, detail, gradient, ...)
 
 
 @dataclass
@@ -46,12 +64,19 @@ class Estimate:
     unit_seconds: float
     size: tuple[int, int]  # (H, W) of the frames dreamed, or of the visualisation
     made_at: float = field(default_factory=time.perf_counter)  # the render starts right after
+    frame_seconds: list[float] | None = None  # each frame's estimated seconds, in order (the progress line's pace)
 
 
 def announce_estimate(plan: RenderPlan, engine: Engine, console: Console) -> Estimate:
-    """Measure the plan's mode's work, print the estimate line before the first frame, and return the estimate."""
+    """Measure the plan's mode's work, print the estimate line before the first frame, and return the estimate.
+
+    It is measured uncompiled (``speed.compile``): compiling first would take minutes before the estimate shows, and
+    the estimate counts the compiling instead (``StepTimer.compile_seconds``).
+    """
     cfg, mode = plan.cfg, plan.mode
-    estimate = mode.estimate(cfg, engine, plan.frames, plan.source)
+    with torch.compiler.set_stance("force_eager"):
+        estimate = mode.estimate(cfg, engine, plan.frames, plan.source)
+    engine.estimate = estimate
     console.print(estimate_line(estimate, engine.device, mode.quicker(cfg, estimate)), highlight=False)
     return estimate
 
@@ -66,15 +91,24 @@ def estimate_record(estimate: Estimate | None, device: torch.device) -> dict:
 
 
 def estimate_frames(cfg: RenderConfig, engine: Engine, frames: int, size: tuple[int, int],
-                    flow: bool = False) -> Estimate:
-    """The dream steps of ``frames`` frames of ``size`` (H, W); ``flow``: and the optical flow between two frames."""
+                    flow: bool = False, encoded: bool = True) -> Estimate:
+    """The dream steps of ``frames`` frames of ``size`` (H, W) and each frame's own work beside its dream.
+
+    Args:
+        flow: and the optical flow between two frames (a video dream).
+        encoded: the frames are encoded into a video (an animation; a still is not).
+    """
     height, width = size
-    step_seconds = StepTimer(engine, height, width)
+    share, mask_seconds = mask_cost(cfg, engine, size)
+    step_seconds = StepTimer(engine, height, width, share)
+    beside = mask_seconds + frame_overhead(cfg, engine.device, size, encoded)
+    if flow:
+        beside += flow_seconds(cfg, height, width, engine.device)
     cadence = cfg.dream.cadence if isinstance(cfg.dream.cadence, int) else 1  # the frames between only move
-    seconds = sum(step_seconds.frame(frame) for frame in range(0, frames, cadence))
-    if flow and frames > 1:
-        seconds += (frames - 1) * flow_seconds(cfg, height, width, engine.device)
-    return Estimate(seconds, peak_bytes(engine.device), frames, "frame", seconds / max(1, frames), (height, width))
+    per_frame = [beside + (step_seconds.frame(i) if i % cadence == 0 else 0.0) for i in range(frames)]
+    seconds = sum(per_frame) + step_seconds.compile_seconds()
+    peak = peak_bytes(engine.device) + step_seconds.extra_bytes()
+    return Estimate(seconds, peak, frames, "frame", seconds / max(1, frames), (height, width), frame_seconds=per_frame)
 
 
 def estimate_zoom(cfg: RenderConfig, engine: Engine, frames: int, *_) -> Estimate:
@@ -89,7 +123,7 @@ def estimate_still(cfg: RenderConfig, engine: Engine, frames: int, *_) -> Estima
     from render.modes.still import still_size
 
     size = still_size(cfg, load_image(cfg.input, engine.device)) if cfg.input else (cfg.height, cfg.width)
-    return estimate_frames(cfg, engine, frames, size)
+    return estimate_frames(cfg, engine, frames, size, encoded=False)
 
 
 def video_size(cfg: RenderConfig, source: VideoInfo | None) -> tuple[int, int]:
@@ -100,29 +134,137 @@ def video_size(cfg: RenderConfig, source: VideoInfo | None) -> tuple[int, int]:
 
 
 class StepTimer:
-    """Seconds of one ascent step per octave size, timed once per size; a frame's seconds from its settings."""
+    """Seconds of one ascent step per octave size, timed once per size; a frame's seconds from its settings.
 
-    def __init__(self, engine: Engine, height: int, width: int):
-        self.engine, self.height, self.width = engine, height, width
+    Args:
+        share: the part of a frame's steps that runs the network (0: a mask leaves nothing to dream).
+    """
+
+    def __init__(self, engine: Engine, height: int, width: int, share: float = 1.0):
+        self.engine, self.height, self.width, self.share = engine, height, width, share
         self.generator = torch.Generator().manual_seed(0)  # its own: the render's random numbers stay as they are
         self.seconds: dict[tuple[int, int], float] = {}
+        self.dreamed: set[tuple[int, int]] = set()  # the sizes the render's steps take
 
     def frame(self, frame: int) -> float:
         params = self.engine.schedules.at(frame)
         sizes = octave_sizes(self.height, self.width, params.octaves, params.octave_scale, params.min_size)
         steps = params.per_octave(params.iterations, len(sizes))
-        return sum(int(n) * self.step(size, frame) for size, n in zip(sizes, steps) if n)
+        return self.share * sum(int(n) * self.step(size, frame) for size, n in zip(sizes, steps) if n)
 
     def step(self, size: tuple[int, int], frame: int) -> float:
+        """Seconds of one step at ``size``: timed there, or at ``TIMED_PIXELS`` and scaled by the pixels."""
+        self.dreamed.add(size)
         if size not in self.seconds:
-            image = smooth_noise(*size, self.generator, self.engine.device)
-            full = torch.zeros(1, 3, self.height, self.width, device=self.engine.device)
-            step = StepParams(step_size=1.5, jitter=self.engine.schedules.dream_cfg.jitter,
-                              tile_size=self.engine.tile_size(full))
-            objective = self.engine.plan.at(frame)
-            self.seconds[size] = timed(lambda: ascent_step(self.engine.model.net, image, objective, step,
-                                                           self.generator), self.engine.device)
+            timed_size = timed_size_of(size)
+            scale = size[0] * size[1] / (timed_size[0] * timed_size[1])
+            if timed_size not in self.seconds:
+                self.seconds[timed_size] = self.time_step(timed_size, frame)
+            self.seconds[size] = self.seconds[timed_size] * scale
         return self.seconds[size]
+
+    def time_step(self, size: tuple[int, int], frame: int) -> float:
+        """One step at ``size`` (H, W) timed."""
+        image = smooth_noise(*size, self.generator, self.engine.device)
+        full = torch.zeros(1, 3, self.height, self.width, device=self.engine.device)
+        step = StepParams(step_size=1.5, jitter=self.engine.schedules.dream_cfg.jitter,
+                          tile_size=self.engine.tile_size(full))
+        objective = self.engine.plan.at(frame)
+        return timed(lambda: ascent_step(self.engine.model.net, image, objective, step, self.generator),
+                     self.engine.device)
+
+    def compile_seconds(self) -> float:
+        """With ``speed.compile``: the compiling of each distinct size the render's steps take (its octave sizes)."""
+        if self.engine.speed.compile == "none":
+            return 0.0
+        return len(self.dreamed) * COMPILE_SECONDS.get(self.engine.device.type, COMPILE_SECONDS["cuda"])
+
+    def extra_bytes(self) -> int:
+        """Memory beyond the timed steps' peak: the frame's images, and a larger untiled step's activations."""
+        timed_pixels = max(h * w for h, w in self.seconds)
+        frame_pixels = self.height * self.width
+        images = IMAGE_COPIES * 3 * 4 * frame_pixels
+        tile = int(self.engine.tile.value) if self.engine.tile is not None else 0
+        step_pixels = min(frame_pixels, (1.5 * tile) ** 2) if tile else frame_pixels
+        activations = max(0.0, step_pixels - timed_pixels) * self.bytes_per_pixel()
+        return int(images + activations)
+
+    def bytes_per_pixel(self) -> float:
+        from dream.auto import probe_bytes_per_pixel
+
+        return probe_bytes_per_pixel(self.engine.model.net, self.engine.plan.taps, self.engine.device)
+
+
+def timed_size_of(size: tuple[int, int]) -> tuple[int, int]:
+    """``size`` (H, W), or the same aspect at ``TIMED_PIXELS`` when it has more pixels than that."""
+    height, width = size
+    if height * width <= TIMED_PIXELS:
+        return size
+    factor = (TIMED_PIXELS / (height * width)) ** 0.5
+    return max(1, round(height * factor)), max(1, round(width * factor))
+
+
+def mask_cost(cfg: RenderConfig, engine: Engine, size: tuple[int, int]) -> tuple[float, float]:
+    """(the part of each frame's steps that runs the network, seconds of a frame's mask) with ``mask.source``.
+
+    The part is 0 when the mask leaves the first frame nothing to dream (``Engine.dream`` skips the network then);
+    the first frame's mask stands for all of them (a render's mask rarely turns from nothing to something).
+    """
+    if not cfg.mask.source:
+        return 1.0, 0.0
+    from render.ops.mask import keep, render_masks
+
+    masks = render_masks(cfg, 1, "the estimate's first frame", engine.device, engine.timeline)
+    if masks is None:
+        return 1.0, 0.0
+    start = load_image(cfg.input, engine.device, size=size) if cfg.input else smooth_noise(
+        *size, torch.Generator().manual_seed(cfg.seed), engine.device)
+    share = 1.0 if bool(masks.next(0, start).dream.any()) else 0.0
+    seconds = timed(lambda: keep(start, start, masks.next(0, start).weight), engine.device, budget_s=0.5)
+    return share, seconds
+
+
+def frame_overhead(cfg: RenderConfig, device: torch.device, size: tuple[int, int], encoded: bool) -> float:
+    """Seconds a frame costs beside its dream: the camera's warp, the colour match, its bytes and its encoding."""
+    height, width = size
+    frame = smooth_noise(height, width, torch.Generator().manual_seed(0), device)
+    move = step_matrix(Motion(zoom=1.01, angle=0.5), height, width, device)
+    space = cfg.color.coherence
+    reference = channel_stats(frame, space) if space != "none" else None
+
+    def beside_the_dream() -> None:
+        moved = warp_by_matrix(frame, move, cfg.motion.border, cfg.motion.sampling)
+        if reference is not None:
+            moved = match_colors(moved, reference, space, cfg.color.strength)
+        to_uint8_hwc(moved).cpu()
+
+    seconds = timed(beside_the_dream, device, budget_s=0.3)
+    if encoded:
+        start, per_frame = encoder_seconds(cfg.output, height, width, cfg.fps or 24)
+        seconds += per_frame + start / max(1, cfg.output.checkpoint_every)
+    return seconds
+
+
+def encoder_seconds(output, height: int, width: int, fps) -> tuple[float, float]:
+    """(seconds to start and close a chunk, seconds a frame) of the render's encoder, timed on 2 and 6 frames."""
+    from render.media.encoder import ChunkEncoder, Encoding, fps_fraction
+
+    encoding = Encoding(width, height, fps_fraction(fps), output.crf, output.preset)
+    generator = torch.Generator().manual_seed(0)
+    pixels = [to_uint8_hwc(smooth_noise(height, width, generator, torch.device("cpu"))).numpy() for _ in range(2)]
+    with tempfile.TemporaryDirectory() as folder:
+
+        def encode(frames: int) -> float:
+            started = time.perf_counter()
+            encoder = ChunkEncoder(Path(folder) / f"{frames}.mp4", encoding, Path(folder) / "log")
+            for i in range(frames):
+                encoder.write(pixels[i % 2])
+            encoder.close()
+            return time.perf_counter() - started
+
+        few, more = encode(2), encode(6)
+    per_frame = max(0.0, (more - few) / 4)
+    return max(0.0, few - 2 * per_frame), per_frame
 
 
 def timed(fn: Callable[[], object], device: torch.device, budget_s: float = 1.0, most: int = 5) -> float:
@@ -214,11 +356,3 @@ def smaller(cfg: RenderConfig, estimate: Estimate) -> list[str]:
 def fewer_steps(cfg: RenderConfig, estimate: Estimate) -> list[str]:
     """A visualisation's ``Mode.quicker``: a quarter of the steps."""
     return [f"visualize.steps={max(1, cfg.visualize.steps // 4)}"]
-
-
-def duration(seconds: float) -> str:
-    if seconds < 90:
-        return f"{seconds:.0f} s"
-    if seconds < 5400:
-        return f"{seconds / 60:.0f} min"
-    return f"{seconds / 3600:.1f} h"

@@ -17,7 +17,7 @@ from pathlib import Path
 import torch
 
 from dream.errors import UserError
-from render.media.run_folder import CHUNKS_DIR, MANIFEST, write_atomic
+from render.media.run_folder import CHUNKS_DIR, MANIFEST, resume_command, write_atomic
 
 
 def read_manifest(chunks_dir: Path) -> dict | None:
@@ -85,18 +85,33 @@ class Checkpoints:
     def saver(self, snapshot: dict[str, torch.Tensor]) -> Callable[[int], str]:
         """A callable for ``VideoSink.mark`` that saves ``snapshot`` (tensors) as the resume state.
 
-        The file is written whole before it gets its name, so a render killed mid-write
-        leaves the previous state in place.
+        The file is written whole before it gets its name, so a render killed mid-write leaves the
+        previous state in place. A write that fails (a full disk) removes its partial file and is a
+        ``UserError`` saying so; the previous resume point stays as it was.
         """
 
         def save(frames_done: int) -> str:
             name = f"state_{frames_done:06d}.pt"
             partial = self.folder / f"{name}.partial"
-            torch.save(snapshot, partial)
-            partial.replace(self.folder / name)
+            try:
+                torch.save(snapshot, partial)
+                partial.replace(self.folder / name)
+            except (OSError, RuntimeError) as err:  # torch's own writer reports a full disk as a RuntimeError
+                partial.unlink(missing_ok=True)
+                raise self._save_failed(err) from None
             return name  # the previous state is deleted once the manifest names this one
 
         return save
+
+    def _save_failed(self, err: BaseException) -> UserError:
+        frames_kept, _ = self.resume_point()
+        kept = f"the previous one ({frames_kept} frames) is kept" if frames_kept else "no earlier one was written"
+        reason = str(err).strip().splitlines()[-1] if str(err).strip() else type(err).__name__
+        return UserError(
+            f"Writing a resume point into {self.folder} failed ({reason}), so the render stopped; {kept} and "
+            f"nothing half-written was left. Free space on that disk (or check the folder is writable), then "
+            f"continue with: {resume_command(self.run_dir)}"
+        )
 
     def open(self, resume: bool, encoding: dict) -> tuple[list[dict], str | None]:
         """Refuse to overwrite a run; on resume keep its checkpointed chunks. Returns (chunks, state file).

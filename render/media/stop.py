@@ -1,10 +1,13 @@
 """Stopping a render cleanly on a signal: finish the frame, write a resume point, exit.
 
 Slurm sends SIGTERM (or the ``--signal`` of the job, SIGUSR2 with submitit) a while before it
-kills a pre-empted or timed-out job; Ctrl-C is SIGINT. ``StopSignals`` turns these into a
-request the frame loop checks between frames, so the frame being dreamed is finished and
-saved with its state, instead of being lost mid-step. A second Ctrl-C interrupts at once
-(frames after the last resume point are then redone on resume).
+kills a pre-empted or timed-out job; Ctrl-C is SIGINT. While a frame loop runs
+(``StopSignals.between_frames``), the first of these becomes a request the loop checks between
+frames, so the frame being dreamed is finished and saved with its state instead of being lost
+mid-step; the render says at once what happens next and about how long it takes. A second
+signal interrupts at once (``KeyboardInterrupt``): the last resume point is kept, the frames
+after it are redone on resume. Outside a frame loop (loading, the estimate, a still, a
+visualisation) there is no frame to finish, so the first signal interrupts at once.
 
 A handler that was installed before (submitit's checkpoint-and-requeue) is called once the
 render has stopped cleanly, so a requeued job continues from the resume point just written.
@@ -14,7 +17,9 @@ from __future__ import annotations
 
 import signal
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 HANDLED = ("SIGTERM", "SIGINT", "SIGUSR2")
@@ -32,15 +37,19 @@ class RenderStopped(Exception):
 
 
 class StopSignals:
-    """Context manager: while inside, SIGTERM/SIGINT/SIGUSR2 set ``event`` instead of killing the process.
+    """Context manager: while inside, SIGTERM/SIGINT/SIGUSR2 stop the render cleanly instead of killing the process.
 
-    Outside the main thread (where handlers can't be installed) it does nothing and ``event`` is never set.
+    Inside ``between_frames`` the first signal sets ``event`` (the loop stops after its frame) and a second one
+    raises ``KeyboardInterrupt``; elsewhere every signal raises ``KeyboardInterrupt`` at once. Outside the main
+    thread (where handlers can't be installed) it does nothing and ``event`` is never set.
     """
 
     def __init__(self) -> None:
         self.event = threading.Event()
         self.received: int | None = None
         self._previous: dict[int, Callable | int | None] = {}
+        self._loop: FrameLoop | None = None
+        self._settled = False
 
     def __enter__(self) -> StopSignals:
         if threading.current_thread() is not threading.main_thread():
@@ -56,6 +65,15 @@ class StopSignals:
             signal.signal(number, handler if handler is not None else signal.SIG_DFL)
         return False
 
+    @contextmanager
+    def between_frames(self, loop: FrameLoop) -> Iterator[None]:
+        """While inside, the first signal asks ``loop`` to stop after its frame and says so through ``loop.say``."""
+        self._loop = loop
+        try:
+            yield
+        finally:
+            self._loop = None
+
     @property
     def requested(self) -> bool:
         return self.event.is_set()
@@ -68,11 +86,19 @@ class StopSignals:
     def signal_name(self) -> str:
         return signal.Signals(self.received).name if self.received is not None else "a stop request"
 
+    def settle(self) -> None:
+        """The render has ended and is saying so: later signals change nothing (no traceback mid-message)."""
+        self._settled = True
+
     def _on_signal(self, number: int, frame) -> None:
-        if self.event.is_set() and number == signal.SIGINT:
-            raise KeyboardInterrupt  # a second Ctrl-C: stop now, without waiting for the frame
+        if self._settled:
+            return
+        if self.event.is_set() or self._loop is None:
+            self.received = self.received or number
+            raise KeyboardInterrupt  # a second signal, or nothing to finish: stop now
         self.received = number
         self.event.set()
+        self._loop.say(first_stop_message(self._loop.seconds_left(), self._loop.frames_kept()))
 
     def chain(self) -> None:
         """Hand over to the handler installed before (submitit's checkpoint-and-requeue), if there was one.
@@ -87,6 +113,29 @@ class StopSignals:
         previous = self._previous.get(number)
         if _is_python_handler(previous):
             previous(number, None)
+
+
+@dataclass(frozen=True)
+class FrameLoop:
+    """What a frame loop tells the stop signals: how to say something, and what stopping would cost and keep.
+
+    Attributes:
+        say: prints a line at once (called from the signal handler, on the main thread).
+        seconds_left: the frame in progress's remaining seconds and its resume point's, as measured; None: unknown.
+        frames_kept: frames the last resume point keeps.
+    """
+
+    say: Callable[[str], None]
+    seconds_left: Callable[[], float | None]
+    frames_kept: Callable[[], int]
+
+
+def first_stop_message(seconds: float | None, frames_kept: int) -> str:
+    """What the first stop signal does next, and what a second one would keep."""
+    about = f", about {max(1, round(seconds))} s" if seconds is not None else ""
+    kept = f"{frames_kept} frames" if frames_kept else "no frame yet: nothing is kept"
+    return (f"Stopping after the frame in progress{about}; press Ctrl-C again to stop now with the last resume "
+            f"point ({kept}).")
 
 
 def _is_python_handler(handler) -> bool:

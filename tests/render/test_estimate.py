@@ -69,3 +69,48 @@ def test_the_render_prints_the_estimate_before_its_first_frame_and_records_it(tm
     text = console.export_text()
     assert text.index("Estimate: about") < text.index("dreaming")
     assert meta["estimate"]["seconds"] > 0 and meta["estimate"]["render_seconds"] > 0
+    assert "left" in text  # the progress line says the time left
+
+
+def test_a_large_size_is_timed_at_the_timed_pixels_and_scaled_by_its_own(monkeypatch):
+    from render.estimate import TIMED_PIXELS, timed_size_of
+
+    cfg, engine = _engine("smoke", ["dream.octaves=2"], 2)
+    timer = StepTimer(engine, 4000, 6000)
+    timed_sizes = []
+    monkeypatch.setattr(timer, "time_step", lambda size, frame: timed_sizes.append(size) or 1.0)
+    small = timed_size_of((4000, 6000))
+    assert abs(small[0] * small[1] - TIMED_PIXELS) < 0.01 * TIMED_PIXELS and abs(small[1] / small[0] - 1.5) < 0.01
+    assert timer.step((4000, 6000), 1) == 4000 * 6000 / (small[0] * small[1])
+    timer.step((2857, 4286), 1)
+    assert timed_sizes == [small]  # one timing serves every size of that aspect
+
+
+def test_a_mask_that_leaves_nothing_to_dream_makes_the_steps_free():
+    from render.estimate import mask_cost
+
+    cfg, engine = _engine("smoke", ["mask.source=key:hue:0-10+saturation:0.9-1"], 4)
+    share, seconds = mask_cost(cfg, engine, (64, 96))
+    assert share == 0.0 and seconds > 0
+    assert StepTimer(engine, 64, 96, share).frame(1) == 0.0
+
+
+def test_compiling_is_counted_once_per_dreamed_size():
+    import dataclasses
+
+    from render.estimate import COMPILE_SECONDS
+
+    cfg, engine = _engine("smoke", ["dream.octaves=2"], 2)
+    timer = StepTimer(engine, 64, 96)
+    timer.frame(1)
+    assert timer.compile_seconds() == 0.0
+    engine.speed = dataclasses.replace(engine.speed, compile="default")
+    assert timer.compile_seconds() == 2 * COMPILE_SECONDS["cpu"]
+
+
+def test_each_frame_adds_its_work_beside_the_dream():
+    from render.estimate import frame_overhead
+
+    cfg, _ = _engine("smoke", [], 2)
+    assert frame_overhead(cfg, torch.device("cpu"), (64, 96), encoded=True) > frame_overhead(
+        cfg, torch.device("cpu"), (64, 96), encoded=False) > 0

@@ -55,3 +55,26 @@ def test_an_interrupted_run_is_neither_overwritten_nor_resumed_with_other_settin
         Checkpoints(tmp_path).open(False, ENCODING)
     with pytest.raises(UserError, match="width 8 -> 16"):
         Checkpoints(tmp_path).open(True, {**ENCODING, "width": 16})
+
+
+def test_a_full_disk_while_saving_keeps_the_previous_resume_point_and_no_partial_file(tmp_path, monkeypatch):
+    import errno
+
+    points = Checkpoints(tmp_path)
+    points.open(False, ENCODING)
+    first = points.saver({"next": torch.tensor(3)})(3)
+    points.record([], 3, first, None, ENCODING)
+
+    def full_disk(obj, path, *args, **kwargs):
+        with open(path, "wb") as half:
+            half.write(b"half a state")
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(torch, "save", full_disk)
+    with pytest.raises(UserError, match="No space left on device") as refused:
+        points.saver({"next": torch.tensor(6)})(6)
+    assert "previous one (3 frames) is kept" in str(refused.value) and "resume=" in str(refused.value)
+    assert "\n" not in str(refused.value)
+    assert sorted(p.name for p in points.folder.iterdir()) == ["manifest.json", first]
+    monkeypatch.undo()
+    assert Checkpoints(tmp_path).resume_state()[0] == 3 and int(Checkpoints(tmp_path).resume_state()[1]["next"]) == 3
