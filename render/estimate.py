@@ -23,7 +23,6 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import SimpleNamespace
 from typing import TYPE_CHECKING
 
 import torch
@@ -33,13 +32,12 @@ from dream.octaves import octave_sizes
 from dream.step import StepParams, ascent_step
 from render.config import RenderConfig
 from render.engine import Engine
-from render.media.encoder import to_uint8_hwc
+from render.media.encoder import ChunkEncoder, Encoding, fps_fraction, to_uint8_hwc
 from render.media.images import load_image, smooth_noise
+from render.media.mask_file import is_video_file
 from render.media.progress import duration
-from render.media.video_source import VideoInfo, frame_size
-from render.modes.video_dream import output_size
 from render.ops.color import channel_stats, match_colors
-from render.ops.flow import flow_settings, frame_motion
+from render.ops.mask import keep, render_masks
 from render.ops.warp import Motion, step_matrix, warp_by_matrix
 
 if TYPE_CHECKING:
@@ -90,47 +88,24 @@ def estimate_record(estimate: Estimate | None, device: torch.device) -> dict:
                          "peak_gib_measured": round(peak_bytes(device) / GIB, 3)}}
 
 
-def estimate_frames(cfg: RenderConfig, engine: Engine, frames: int, size: tuple[int, int],
-                    flow: bool = False, encoded: bool = True) -> Estimate:
-    """The dream steps of ``frames`` frames of ``size`` (H, W) and each frame's own work beside its dream.
+def estimate_frames(cfg: RenderConfig, engine: Engine, frames: int, first: torch.Tensor,
+                    mode_seconds: float = 0.0, encoded: bool = True) -> Estimate:
+    """The dream steps of ``frames`` frames like ``first`` and each frame's own work beside its dream.
 
     Args:
-        flow: and the optical flow between two frames (a video dream).
+        first: (1, 3, H, W) the render's first frame before its dream (the photo, noise, the source's first frame).
+        mode_seconds: each frame's work of the mode's own (a video dream's optical flow), measured by the mode.
         encoded: the frames are encoded into a video (an animation; a still is not).
     """
-    height, width = size
-    share, mask_seconds = mask_cost(cfg, engine, size)
+    height, width = size = tuple(first.shape[-2:])
+    share, mask_seconds = mask_cost(cfg, engine, first)
     step_seconds = StepTimer(engine, height, width, share)
-    beside = mask_seconds + frame_overhead(cfg, engine.device, size, encoded)
-    if flow:
-        beside += flow_seconds(cfg, height, width, engine.device)
+    beside = mask_seconds + frame_overhead(cfg, engine.device, size, encoded) + mode_seconds
     cadence = cfg.dream.cadence if isinstance(cfg.dream.cadence, int) else 1  # the frames between only move
     per_frame = [beside + (step_seconds.frame(i) if i % cadence == 0 else 0.0) for i in range(frames)]
     seconds = sum(per_frame) + step_seconds.compile_seconds()
     peak = peak_bytes(engine.device) + step_seconds.extra_bytes()
     return Estimate(seconds, peak, frames, "frame", seconds / max(1, frames), (height, width), frame_seconds=per_frame)
-
-
-def estimate_zoom(cfg: RenderConfig, engine: Engine, frames: int, *_) -> Estimate:
-    return estimate_frames(cfg, engine, frames, (cfg.height, cfg.width))
-
-
-def estimate_video(cfg: RenderConfig, engine: Engine, frames: int, source: VideoInfo | None = None) -> Estimate:
-    return estimate_frames(cfg, engine, frames, video_size(cfg, source), flow=True)
-
-
-def estimate_still(cfg: RenderConfig, engine: Engine, frames: int, *_) -> Estimate:
-    from render.modes.still import still_size
-
-    size = still_size(cfg, load_image(cfg.input, engine.device)) if cfg.input else (cfg.height, cfg.width)
-    return estimate_frames(cfg, engine, frames, size, encoded=False)
-
-
-def video_size(cfg: RenderConfig, source: VideoInfo | None) -> tuple[int, int]:
-    """(H, W) of a video dream's frames; ``source``: the video as the render probed it (read again when None)."""
-    width, height = (source.width, source.height) if source is not None else frame_size(cfg.input)
-    width, height = output_size(cfg, SimpleNamespace(width=width, height=height))
-    return height, width
 
 
 class StepTimer:
@@ -181,9 +156,11 @@ class StepTimer:
 
     def extra_bytes(self) -> int:
         """Memory beyond the timed steps' peak: the frame's images, and a larger untiled step's activations."""
-        timed_pixels = max(h * w for h, w in self.seconds)
         frame_pixels = self.height * self.width
         images = IMAGE_COPIES * 3 * 4 * frame_pixels
+        if not self.seconds:
+            return images  # no step is dreamed (dream.iterations=0): no network activations either
+        timed_pixels = max(h * w for h, w in self.seconds)
         tile = int(self.engine.tile.value) if self.engine.tile is not None else 0
         step_pixels = min(frame_pixels, (1.5 * tile) ** 2) if tile else frame_pixels
         activations = max(0.0, step_pixels - timed_pixels) * self.bytes_per_pixel()
@@ -204,21 +181,19 @@ def timed_size_of(size: tuple[int, int]) -> tuple[int, int]:
     return max(1, round(height * factor)), max(1, round(width * factor))
 
 
-def mask_cost(cfg: RenderConfig, engine: Engine, size: tuple[int, int]) -> tuple[float, float]:
+def mask_cost(cfg: RenderConfig, engine: Engine, start: torch.Tensor) -> tuple[float, float]:
     """(the part of each frame's steps that runs the network, seconds of a frame's mask) with ``mask.source``.
 
-    The part is 0 when the mask leaves the first frame nothing to dream (``Engine.dream`` skips the network then);
-    the first frame's mask stands for all of them (a render's mask rarely turns from nothing to something).
+    The part is 0 when the mask leaves the first frame ``start`` (1, 3, H, W) nothing to dream (``Engine.dream``
+    skips the network then); the first frame's mask stands for all of them (a render's mask rarely turns from
+    nothing to something). A mask video was checked by the plan and is read a frame at a time: only its blend
+    is timed.
     """
     if not cfg.mask.source:
         return 1.0, 0.0
-    from render.ops.mask import keep, render_masks
-
+    if is_video_file(cfg.mask.source):
+        return 1.0, timed(lambda: keep(start, start, start[:, :1]), engine.device, budget_s=0.5)
     masks = render_masks(cfg, 1, "the estimate's first frame", engine.device, engine.timeline)
-    if masks is None:
-        return 1.0, 0.0
-    start = load_image(cfg.input, engine.device, size=size) if cfg.input else smooth_noise(
-        *size, torch.Generator().manual_seed(cfg.seed), engine.device)
     share = 1.0 if bool(masks.next(0, start).dream.any()) else 0.0
     seconds = timed(lambda: keep(start, start, masks.next(0, start).weight), engine.device, budget_s=0.5)
     return share, seconds
@@ -247,8 +222,6 @@ def frame_overhead(cfg: RenderConfig, device: torch.device, size: tuple[int, int
 
 def encoder_seconds(output, height: int, width: int, fps) -> tuple[float, float]:
     """(seconds to start and close a chunk, seconds a frame) of the render's encoder, timed on 2 and 6 frames."""
-    from render.media.encoder import ChunkEncoder, Encoding, fps_fraction
-
     encoding = Encoding(width, height, fps_fraction(fps), output.crf, output.preset)
     generator = torch.Generator().manual_seed(0)
     pixels = [to_uint8_hwc(smooth_noise(height, width, generator, torch.device("cpu"))).numpy() for _ in range(2)]
@@ -287,31 +260,6 @@ def timed(fn: Callable[[], object], device: torch.device, budget_s: float = 1.0,
 def synchronize(device: torch.device) -> None:
     if device.type == "cuda":
         torch.cuda.synchronize(device)
-
-
-def flow_seconds(cfg: RenderConfig, height: int, width: int, device: torch.device) -> float:
-    """Seconds of one frame's optical flow (forward and backward) at the render's size."""
-    generator = torch.Generator().manual_seed(0)
-    before = smooth_noise(height, width, generator, device)
-    after = before.roll(2, dims=3)
-    settings = flow_settings(cfg.video)
-    return timed(lambda: frame_motion(before, after, settings), device)
-
-
-def estimate_visualization(cfg: RenderConfig, engine: Engine, *_) -> Estimate:
-    """Two of the visualisation's own steps (after one warm-up step), times its steps (not frames)."""
-    from dream.visualize import find_target, optimised_size, total_steps
-    from render.modes.visualize import detail_of, visualization_nets, visualize_steps
-
-    nets, _ = visualization_nets(cfg, engine, cfg.target, lambda _: None)
-    targets = [find_target(net, cfg.target) for net in nets]
-    stamps = []
-    visualize_steps(cfg, nets, targets, engine.device, 3, on_step=lambda _: stamps.append(time.perf_counter()))
-    step = (stamps[-1] - stamps[0]) / (len(stamps) - 1)
-    settings = cfg.visualize  # the fine stage's steps see crops of the same size, so they cost the same
-    size = optimised_size(cfg.height, cfg.width, settings.size)
-    steps = total_steps(settings.steps, size, settings.parameterization, detail_of(settings))
-    return Estimate(steps * step, peak_bytes(engine.device), steps, "step", step, (cfg.height, cfg.width))
 
 
 def peak_bytes(device: torch.device) -> int:
@@ -356,3 +304,10 @@ def smaller(cfg: RenderConfig, estimate: Estimate) -> list[str]:
 def fewer_steps(cfg: RenderConfig, estimate: Estimate) -> list[str]:
     """A visualisation's ``Mode.quicker``: a quarter of the steps."""
     return [f"visualize.steps={max(1, cfg.visualize.steps // 4)}"]
+
+
+def start_image(cfg: RenderConfig, size: tuple[int, int], device: torch.device) -> torch.Tensor:
+    """(1, 3, H, W) a zoom's or a still's first frame before its dream: ``input`` at ``size``, or noise."""
+    if cfg.input:
+        return load_image(cfg.input, device, size=size)
+    return smooth_noise(*size, torch.Generator().manual_seed(cfg.seed), device)

@@ -12,20 +12,11 @@ from dataclasses import dataclass
 
 from dream.errors import UserError
 from render.config import RenderConfig, class_start_target
-from render.estimate import (
-    Estimate,
-    estimate_still,
-    estimate_video,
-    estimate_visualization,
-    estimate_zoom,
-    fewer_frames,
-    fewer_steps,
-    smaller,
-)
-from render.modes.still import render_still
-from render.modes.video_dream import render_video
-from render.modes.visualize import render_visualization
-from render.modes.zoom import render_zoom
+from render.estimate import Estimate, fewer_frames, fewer_steps, smaller
+from render.modes.still import estimate_still, render_still
+from render.modes.video_dream import estimate_video, render_video
+from render.modes.visualize import estimate_visualization, render_visualization
+from render.modes.zoom import estimate_zoom, render_zoom
 
 # (mask key, its value that only some modes honour, the renders that do)
 MASK_SCOPES = (("track", "flow", "video"), ("follow", "camera", "zoom"))

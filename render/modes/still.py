@@ -12,6 +12,7 @@ from dream.errors import UserError
 from dream.octaves import resize
 from render.config import RenderConfig
 from render.engine import Engine
+from render.estimate import Estimate, estimate_frames
 from render.media.images import load_image, save_png
 from render.modes.video_dream import output_size
 from render.ops.mask import keep, render_masks
@@ -61,3 +62,9 @@ def _dream_masked(plan: RenderPlan, engine: Engine, image: torch.Tensor, generat
         raise UserError(f"mask.source={cfg.mask.source} selects nothing of {cfg.input} (mask.strength "
                         f"{cfg.mask.strength}), so nothing would be dreamed; loosen the key or check mask.invert.")
     return keep(image, engine.dream(image, 0, generator, frame_mask.dream), frame_mask.weight)
+
+
+def estimate_still(cfg: RenderConfig, engine: Engine, frames: int, *_) -> Estimate:
+    """The photo's dream at the size it is dreamed at (``Mode.estimate``)."""
+    photo = load_image(cfg.input, engine.device)  # a still without a photo was refused (Mode.check)
+    return estimate_frames(cfg, engine, frames, resize(photo, still_size(cfg, photo)), encoded=False)

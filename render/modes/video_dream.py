@@ -34,8 +34,10 @@ resumed render produces the frames of one that never stopped.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import SimpleNamespace
 from typing import TYPE_CHECKING
 
 import torch
@@ -45,10 +47,12 @@ from dream.errors import UserError
 from render.config import RenderConfig
 from render.driver import Step, drive, open_outputs
 from render.engine import Engine
+from render.estimate import Estimate, estimate_frames, timed
+from render.media.images import smooth_noise
 from render.media.progress import warner
 from render.media.seam_frames import save_seam_frame
 from render.media.stop import StopSignals
-from render.media.video_source import VideoInfo, iter_video_frames
+from render.media.video_source import VideoInfo, frame_size, iter_video_frames
 from render.ops.flow import FlowSettings, FrameMotion, flow_settings, frame_motion, warp_by_flow
 from render.ops.mask import FrameMask, FrameMasks, keep, render_masks
 from render.ops.stability import StabilityMeter
@@ -374,3 +378,28 @@ def _facts(cfg: RenderConfig, info: VideoInfo, state: VideoState, width: int, he
 
 def _rounded(value: float) -> float | None:
     return None if value != value else round(value, 4)  # NaN (no pair measured) -> null in meta.json
+
+
+def estimate_video(cfg: RenderConfig, engine: Engine, frames: int, source: VideoInfo | None = None) -> Estimate:
+    """The dream and the optical flow of every frame at the output's size (``Mode.estimate``)."""
+    height, width = video_size(cfg, source)
+    flow = flow_seconds(cfg, height, width, engine.device)
+    with closing(iter_video_frames(cfg.input, size=(width, height), device=engine.device)) as decoded:
+        first = next(decoded)
+    return estimate_frames(cfg, engine, frames, first, mode_seconds=flow)
+
+
+def video_size(cfg: RenderConfig, source: VideoInfo | None) -> tuple[int, int]:
+    """(H, W) of a video dream's frames; ``source``: the video as the render probed it (read again when None)."""
+    width, height = (source.width, source.height) if source is not None else frame_size(cfg.input)
+    width, height = output_size(cfg, SimpleNamespace(width=width, height=height))
+    return height, width
+
+
+def flow_seconds(cfg: RenderConfig, height: int, width: int, device: torch.device) -> float:
+    """Seconds of one frame's optical flow (forward and backward) at the render's size."""
+    generator = torch.Generator().manual_seed(0)
+    before = smooth_noise(height, width, generator, device)
+    after = before.roll(2, dims=3)
+    settings = flow_settings(cfg.video)
+    return timed(lambda: frame_motion(before, after, settings), device)

@@ -13,6 +13,7 @@ network that made each image classifies it (the self-check).
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -38,6 +39,7 @@ from dream.visualize import (
 )
 from render.config import RenderConfig, VisualizeConfig
 from render.engine import Engine
+from render.estimate import Estimate, peak_bytes
 from render.media.images import save_png, save_rgba_png, to_uint8_pixels
 from render.media.progress import counting_progress
 
@@ -207,3 +209,16 @@ def image_grid(
     for row, title in enumerate(row_titles):
         draw.text((4, row * (height + caption_h) + height // 2), title, fill="black")
     return sheet
+
+
+def estimate_visualization(cfg: RenderConfig, engine: Engine, *_) -> Estimate:
+    """Two of the visualisation's own steps (after one warm-up step), times its steps (not frames)."""
+    nets, _ = visualization_nets(cfg, engine, cfg.target, lambda _: None)
+    targets = [find_target(net, cfg.target) for net in nets]
+    stamps = []
+    visualize_steps(cfg, nets, targets, engine.device, 3, on_step=lambda _: stamps.append(time.perf_counter()))
+    step = (stamps[-1] - stamps[0]) / (len(stamps) - 1)
+    settings = cfg.visualize  # the fine stage's steps see crops of the same size, so they cost the same
+    size = optimised_size(cfg.height, cfg.width, settings.size)
+    steps = total_steps(settings.steps, size, settings.parameterization, detail_of(settings))
+    return Estimate(steps * step, peak_bytes(engine.device), steps, "step", step, (cfg.height, cfg.width))

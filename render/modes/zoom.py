@@ -25,6 +25,7 @@ from rich.console import Console
 from render.config import RenderConfig, class_start_target
 from render.driver import Outputs, Report, Step, drive, open_outputs
 from render.engine import Engine
+from render.estimate import Estimate, estimate_frames, start_image
 from render.media.images import load_image, smooth_noise
 from render.media.seam_frames import drop_seam_frames
 from render.media.stop import StopSignals
@@ -270,3 +271,8 @@ def render_zoom(plan: RenderPlan, run_dir: Path, engine: Engine, console: Consol
     outputs = outputs or open_outputs(plan.cfg, run_dir, resume, console, audio=plan.audio)
     mode = ZoomMode(plan, run_dir, engine, console, outputs.report)
     return drive(mode, outputs.sink, console, resume, stop, outputs=outputs.extra)
+
+
+def estimate_zoom(cfg: RenderConfig, engine: Engine, frames: int, *_) -> Estimate:
+    """The zoom's frames at the config's size (``Mode.estimate``)."""
+    return estimate_frames(cfg, engine, frames, start_image(cfg, (cfg.height, cfg.width), engine.device))

@@ -4,8 +4,9 @@ import torch
 from rich.console import Console
 
 from render.engine import build_engine
-from render.estimate import Estimate, StepTimer, duration, estimate_record, estimate_zoom, faster_overrides
+from render.estimate import Estimate, StepTimer, duration, estimate_record, faster_overrides
 from render.modes.registry import mode_of
+from render.modes.zoom import estimate_zoom
 from render.run import typed_config
 from render.timeline import Timeline
 from tests.compose import compose_preset
@@ -87,10 +88,10 @@ def test_a_large_size_is_timed_at_the_timed_pixels_and_scaled_by_its_own(monkeyp
 
 
 def test_a_mask_that_leaves_nothing_to_dream_makes_the_steps_free():
-    from render.estimate import mask_cost
+    from render.estimate import mask_cost, start_image
 
     cfg, engine = _engine("smoke", ["mask.source=key:hue:0-10+saturation:0.9-1"], 4)
-    share, seconds = mask_cost(cfg, engine, (64, 96))
+    share, seconds = mask_cost(cfg, engine, start_image(cfg, (64, 96), engine.device))
     assert share == 0.0 and seconds > 0
     assert StepTimer(engine, 64, 96, share).frame(1) == 0.0
 
@@ -114,3 +115,9 @@ def test_each_frame_adds_its_work_beside_the_dream():
     cfg, _ = _engine("smoke", [], 2)
     assert frame_overhead(cfg, torch.device("cpu"), (64, 96), encoded=True) > frame_overhead(
         cfg, torch.device("cpu"), (64, 96), encoded=False) > 0
+
+
+def test_a_render_that_dreams_no_step_is_estimated_without_timing_one():
+    cfg, engine = _engine("smoke", ["dream.iterations=0", "dream.first_frame_iterations=0"], 3)
+    estimate = estimate_zoom(cfg, engine, 3)
+    assert estimate.seconds >= 0 and estimate.peak_bytes > 0
