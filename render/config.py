@@ -51,6 +51,9 @@ class MotionConfig:
     translation_y: Any = 0.0
     center_x: Any = 0.5  # transform centre as a fraction of the width
     center_y: Any = 0.5
+    tilt_x: Any = 0.0  # degrees per frame the picture plane turns about the horizontal axis (perspective camera)
+    tilt_y: Any = 0.0  # ... about the vertical axis
+    fov: Any = 60.0  # the perspective camera's horizontal field of view, degrees
     border: str = "reflection"  # reflection | replicate | zeros
     sampling: str = "bilinear"  # bilinear | bicubic
     interpolation: str = "linear"  # how keyframes are joined: linear | cubic | step

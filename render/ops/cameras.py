@@ -10,9 +10,10 @@ from __future__ import annotations
 from typing import Any
 
 from render.ops.camera import AffineCamera, Camera
+from render.ops.perspective_camera import PerspectiveCamera
 from render.timeline import AnimatedKey
 
-CAMERAS: tuple[type[AffineCamera], ...] = (AffineCamera,)
+CAMERAS: tuple[type[AffineCamera], ...] = (PerspectiveCamera, AffineCamera)
 
 
 def camera_for(motion_cfg: Any, fps: float) -> Camera:
