@@ -10,6 +10,14 @@ ARGS ?=
 N ?= 4
 LAUNCHER ?= joblib
 
+# Settings go in ARGS; any other variable on make's command line would be ignored silently, so it is refused.
+KNOWN_VARIABLES := conf ARGS N LAUNCHER PYTHON
+UNKNOWN_VARIABLES := $(strip $(foreach v,$(.VARIABLES),$(if $(filter command line,$(origin $(v))),$(if $(filter $(v),$(KNOWN_VARIABLES)),,$(v)))))
+ifneq ($(UNKNOWN_VARIABLES),)
+$(info make: $(foreach v,$(UNKNOWN_VARIABLES),'$(v)=$($(v))') $(if $(word 2,$(UNKNOWN_VARIABLES)),are not variables,is not a variable) of this Makefile (it knows $(KNOWN_VARIABLES)), so nothing was run. Settings of the render go inside ARGS, in quotes: make $(or $(firstword $(MAKECMDGOALS)),render)$(if $(filter command line,$(origin conf)), conf=$(conf)) ARGS="$(strip $(ARGS) $(foreach v,$(UNKNOWN_VARIABLES),$(v)=$($(v))))")
+$(error unknown variables on the command line)
+endif
+
 .PHONY: help render live segments join test test-fast bench bench-gpu gallery quality lint clean-venv
 
 help:  ## list targets

@@ -9,7 +9,9 @@ and says how to resume.
 from __future__ import annotations
 
 import logging
+import shutil
 import sys
+import time
 from pathlib import Path
 
 import hydra
@@ -17,12 +19,15 @@ from hydra.core.hydra_config import HydraConfig
 from hydra.types import RunMode
 from omegaconf import DictConfig, OmegaConf
 from rich.console import Console
+from rich.markup import escape
 
 from dream.errors import UserError
-from render.config import register_configs
+from render.config import register_configs, validate_live, validate_output_name
 from render.media.checkpoints import Checkpoints
+from render.media.live_server import check_port_free
 from render.media.run_folder import (
     CONFIG_FILE,
+    check_not_foreign,
     check_writable,
     media_files,
     read_meta,
@@ -55,7 +60,9 @@ def presets() -> list[str]:
 
 
 def fail(console: Console, message: str, status: int = EXIT_USER_ERROR) -> None:
-    console.print(f"[bold red]Error:[/bold red] {message}", highlight=False, soft_wrap=True)
+    # a file name that is not UTF-8 reaches Python as surrogates, which no console can print: shown as \xNN
+    printable = message.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    console.print(f"[bold red]Error:[/bold red] {escape(printable)}", highlight=False, soft_wrap=True)
     sys.exit(status)
 
 
@@ -71,6 +78,7 @@ def render_job(cfg: DictConfig) -> dict:
     console = Console(stderr=True)
     run_dir = Path(HydraConfig.get().runtime.output_dir)
     multirun = HydraConfig.get().mode == RunMode.MULTIRUN
+    started = time.perf_counter()
     with StopSignals() as stop:
         try:
             if cfg.resume or (multirun and interrupted_here(run_dir, cfg)):
@@ -91,6 +99,7 @@ def render_job(cfg: DictConfig) -> dict:
             fail(console, str(exc))
         except RenderStopped as stopped:
             stop.settle()
+            add_elapsed(run_dir, started)
             kept = f"{stopped.frames_kept} frames are kept with a resume point"
             if stopped.recorded is not None:
                 kept = f"{stopped.frames_kept} frames are recorded in {shown_path(stopped.recorded)} and kept"
@@ -102,6 +111,7 @@ def render_job(cfg: DictConfig) -> dict:
             sys.exit(EXIT_STOPPED.get(stopped.signal_name, EXIT_INTERRUPTED))
         except KeyboardInterrupt:
             stop.settle()
+            add_elapsed(run_dir, started)
             console.print(stopped_now(run_dir), highlight=False, soft_wrap=True)
             stop.chain()
             sys.exit(EXIT_STOPPED.get(stop.signal_name, EXIT_INTERRUPTED))
@@ -132,6 +142,14 @@ def stopped_now(run_dir: Path) -> str:
     else:
         kept = "no frame had reached a resume point yet, so it starts from its first frame"
     return (f"[bold yellow]Stopped now[/bold yellow]: {kept}. Continue with: {resume_command(run_dir)}")
+
+
+def add_elapsed(run_dir: Path, started: float) -> None:
+    """Add this stopped part's seconds to the render's ``elapsed_seconds``, so a resumed render's total counts them."""
+    meta = read_meta(run_dir)
+    if meta and not meta.get("finished"):
+        meta["elapsed_seconds"] = round(meta.get("elapsed_seconds", 0.0) + time.perf_counter() - started, 3)
+        write_meta(run_dir, meta)
 
 
 RESUME_FREE_KEYS = ("resume", "device")  # a resumed render may move to another device
@@ -193,8 +211,64 @@ def check_arguments(argv: list[str]) -> None:
         raise UserError(f"Unknown preset '{preset}'. Presets: {', '.join(presets())} (e.g. make render conf=smoke).")
     if preset is None or {"--help", "-h", "--hydra-help", "--info", "-i"} & set(argv):
         return
-    check_composes(compose_preset, preset, argv)
+    check_no_bare_words(argv)
+    check_launcher(argv)
+    composed: list[DictConfig] = []
+    check_composes(lambda name, overrides: composed.append(compose_preset(name, overrides)) or composed[-1],
+                   preset, argv)
     check_writable(output_folder(argv))
+    if not {"-m", "--multirun"} & set(argv):
+        check_before_the_folder(composed[-1], output_folder(argv) if any(
+            arg.startswith("hydra.run.dir=") for arg in argv) else None)
+
+
+OPTIONS_WITH_VALUES = {"--config-name", "-cn", "--config-path", "-cp", "--config-dir", "-cd", "--cfg", "-c",
+                       "--package", "-p", "--experimental-rerun"}
+
+
+def check_no_bare_words(argv: list[str]) -> None:
+    """A word that is neither an option nor ``key=value``: the shell split a value with a space in it.
+
+    ``target=golden retriever`` unquoted reaches the renderer as ``target=golden`` and ``retriever``.
+    """
+    for i, arg in enumerate(argv):
+        after_option = i > 0 and argv[i - 1] in OPTIONS_WITH_VALUES
+        if after_option or arg.startswith(("-", "~", "+")) or "=" in arg:
+            continue
+        before = next((a for a in reversed(argv[:i]) if "=" in a and not a.startswith("-")), None)
+        whole = f"{before} {arg}" if before else f"key={arg}"
+        key, _, value = whole.partition("=")
+        rest_of = f", it looks like the rest of {before}" if before else ""
+        raise UserError(
+            f"'{arg}' is not a setting (settings are key=value){rest_of}"
+            f": the shell split a value with a space in it. Quote the whole setting: python -m render "
+            f"\"{whole}\", or make render ARGS=\"{key}='{value}'\"."
+        )
+
+
+def check_launcher(argv: list[str]) -> None:
+    """``hydra/launcher=submitit_slurm`` off a cluster: refused before Hydra writes the sweep folder."""
+    if "hydra/launcher=submitit_slurm" in argv and shutil.which("sbatch") is None:
+        raise UserError(
+            "hydra/launcher=submitit_slurm submits the jobs to a Slurm cluster, but this machine has no Slurm "
+            "(no sbatch command), so nothing was started or written. Run it on the cluster's login node, or on "
+            "this machine with hydra/launcher=joblib (or hydra/launcher=submitit_local) and without the "
+            "hydra.launcher.* settings of Slurm (partition, gpus_per_node, timeout_min, max_num_timeout)."
+        )
+
+
+def check_before_the_folder(cfg: DictConfig, run_dir: Path | None) -> None:
+    """What is known before the run folder is made: the media's name, the live port, a folder with other things.
+
+    Args:
+        run_dir: ``hydra.run.dir`` as given (None: a new folder under outputs/).
+    """
+    validate_output_name(cfg.output.name)
+    if cfg.live.enabled and not cfg.resume:
+        validate_live(cfg.live)
+        check_port_free(cfg.live.host, cfg.live.port)
+    if run_dir is not None and not cfg.resume:
+        check_not_foreign(run_dir)
 
 
 def main() -> None:

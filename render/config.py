@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from hydra.core.config_store import ConfigStore
@@ -243,9 +244,17 @@ CHOICES = {
     "motion.sampling": ("bilinear", "bicubic"),
     "motion.interpolation": ("linear", "cubic", "step"),
     "color.coherence": ("none", "lab", "rgb"),
+    # x264's presets (render/media/encoder.py checks them again where it encodes; here they fail before any frame)
+    "output.preset": ("ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow"),
 }
 
-POSITIVE = ("frames", "width", "height", "fps", "dream.octave_scale", "output.checkpoint_every")
+POSITIVE = ("frames", "width", "height", "fps", "output.checkpoint_every")
+MIN_FPS = 1  # below, a motion written per frame at 30 fps is raised to powers that overflow
+MAX_FPS = 240  # what players and screens show; more frames a second only makes a clip shorter
+MAX_SEED = 2**63 - 1  # torch.Generator.manual_seed's range (a larger seed is an overflow deep in the render)
+NAME_BYTES = 100  # an output name plus its longest suffix (_importance_N.png, .partial.mp4) stays far below 255
+NAME_FORBIDDEN = set('/\\:*?"<>|')  # separators, and what Windows and shells make hard to handle
+STILL_MODES = ("image", "visualize")  # one picture: no timeline for a soundtrack to drive
 
 
 def _get(cfg: Any, dotted: str) -> Any:
@@ -289,10 +298,134 @@ def validate(cfg: RenderConfig, sized_by_input: bool = False) -> None:
         raise UserError(f"Config key 'output.crf' is {cfg.output.crf}, but must be in 0..51 (18 looks lossless).")
     validate_visualize(cfg.visualize)
     validate_live(cfg.live)
+    validate_output_name(cfg.output.name)
+    validate_dream(cfg.dream)
+    validate_timing(cfg)
+    check_frame_memory(cfg.width, cfg.height)
+    check_input_file(cfg.input, cfg.mode)
     if not cfg.audio_smoothing >= 0:
         raise UserError(f"Config key 'audio_smoothing' is {cfg.audio_smoothing}, but must be 0 or more seconds.")
     if not 0.0 <= cfg.color.strength <= 1.0:
         raise UserError(f"Config key 'color.strength' is {cfg.color.strength}, but must be in 0..1.")
+
+
+def validate_output_name(name: str) -> None:
+    """``output.name`` is a plain file name inside the run folder: one clear UserError otherwise.
+
+    The media are written as NAME.mp4, NAME_poster.jpg, ... in the run folder; a path would write outside it
+    (``../x``) or into a folder that isn't there (``sub/clip``), an empty or dotted name makes hidden files.
+    """
+    fix = ("Give a plain file name without a folder or suffix (e.g. output.name=clip); the folder is chosen with "
+           "hydra.run.dir=PATH.")
+    shown = repr(name) if name is not None else "empty"
+    if name is None or not name.strip():
+        raise UserError(f"Config key 'output.name' is {shown}: the media would have no name. {fix}")
+    problems = []
+    if NAME_FORBIDDEN & set(name) or name in (".", ".."):
+        problems.append(f"holds {', '.join(sorted(NAME_FORBIDDEN & set(name))) or name}, which make a path")
+    if name.startswith((".", "-")) or name != name.strip():
+        problems.append("starts with '.' or '-' or a space (hidden, or read as an option by ffmpeg)")
+    if any(ord(char) < 32 or ord(char) == 127 for char in name):
+        problems.append("holds control characters")
+    if len(name.encode(errors="surrogateescape")) > NAME_BYTES:
+        problems.append(f"is longer than {NAME_BYTES} bytes (file systems take at most 255 with the suffixes)")
+    if problems:
+        raise UserError(f"Config key 'output.name' is {shown[:60] + ('...' if len(shown) > 60 else '')}, which "
+                        f"{'; '.join(problems)}. {fix}")
+
+
+def validate_dream(dream: DreamConfig) -> None:
+    """The layer name and octave scale of ``dream``: one UserError naming the key and a valid value."""
+    if dream.layer is not None and not str(dream.layer).strip():
+        raise UserError(
+            "Config key 'dream.layer' is empty. Leave it out (or dream.layer=null) for the model's own dream layer, "
+            "or name one: list them with `.venv/bin/python -m render.tools.list layers MODEL`."
+        )
+    if not dream.octave_scale > 1:
+        raise UserError(
+            f"Config key 'dream.octave_scale' is {dream.octave_scale}, but must be greater than 1: each octave is "
+            "that many times smaller than the next (1 would dream the same size again; 1.4 is the original). "
+            "For one size only, use dream.octaves=1."
+        )
+
+
+def validate_timing(cfg: RenderConfig) -> None:
+    """``fps``, ``seed`` and ``audio`` against what the render can honour: one UserError naming the key."""
+    if not MIN_FPS <= cfg.fps <= MAX_FPS:
+        raise UserError(f"Config key 'fps' is {cfg.fps}, but must be {MIN_FPS}..{MAX_FPS} frames a second: players "
+                        "don't show more, and the motion per frame is scaled by it. For slow motion render more "
+                        "frames (frames=N) at fps=30.")
+    if cfg.motion.rate_fps is not None and not MIN_FPS <= cfg.motion.rate_fps <= MAX_FPS:
+        raise UserError(f"Config key 'motion.rate_fps' is {cfg.motion.rate_fps}, but must be null (the motion is "
+                        f"per frame as given) or the fps it was written for, {MIN_FPS}..{MAX_FPS} (e.g. "
+                        "motion.rate_fps=30).")
+    if not (cfg.output.gif_width > 0 and cfg.output.gif_fps > 0):
+        raise UserError(f"Config keys 'output.gif_width' and 'output.gif_fps' are {cfg.output.gif_width} and "
+                        f"{cfg.output.gif_fps}, but must be greater than 0 (e.g. output.gif_width=480 "
+                        "output.gif_fps=15).")
+    if not 0 <= cfg.seed <= MAX_SEED:
+        raise UserError(f"Config key 'seed' is {cfg.seed}, but must be in 0..{MAX_SEED} (there is no random seed: "
+                        "the same seed renders the same frames; e.g. seed=7).")
+    if cfg.loop and cfg.loop_frames < 1:
+        raise UserError(f"Config key 'loop_frames' is {cfg.loop_frames}, but a loop needs 1 or more frames to "
+                        "crossfade its tail into its head (e.g. loop_frames=30).")
+    if not cfg.output.preview_every_s >= 0:
+        raise UserError(f"Config key 'output.preview_every_s' is {cfg.output.preview_every_s}, but must be 0 (every "
+                        "frame) or more seconds (e.g. output.preview_every_s=1).")
+    if cfg.audio and cfg.mode in STILL_MODES:
+        raise UserError(f"audio={cfg.audio} can't be used with mode={cfg.mode}: a single picture has no timeline "
+                        "for a soundtrack to drive or play under. Leave audio= out, or render an animation "
+                        "(e.g. make render conf=zoom_places ARGS=\"audio=song.mp3\").")
+
+
+def check_input_file(path: str | None, mode: str) -> None:
+    """``input=`` names a file that is there: refused before the model loads, not when the first frame needs it."""
+    if not path:
+        return
+    kind, example = ("video", "clip.mp4") if mode == "video" else ("image", "photo.jpg")
+    file = Path(path).expanduser()
+    if file.is_dir():
+        raise UserError(f"Input {kind} {file} is a folder, not {'a' if kind == 'video' else 'an'} {kind}. Pass "
+                        f"{'a' if kind == 'video' else 'an'} {kind} file, e.g. input={example}.")
+    if not file.exists():
+        raise UserError(f"Input {kind} {file} does not exist. Pass an existing {kind} file, e.g. input={example}.")
+
+
+BYTES_PER_PIXEL = 4 * 3 * 8  # float32 RGB, about 8 copies alive at once (frame, octave bases, detail, gradient)
+
+
+def check_frame_memory(width: int | None, height: int | None, available: int | None = None) -> None:
+    """Refuse a frame whose bare copies can't fit in this machine's memory, before anything big is made.
+
+    The network needs more on top (tiles bound that part); this is the floor no tiling can lower.
+
+    Args:
+        available: bytes of memory (None: what the machine has available now).
+    """
+    if not width or not height or width <= 0 or height <= 0:
+        return
+    needed = width * height * BYTES_PER_PIXEL
+    available = available_memory() if available is None else available
+    if available is None or needed <= available:
+        return
+    side = int((available / BYTES_PER_PIXEL / 2 * width / height) ** 0.5) // 8 * 8
+    raise UserError(
+        f"A {width}x{height} frame needs at least {needed / 2**30:,.1f} GiB of memory (its float copies alone, "
+        f"before the network runs), and this machine has {available / 2**30:.1f} GiB available. Render a smaller "
+        f"frame: e.g. width={max(8, side)} height={max(8, round(side * height / width) // 8 * 8)}."
+    )
+
+
+def available_memory() -> int | None:
+    """Bytes of memory available to a new allocation (Linux MemAvailable); None where it can't be read."""
+    try:
+        with open("/proc/meminfo") as meminfo:
+            for line in meminfo:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        return None
+    return None
 
 
 def validate_live(live: LiveConfig) -> None:
@@ -319,6 +452,21 @@ def validate_visualize(settings: VisualizeConfig) -> None:
             f"Config key 'visualize.crop_range' is {list(settings.crop_range)}, but must be two fractions "
             "0 < smallest <= largest <= 2 of the image's shorter side (above 1 a crop holds the whole image, smaller; "
             "e.g. visualize.crop_range=[0.7,1.3])."
+        )
+    if settings.learning_rate is not None and not settings.learning_rate > 0:
+        raise UserError(f"Config key 'visualize.learning_rate' is {settings.learning_rate}, but must be greater than "
+                        "0, or null for the parameterisation's own (e.g. visualize.learning_rate=null).")
+    if not settings.diversity >= 0:
+        raise UserError(f"Config key 'visualize.diversity' is {settings.diversity}, but must be 0 (off) or more "
+                        "(e.g. visualize.batch=4 visualize.diversity=50).")
+    if not settings.scales or not all(isinstance(v, (int, float)) and v > 0 for v in settings.scales):
+        raise UserError(f"Config key 'visualize.scales' is {list(settings.scales)}, but must be a list of one or "
+                        "more factors above 0 (e.g. visualize.scales=[1.0,0.95,1.05]; [1.0] turns scaling off).")
+    if settings.size < 8 or settings.batch < 1:
+        raise UserError(
+            f"Config keys 'visualize.size' (the canvas's shorter side, 8 or more pixels) and 'visualize.batch' "
+            f"(pictures made together, 1 or more) are {settings.size} and {settings.batch} (e.g. visualize.size=320 "
+            "visualize.batch=1)."
         )
     if settings.crops < 0 or settings.crop_size < 8 or settings.steps < 1:
         raise UserError(

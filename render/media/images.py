@@ -21,6 +21,8 @@ def load_image(path: str | Path, device: torch.device, size: tuple[int, int] | N
     Grey and RGBA images become RGB; a missing or unreadable file is a UserError.
     """
     path = Path(path).expanduser()
+    if path.is_dir():
+        raise UserError(f"Input image {path} is a folder, not an image. Pass an image file, e.g. input=photo.jpg.")
     if not path.is_file():
         raise UserError(f"Input image {path} does not exist. Pass an existing image file, e.g. input=photo.jpg.")
     try:

@@ -54,10 +54,16 @@ class LiveOutput:
         return self._pacer.repeated if self._pacer else 0
 
     def __enter__(self) -> LiveOutput:
-        self.folder.mkdir(parents=True, exist_ok=True)
-        write_page(self.folder, self.title)
-        write_status(self.folder, {"state": "starting", "message": f"{self.title}: the first dream is on its way…"})
-        self._server = LiveServer(self.folder, self.live.host, self.live.port, announce=self.log).__enter__()
+        # the port first: a render refused because it is taken has written nothing into its run folder
+        server = LiveServer(self.folder, self.live.host, self.live.port, announce=self.log)
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            write_page(self.folder, self.title)
+            write_status(self.folder, {"state": "starting", "message": f"{self.title}: the first dream is on its way…"})
+        except BaseException:
+            server.close()
+            raise
+        self._server = server.__enter__()
         self.url = self._server.url
         self._stream = LiveStream(self.settings)
         self._pacer = Pacer(self._stream.write, float(self.settings.fps),

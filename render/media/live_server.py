@@ -139,6 +139,17 @@ class LiveServer:
         self._server.server_close()
 
 
+def check_port_free(host: str, port: int) -> None:
+    """Refuse ``host:port`` when the page could not be served there, before the render writes anything.
+
+    The server is bound the way ``LiveServer`` binds it and let go at once; port 0 (any free port) always works.
+    """
+    try:
+        ThreadingHTTPServer((host, port), BaseHTTPRequestHandler).server_close()
+    except OSError as err:
+        raise UserError(_listen_error(host, port, err)) from None
+
+
 def listening_note(host: str, port: int) -> str:
     """The log line saying where the page is and who can reach it."""
     if host in LOCAL_HOSTS:

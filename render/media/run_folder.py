@@ -27,6 +27,7 @@ MANIFEST = "manifest.json"  # in CHUNKS_DIR: the last resume point
 SEAM_DIR = "seam"
 FRAMES_DIR = "frames"
 PREVIEW = "preview.jpg"
+LIVE_DIR = "live"  # a live render's page and stream (render/media/live.py)
 # What a render writes before its first frame: a folder holding only these is removed when the render is refused.
 STARTUP_FILES = {CONFIG_FILE.as_posix(), "meta.json", LOCK_FILE, "audio_features.npz"}
 PACKAGES = ("torch", "torchvision", "kornia", "imageio", "imageio-ffmpeg", "numpy", "hydra-core", "deepdream-render")
@@ -73,9 +74,34 @@ def check_writable(folder: Path) -> None:
                         f"({exc.strerror}). {fix}") from None
 
 
+def foreign_files(folder: Path) -> list[str]:
+    """What ``folder`` holds that no render of ours wrote before its first frame (sorted names, at most 3 + '...').
+
+    Empty for a missing or empty folder, for a run folder and for one a render is just starting in.
+    """
+    folder = Path(folder)
+    if not folder.is_dir() or holds_a_run(folder):
+        return []
+    ours = STARTUP_FILES | {CONFIG_FILE.parts[0], CHUNKS_DIR, SEAM_DIR, FRAMES_DIR, PREVIEW, LIVE_DIR}
+    names = sorted(p.name for p in folder.iterdir() if p.name not in ours)
+    return names[:3] + (["..."] if len(names) > 3 else [])
+
+
+def check_not_foreign(folder: Path) -> None:
+    """Refuse a run folder that already holds other things (someone's notes): a render would write among them."""
+    others = foreign_files(folder)
+    if others:
+        raise UserError(
+            f"hydra.run.dir={shown_path(folder)} is a folder that holds other things ({', '.join(others)}) and no "
+            f"render, so nothing was written there. Give a new or empty folder (e.g. hydra.run.dir="
+            f"{shown_path(Path(folder) / 'run1')}), or leave hydra.run.dir out for a new folder under outputs/."
+        )
+
+
 def claim_run_dir(run_dir: Path) -> Path:
-    """Create ``run_dir`` for a new render; refuse a folder that holds another run."""
+    """Create ``run_dir`` for a new render; refuse a folder that holds another run or other things."""
     run_dir = Path(run_dir)
+    check_not_foreign(run_dir)
     if holds_a_run(run_dir):
         raise UserError(
             f"The run folder {run_dir} already holds a render, which would be overwritten. Pick a new folder "

@@ -139,6 +139,8 @@ def iter_video_frames(
 
 def _existing(path: str | Path) -> Path:
     path = Path(path).expanduser()
+    if path.is_dir():
+        raise UserError(f"Input video {path} is a folder, not a video. Pass a video file, e.g. input=clip.mp4.")
     if not path.is_file():
         raise UserError(f"Input video {path} does not exist. Pass an existing video file, e.g. input=clip.mp4.")
     return path

@@ -65,7 +65,10 @@ def render_visualization(plan: RenderPlan, run_dir: Path, engine: Engine, consol
     picture = Visualization(result.picture(settings.background), result.importance)
     images = picture.faded(settings.importance_fade) if settings.importance_fade > 0 else picture.images
     self_check = top_classes(nets[0], images) if nets[0].labels else []
-    size = (cfg.height, cfg.width)
+    size = picture_size(cfg.height, cfg.width, settings.size)
+    if size != (cfg.height, cfg.width):
+        console.print(f"visualize.size={settings.size} is larger than width x height ({cfg.width}x{cfg.height}): "
+                      f"the picture keeps the canvas's detail at {size[1]}x{size[0]}.", highlight=False)
     media = save_images(resize(images, size), run_dir, cfg.output.name)
     media += save_importance(resize(result.importance, size), run_dir, cfg.output.name)
     media += save_rgba(resize(result.images, size), resize(result.alpha(), size), run_dir, cfg.output.name)
@@ -79,10 +82,21 @@ def render_visualization(plan: RenderPlan, run_dir: Path, engine: Engine, consol
         "steps": total,
         "ensemble": records,
         "self_check_top5": [[{"label": label, "probability": p} for label, p in top] for top in self_check],
-        "width": int(cfg.width),
-        "height": int(cfg.height),
+        "width": int(size[1]),
+        "height": int(size[0]),
         "frames": 1,
     }
+
+
+def picture_size(height: int, width: int, size: int) -> tuple[int, int]:
+    """(h, w) of the saved picture: ``width`` x ``height``, or larger with that aspect when the canvas is larger.
+
+    ``visualize.size`` is the canvas's shorter side; shrinking a larger canvas to the frame would throw away
+    the detail that was asked for, so ``visualize.size=1024`` alone gives a 1024 px picture.
+    """
+    if min(height, width) >= size:
+        return height, width
+    return optimised_size(height, width, size)
 
 
 def visualize_steps(cfg: RenderConfig, nets: list[TapNet], targets: list, device: torch.device, steps: int,

@@ -163,3 +163,30 @@ def test_resume_with_changed_settings_is_refused_naming_them(tmp_path):
                               tmp_path)
     assert "width (started with 640, given 320); motion.zoom (started with 1.04, given 1.0)" in str(error.value)
     check_resume_settings(["resume=x", "device=cuda", "seed=0", "hydra.run.dir=y"], given, saved, tmp_path)
+
+
+def test_a_stopped_part_adds_its_seconds_so_a_resumed_render_counts_them_all(tmp_path):
+    from render.cli import add_elapsed
+    from render.media.run_folder import read_meta, write_meta
+
+    write_meta(tmp_path, {"finished": False, "elapsed_seconds": 5.0})  # what an earlier stopped part recorded
+    add_elapsed(tmp_path, time.perf_counter() - 2.0)
+    assert 7.0 <= read_meta(tmp_path)["elapsed_seconds"] < 60
+    write_meta(tmp_path, {"finished": True, "elapsed_seconds": 9.0})
+    add_elapsed(tmp_path, time.perf_counter() - 2.0)
+    assert read_meta(tmp_path)["elapsed_seconds"] == 9.0  # a finished render's total is its own
+
+
+@pytest.mark.parametrize(
+    ("argv", "shown"),
+    [(["--config-name", "class_visualize", "target=golden", "retriever"], "\"target=golden retriever\""),
+     (["retriever"], "\"key=retriever\"")],
+)
+def test_a_word_that_is_not_a_setting_says_how_to_quote(argv, shown):
+    from dream.errors import UserError
+    from render.cli import check_no_bare_words
+
+    with pytest.raises(UserError, match="is not a setting") as info:
+        check_no_bare_words(argv)
+    assert shown in str(info.value)
+    check_no_bare_words(["-m", "--config-name", "smoke", "seed=1,2", "~dream.layer", "-cn", "smoke", "+x=1"])

@@ -4,7 +4,16 @@ import pytest
 from omegaconf import OmegaConf
 
 from dream.errors import UserError
-from render.config import FOLDER_NAME_BYTES, RenderConfig, class_start_target, folder_name, validate
+from render.config import (
+    FOLDER_NAME_BYTES,
+    RenderConfig,
+    check_frame_memory,
+    check_input_file,
+    class_start_target,
+    folder_name,
+    validate,
+    validate_output_name,
+)
 
 
 def config(**overrides):
@@ -99,3 +108,53 @@ def test_class_start_target_reads_init_once(init, target):
 def test_an_init_that_is_neither_noise_nor_a_class_is_refused(init):
     with pytest.raises(UserError, match="init=class:banana"):
         class_start_target(init)
+
+
+@pytest.mark.parametrize("name", ["clip", "my clip (1)", "fotó_2", "a" * 100])
+def test_plain_output_names_are_accepted(name):
+    validate_output_name(name)
+
+
+@pytest.mark.parametrize(
+    ("name", "words"),
+    [("../../x", "make a path"), ("", "no name"), ("sub/clip", "make a path"), (".clip", "starts with '.'"),
+     ("-y", "option"), ("a\tb", "control"), ("a" * 101, "longer than 100 bytes"), ("..", "make a path")],
+)
+def test_output_names_that_are_paths_or_hidden_are_refused(name, words):
+    with pytest.raises(UserError, match="output.name") as info:
+        validate_output_name(name)
+    assert words in str(info.value) and "output.name=clip" in str(info.value)
+
+
+def test_a_frame_larger_than_the_memory_says_both_numbers():
+    check_frame_memory(640, 360, available=2**30)
+    with pytest.raises(UserError) as info:
+        check_frame_memory(100000, 100000, available=16 * 2**30)
+    assert "894.1 GiB" in str(info.value) and "16.0 GiB available" in str(info.value)
+    assert "width=" in str(info.value) and "height=" in str(info.value)
+
+
+def test_an_input_that_is_a_folder_or_missing_is_refused_before_the_model(tmp_path):
+    with pytest.raises(UserError, match="is a folder, not an image"):
+        check_input_file(str(tmp_path), "image")
+    with pytest.raises(UserError, match="Input video .* does not exist"):
+        check_input_file(str(tmp_path / "clip.mp4"), "video")
+    (tmp_path / "photo.jpg").write_bytes(b"")
+    check_input_file(str(tmp_path / "photo.jpg"), "zoom")
+    check_input_file(None, "zoom")
+
+
+@pytest.mark.parametrize(
+    ("overrides", "key"),
+    [({"dream": {"layer": " "}}, "dream.layer"), ({"dream": {"octave_scale": 1.0}}, "dream.octave_scale"),
+     ({"fps": 100000.0}, "fps"), ({"fps": 0.5}, "fps"), ({"seed": -1}, "seed"),
+     ({"motion": {"rate_fps": 0.0}}, "motion.rate_fps"), ({"output": {"gif_fps": 0.0}}, "output.gif_fps"),
+     ({"loop": True, "loop_frames": 0}, "loop_frames"), ({"output": {"preview_every_s": -1.0}}, "preview_every_s"),
+     ({"output": {"preset": "superfast2"}}, "output.preset"), ({"visualize": {"size": 0}}, "visualize.size"),
+     ({"visualize": {"batch": 0}}, "visualize.batch"), ({"visualize": {"learning_rate": -1.0}}, "learning_rate"),
+     ({"visualize": {"diversity": -1.0}}, "visualize.diversity"), ({"visualize": {"scales": []}}, "visualize.scales"),
+     ({"mode": "visualize", "audio": "song.mp3"}, "audio="), ({"mode": "image", "audio": "song.mp3"}, "audio=")],
+)
+def test_nonsense_the_render_would_ignore_or_crash_on_is_refused(overrides, key):
+    with pytest.raises(UserError, match=key):
+        validate(config(**overrides))

@@ -75,3 +75,18 @@ def test_open_live_reads_the_config_and_continues_a_resumed_stream(tmp_path):
     assert fresh.settings.url == "rtmp://127.0.0.1/live/key" and fresh.title == "zoom_places"
     resumed = open_live(cfg, tmp_path, (12, 256, 144), frames_done=12 * 25, audio_seconds=10.0)
     assert resumed.settings.resume and resumed.settings.audio_offset_s == pytest.approx(5.0)  # 25 s into a 10 s loop
+
+
+def test_a_taken_port_writes_nothing_into_the_run_folder(tmp_path):
+    import socket
+
+    from dream.errors import UserError
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        output = LiveOutput(LiveConfig(enabled=True, port=taken.getsockname()[1]), tmp_path, "smoke",
+                            LiveSettings(tmp_path, W, H, FPS, preset="ultrafast"), log=lambda line: None, linger_s=0)
+        with pytest.raises(UserError, match="is taken"):
+            output.__enter__()
+    assert list(tmp_path.iterdir()) == []

@@ -132,3 +132,15 @@ def test_read_only_server_does_not_touch_the_folder(server, live_folder):
     for path in ("/", "/stream.m3u8", "/../x", "/new.m3u8"):
         request(server, path)
     assert sorted(os.listdir(live_folder)) == before
+
+
+def test_a_taken_port_is_found_before_anything_is_written(live_folder):
+    from render.media.live_server import check_port_free
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        with pytest.raises(UserError, match=f"port {port}.*live.port="):
+            check_port_free("127.0.0.1", port)
+    check_port_free("127.0.0.1", 0)

@@ -7,8 +7,10 @@ from omegaconf import OmegaConf
 from dream.errors import UserError
 from render.media.run_folder import (
     CONFIG_FILE,
+    check_not_foreign,
     check_writable,
     claim_run_dir,
+    foreign_files,
     holds_a_run,
     media_files,
     package_versions,
@@ -29,7 +31,7 @@ def test_claim_creates_a_new_folder(tmp_path):
 
 def test_claim_accepts_a_folder_without_results(tmp_path):
     (tmp_path / ".hydra").mkdir()
-    (tmp_path / "preview.png").write_bytes(b"")
+    (tmp_path / "preview.jpg").write_bytes(b"")
     assert not holds_a_run(tmp_path)
     assert claim_run_dir(tmp_path) == tmp_path
 
@@ -115,3 +117,24 @@ def test_media_files_lists_a_video_its_web_formats_and_a_list_of_stills(tmp_path
 def test_resume_command_works_from_the_project_folder(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     assert resume_command(tmp_path / "outputs" / "run") == "make render ARGS=\"resume='outputs/run'\""
+
+
+def test_a_folder_of_other_things_is_refused_and_left_as_it_was(tmp_path):
+    (tmp_path / "notes.txt").write_text("mine")
+    (tmp_path / "drafts").mkdir()
+    assert foreign_files(tmp_path) == ["drafts", "notes.txt"]
+    with pytest.raises(UserError, match=r"holds other things \(drafts, notes.txt\) and no render") as info:
+        claim_run_dir(tmp_path)
+    assert "hydra.run.dir=" in str(info.value)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["drafts", "notes.txt"]
+
+
+def test_a_missing_empty_starting_or_run_folder_is_not_foreign(tmp_path):
+    check_not_foreign(tmp_path / "missing")
+    check_not_foreign(tmp_path)
+    (tmp_path / ".render.lock").write_text("process 1")
+    save_config(tmp_path, OmegaConf.create({"frames": 3}))
+    check_not_foreign(tmp_path)  # a render is just starting here
+    (tmp_path / "notes.txt").write_text("mine")
+    write_meta(tmp_path, {"finished": False})
+    assert foreign_files(tmp_path) == []  # a run folder: claim_run_dir says it holds a render

@@ -100,7 +100,15 @@ def test_rgba_holds_the_optimised_image_with_the_importance_as_alpha(tiny_net, t
 
 def test_a_canvas_above_the_coarse_size_is_grown_and_counted(tiny_net, tmp_path):
     meta = run_visualization(tiny_net, tmp_path, visualize={"size": 24, "coarse_size": 12, "detail_steps": 2})
-    assert meta["steps"] == 3 + 2 and Image.open(tmp_path / "vis.png").size == (20, 16)
+    assert meta["steps"] == 3 + 2 and Image.open(tmp_path / "vis.png").size == (30, 24)  # never below the canvas
+
+
+def test_the_canvas_size_alone_sizes_the_picture_with_the_frame_s_aspect(tiny_net, tmp_path):
+    meta = run_visualization(tiny_net, tmp_path, width=16, height=16, visualize={"size": 24})
+    assert Image.open(tmp_path / "vis.png").size == (24, 24) and (meta["width"], meta["height"]) == (24, 24)
+    assert Image.open(tmp_path / "vis_rgba.png").size == (24, 24)
+    assert V.picture_size(360, 640, 320) == (360, 640)  # a frame larger than the canvas is kept as asked
+    assert V.picture_size(320, 320, 1024) == (1024, 1024) and V.picture_size(16, 32, 24) == (24, 48)
 
 
 def test_an_ensemble_led_by_the_model_loads_the_others(tiny_net, tmp_path, other_model):
