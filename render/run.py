@@ -29,7 +29,8 @@ from render.ops.audio_features import frame_count as frames_of_audio
 from render.ops.cadence import check_cadence
 from render.ops.flow import flow_settings
 from render.ops.mask import mask_settings
-from render.schedule import ScheduleContext
+from render.ops.tempo import announce_tempo, tempo_schedule_parts
+from render.schedule import ScheduleContext, merge_variables
 from render.segments.plan import check_segment_keys
 from render.soundtrack import audio_variables, open_soundtrack
 
@@ -63,6 +64,7 @@ def run(cfg: RenderConfig, run_dir: Path, console: Console | None = None, resume
     started = time.perf_counter()
     write_meta(run_dir, {**previous, **base_meta(cfg), "finished": False})
     context = render_context(cfg, mode, run_dir, track)
+    tempo = announce_tempo(context.schedules.time, lambda line: console.print(line, highlight=False))
     mask_settings(cfg.mask, context.schedules)  # a bad mask stops here, before the model loads
     start_notes: list[str] = []  # what was honoured differently than asked: said now, kept in meta.json
     check_render(cfg, context, noting(warner(console), start_notes))
@@ -75,7 +77,7 @@ def run(cfg: RenderConfig, run_dir: Path, console: Console | None = None, resume
     if str(media["media"]).endswith(".mp4"):
         media.update(web_outputs(run_dir / media["media"], cfg.output))
     elapsed = previous.get("elapsed_seconds", 0.0) + time.perf_counter() - started
-    meta = {**base_meta(cfg), **engine.model.record, **engine.speed_record(), **media}
+    meta = {**base_meta(cfg), **tempo, **engine.model.record, **engine.speed_record(), **media}
     meta.update(device=str(engine.device), elapsed_seconds=round(elapsed, 3))
     meta.setdefault("objective", media.get("target_objective") or engine.plan.describe())
     if start_notes:
@@ -98,8 +100,11 @@ def render_context(cfg: RenderConfig, mode: Mode, run_dir: Path, track: AudioTra
     source = probe_video(cfg.input) if mode.reads_video else None  # decoded to count its frames, once per render
     shift = loop_length(cfg)  # a loop's hidden head: dreamed frame - shown frame (only zooms loop)
     frames = video_frame_count(cfg, source) if source else endless_or(cfg.frames, shift)
-    variables = audio_variables(cfg, run_dir, frames, shift, track, source)
-    return RenderContext(frames, ScheduleContext(frames, cfg.seed, cfg.motion.interpolation, variables), source)
+    tempo = tempo_schedule_parts(cfg.tempo, source.fps if source else cfg.fps, frames, shift,
+                                 track or cfg.audio or (cfg.input if source else None))
+    variables = merge_variables(audio_variables(cfg, run_dir, frames, shift, track, source), tempo.variables)
+    schedules = ScheduleContext(frames, cfg.seed, cfg.motion.interpolation, variables, tempo.time)
+    return RenderContext(frames, schedules, source)
 
 
 def endless_or(frames: int | None, extra: int) -> int | None:

@@ -1,5 +1,8 @@
 """What the schedules hear: ``audio=`` (or a video's own sound) as the variables loud, beat, low, mid, high.
 
+``onset`` is ``beat`` under another name: with a tempo grid (``tempo.bpm``) ``beat`` is the grid's beat
+count, and the onset strength is read as ``onset``.
+
 The track is decoded before anything renders, so bad audio is a clear error at once;
 its features are computed on the first read, once, and stored in the run folder,
 where a resumed render reads them back.
@@ -20,6 +23,8 @@ from render.media.video_source import VideoInfo
 from render.ops.audio_features import FEATURE_NAMES, audio_features, fit_to_frames, load_features, save_features
 from render.schedule import ScheduleVariables
 
+ALIASES = {"onset": "beat"}  # another name of a feature, free when a tempo grid takes "beat"
+AUDIO_NAMES = (*FEATURE_NAMES, *ALIASES)
 AUDIO_MISSING = (
     "is an audio feature, and this render has no audio: pass audio=song.mp3 (any file ffmpeg reads) so that "
     "schedules can follow the music"
@@ -59,7 +64,7 @@ def audio_variables(cfg: RenderConfig, run_dir: Path, frames: int | None, shift:
     """
     source = cfg.audio or (cfg.input if video is not None else None)
     if source is None:
-        return ScheduleVariables(missing=dict.fromkeys(FEATURE_NAMES, AUDIO_MISSING))
+        return ScheduleVariables(missing=dict.fromkeys(AUDIO_NAMES, AUDIO_MISSING))
 
     def load() -> dict[str, np.ndarray]:
         fps = video.fps if video is not None else cfg.fps
@@ -89,16 +94,16 @@ def stored_features(source: Path, run_dir: Path, fps: float, smoothing: float, t
 
 
 class _LazyFeatures(Mapping):
-    """name -> ``(frames,)`` feature; ``load`` runs on the first read of any of them, and only once."""
+    """name (or alias) -> ``(frames,)`` feature; ``load`` runs on the first read of any of them, and only once."""
 
     def __init__(self, load: Callable[[], dict[str, np.ndarray]]):
         self._load = functools.cache(load)
 
     def __getitem__(self, name: str) -> np.ndarray:
-        return self._load()[name]
+        return self._load()[ALIASES.get(name, name)]
 
     def __iter__(self) -> Iterator[str]:
-        return iter(FEATURE_NAMES)
+        return iter(AUDIO_NAMES)
 
     def __len__(self) -> int:
-        return len(FEATURE_NAMES)
+        return len(AUDIO_NAMES)

@@ -99,3 +99,32 @@ def test_class_start_target_reads_init_once(init, target):
 def test_an_init_that_is_neither_noise_nor_a_class_is_refused(init):
     with pytest.raises(UserError, match="init=class:banana"):
         class_start_target(init)
+
+
+@pytest.mark.parametrize(
+    ("tempo", "message"),
+    [
+        ({"bpm": 0}, "tempo.bpm"),
+        ({"bpm": "fast"}, "tempo.bpm"),
+        ({"bpm": 120, "offset": -1}, "tempo.offset"),
+        ({"bpm": 120, "meter": 0}, "tempo.meter"),
+        ({"bpm": "auto"}, "pass audio="),
+        ({"offset": 0.5}, "need a tempo"),
+        ({"bpm": 120, "changes": {1: 90}}, "tempo.changes"),
+        ({"bpm": 120, "changes": {9: 0}}, "tempo.changes"),
+        ({"bpm": "auto", "changes": {9: 90}}, "tempo.changes' needs tempo.bpm and tempo.offset as numbers"),
+    ],
+)
+def test_bad_tempo_values_name_the_key_and_the_fix(tempo, message):
+    overrides = {"tempo": tempo, **({"audio": "song.mp3"} if "changes" in tempo else {})}
+    with pytest.raises(UserError, match=message.replace(".", r"\.")):
+        validate(config(**overrides))
+
+
+@pytest.mark.parametrize(
+    "tempo",
+    [{"bpm": 120}, {"bpm": 97.5, "offset": 0.25, "meter": 3}, {"bpm": 120, "changes": {17: 140, "33": 120}},
+     {"bpm": "auto"}, {"bpm": 120, "offset": "auto"}],
+)
+def test_tempos_given_or_found_in_the_audio_are_valid(tempo):
+    validate(config(tempo=tempo, audio="song.mp3"))
