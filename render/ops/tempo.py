@@ -3,7 +3,8 @@ and as the time base of bar:beat keys.
 
 A ``TempoGrid`` maps seconds to beats: beat 0 is the first downbeat, ``offset`` seconds into the soundtrack
 (bar 1 beat 1 as musicians count), and beats follow at ``bpm`` until a change ``{bar: bpm}`` takes over at
-that bar's downbeat. The schedules read, at the time of each frame:
+that bar's downbeat. The schedules read, in the middle of each frame's span (so that a beat falls on the
+frame nearest it, where a key at its time lands too):
 
 - ``beat``: the beat count since the first downbeat (fractional, negative before it);
 - ``bar``: the bar count, ``beat / meter``;
@@ -92,13 +93,17 @@ class TempoGrid:
 
 
 
-def frame_seconds(frames: np.ndarray, fps: float, shift: int = 0, shown: int | None = None) -> np.ndarray:
-    """``(N,)`` seconds of dreamed frames ``(N,)``: a loop's ``shift`` head frames show the end of the
-    ``shown`` frames (as its soundtrack does); None: no wrap (an endless render)."""
+def frame_middles(frames: np.ndarray, fps: float, shift: int = 0, shown: int | None = None) -> np.ndarray:
+    """``(N,)`` seconds at the middle of dreamed frames' spans ``[k/fps, (k+1)/fps)``: a loop's ``shift`` head
+    frames show the end of the ``shown`` frames (as its soundtrack does); None: no wrap (an endless render).
+
+    Read at the middle, a count passes a whole number on the frame nearest the time it does so, the frame a
+    key at that time lands on: ``hit(beat)`` peaks, and ``beat >= 16`` turns true, where a ``5:1`` key lands.
+    """
     frames = np.asarray(frames) - shift
     if shift and shown:
         frames = frames % shown
-    return frames / fps
+    return (frames + 0.5) / fps
 
 
 def tempo_variables(grid: TempoGrid | None, fps: float, frames: int | None = None, shift: int = 0,
@@ -116,7 +121,7 @@ def tempo_variables(grid: TempoGrid | None, fps: float, frames: int | None = Non
     shown = None if frames is None else frames - shift
 
     def beats(index: np.ndarray) -> np.ndarray:
-        return settled(grid.beat_of_seconds(frame_seconds(index, fps, shift, shown)))
+        return settled(grid.beat_of_seconds(frame_middles(index, fps, shift, shown)))
 
     functions: dict[str, Callable[[np.ndarray], np.ndarray]] = {
         "beat": beats,

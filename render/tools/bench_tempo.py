@@ -1,7 +1,9 @@
 """``python -m render.tools.bench_tempo``: how close ``tempo.bpm=auto`` comes on generated click tracks and drum loops.
 
 Prints one table row per track: the true and found bpm and offset, and the offset's error in milliseconds
-and in frames at 60 fps. ``--wav out.wav --bpm 120 --seconds 30`` writes a drum loop to render to instead.
+and in frames at 60 fps. ``--wav out.wav --bpm 120 --seconds 30`` writes a drum loop to render to instead;
+``--run RUN_DIR --bpm 120 --offset 0.3`` reads a finished render of such a loop and says how far each peak of
+its zoom factor lies from the beat it pulses on (the schedules parsed as the render parsed them).
 """
 
 from __future__ import annotations
@@ -86,13 +88,39 @@ def bench(seconds: float = 8.0) -> list[str]:
     return rows
 
 
+def zoom_peaks_against_beats(run_dir: Path, bpm: float, offset: float) -> list[str]:
+    """Lines: each peak frame of a render's per-frame zoom factor, the nearest true beat, and the distance in frames."""
+    from omegaconf import OmegaConf
+
+    from render.media.run_folder import CONFIG_FILE
+    from render.modes.registry import mode_of
+    from render.ops.motion import motion_schedules
+    from render.run import render_context, typed_config
+
+    cfg = typed_config(OmegaConf.load(Path(run_dir) / CONFIG_FILE))
+    context = render_context(cfg, mode_of(cfg), Path(run_dir), None)
+    motion = motion_schedules(cfg.motion, context.schedules, cfg.fps)
+    zoom = np.array([motion.at(frame).zoom for frame in range(context.frames)])
+    peaks = np.flatnonzero((zoom[1:-1] > zoom[:-2]) & (zoom[1:-1] >= zoom[2:])) + 1
+    beats = offset + np.arange(0, context.frames / cfg.fps / (60 / bpm) + 1) * 60 / bpm
+    distance = [(peak - cfg.fps * beats[np.abs(beats - peak / cfg.fps).argmin()]) for peak in peaks]
+    lines = [f"frame {peak}: zoom {zoom[peak]:.4f}, {d:+.2f} frames from the beat" for peak, d in zip(peaks, distance)]
+    lines.append(f"{len(peaks)} peaks for {np.sum(beats < context.frames / cfg.fps)} beats; largest distance "
+                 f"{np.max(np.abs(distance)):.2f} frames at {cfg.fps:g} fps")
+    return lines
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m render.tools.bench_tempo", description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=8.0, help="length of each generated track")
     parser.add_argument("--wav", type=Path, help="write a drum loop here instead of measuring")
     parser.add_argument("--bpm", type=float, default=120.0, help="the drum loop's tempo (with --wav)")
     parser.add_argument("--offset", type=float, default=0.0, help="the drum loop's first downbeat (with --wav)")
+    parser.add_argument("--run", type=Path, help="a render of the loop: its zoom peaks against the beats")
     args = parser.parse_args(argv)
+    if args.run:
+        print("\n".join(zoom_peaks_against_beats(args.run, args.bpm, args.offset)))
+        return 0
     if args.wav:
         write_wav(args.wav, drum_loop(args.bpm, args.seconds, args.offset))
         return 0

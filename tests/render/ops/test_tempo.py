@@ -47,17 +47,27 @@ def test_a_tempo_change_takes_over_at_its_bars_downbeat():
     np.testing.assert_allclose(grid.seconds_of_beat(grid.beat_of_seconds(times)), times)
 
 
-def test_variables_count_beats_and_bars_from_the_offset_with_phases_zero_on_the_beat():
-    variables = tempo_variables(TempoGrid(bpm=90, offset=0.2, meter=3), fps=30)
-    frames = np.array([0, 6, 26, 66, 86])  # 0.2 s is frame 6; a beat is 20 frames
+def test_variables_count_beats_and_bars_from_the_offset_in_the_middle_of_each_frame():
+    variables = tempo_variables(TempoGrid(bpm=90, offset=0.2 + 0.5 / 30, meter=3), fps=30)
+    frames = np.array([0, 6, 26, 66, 86])  # frame 6's middle is the first downbeat; a beat is 20 frames
     np.testing.assert_allclose(variables.at("beat", frames, "x"), [-0.3, 0, 1, 3, 4])
     np.testing.assert_allclose(variables.at("bar", frames, "x"), [-0.1, 0, 1 / 3, 1, 4 / 3])
     np.testing.assert_allclose(variables.at("beat_phase", frames, "x"), [0.7, 0, 0, 0, 0], atol=1e-12)
     np.testing.assert_allclose(variables.at("bar_phase", frames, "x"), [0.9, 0, 1 / 3, 0, 1 / 3], atol=1e-12)
 
 
+@pytest.mark.parametrize("fps", [24, 30, 60])
+def test_a_beat_pulse_peaks_on_the_frame_its_key_lands_on(fps):
+    grid = TempoGrid(bpm=97, offset=0.137)
+    context = ScheduleContext(fps * 10, variables=tempo_variables(grid, fps), time=TimeBase(fps, grid))
+    zoom = context.parse("0:(1.0 + 0.04*hit(beat))", "motion.zoom").table
+    peaks = np.flatnonzero((zoom[1:-1] > zoom[:-2]) & (zoom[1:-1] >= zoom[2:])) + 1
+    keys = [context.key_frame(f"{1 + beat // 4}:{1 + beat % 4}", "x") for beat in range(len(peaks))]
+    assert peaks.tolist() == keys and len(keys) == 16
+
+
 def test_an_endless_render_keeps_counting_beats_and_never_loops():
-    variables = tempo_variables(TempoGrid(bpm=120, offset=0.0), fps=24, frames=None)
+    variables = tempo_variables(TempoGrid(bpm=120, offset=0.5 / 24), fps=24, frames=None)
     assert variables.at("beat", np.array([24 * 3600 * 10]), "x")[0] == 2 * 3600 * 10  # ten hours on
 
 

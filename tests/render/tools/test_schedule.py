@@ -62,11 +62,13 @@ def test_cli_audio_variable_without_audio_exits_2_with_the_fix():
 
 def test_cli_with_a_tempo_takes_bar_beat_keys_and_plots_the_grid_under_the_curve(tmp_path):
     plot = tmp_path / "grid.png"
-    result = run_cli("1:1:(1.0), 3:1:(1.08), 0:(1.0+0.03*hit(beat))", "--frames", "100", "--fps", "10",
+    result = run_cli("1:1:(1.0+0.03*hit(beat)), 3:1:(1.0+0.06*hit(beat))", "--frames", "100", "--fps", "10",
                      "--bpm", "120", "--offset", "0.5", "--plot", str(plot))
     assert result.returncode == 0, result.stderr
-    zoom = [float(line.split("\t")[1]) for line in result.stdout.splitlines()]
-    assert zoom[0] == pytest.approx(1.03) and zoom[5] == 1.0 and zoom[45] == pytest.approx(1.08)  # bar 3 at 4.5 s
+    zoom = np.array([float(line.split("\t")[1]) for line in result.stdout.splitlines()])
+    peaks = np.flatnonzero((zoom[1:-1] > zoom[:-2]) & (zoom[1:-1] >= zoom[2:])) + 1
+    assert peaks.tolist() == list(range(10, 100, 5))  # every beat from 1:2 (0.5 s is frame 5, a beat 5 frames)
+    assert zoom[45] - 1 == pytest.approx(2 * (zoom[15] - 1))  # bar 3 (4.5 s) kicks twice as hard
     image = iio.imread(plot)
     bars = (image[..., 0] == 120) & (image[..., 1] == 120)
     beats = (image[..., 0] == 222) & (image[..., 1] == 222)
