@@ -9,6 +9,7 @@ its zoom factor lies from the beat it pulses on (the schedules parsed as the ren
 from __future__ import annotations
 
 import argparse
+import json
 import time
 import wave
 from pathlib import Path
@@ -107,7 +108,29 @@ def zoom_peaks_against_beats(run_dir: Path, bpm: float, offset: float) -> list[s
     lines = [f"frame {peak}: zoom {zoom[peak]:.4f}, {d:+.2f} frames from the beat" for peak, d in zip(peaks, distance)]
     lines.append(f"{len(peaks)} peaks for {np.sum(beats < context.frames / cfg.fps)} beats; largest distance "
                  f"{np.max(np.abs(distance)):.2f} frames at {cfg.fps:g} fps")
-    return lines
+    return lines + _pixel_jolts_against_beats(Path(run_dir) / json.loads((Path(run_dir) / "meta.json").read_text())[
+        "media"], beats * cfg.fps)
+
+
+def _pixel_jolts_against_beats(video: Path, beat_frames: np.ndarray) -> list[str]:
+    """Lines: where in the video itself the picture changes most (mean absolute difference to the frame before,
+    in grey levels) within 5 frames of each beat ``(B,)`` (fractional frames)."""
+    import imageio_ffmpeg
+
+    reader = imageio_ffmpeg.read_frames(str(video))
+    width, height = next(reader)["size"]
+    frames = np.stack([np.frombuffer(f, np.uint8).reshape(height, width, 3).astype(np.float32) for f in reader])
+    change = np.concatenate([[0.0], np.abs(np.diff(frames, axis=0)).mean(axis=(1, 2, 3))])
+    beat_frames = beat_frames[beat_frames < len(frames) - 1]
+    distance = []
+    for beat in beat_frames:
+        window = np.arange(max(1, int(beat) - 5), min(len(frames), int(beat) + 6))
+        distance.append(window[np.argmax(change[window])] - beat)
+    on_beat = np.zeros(len(frames), bool)
+    on_beat[np.round(beat_frames).astype(int)] = True
+    return [f"largest picture change within 5 frames of each of {len(distance)} beats: at "
+            f"{', '.join(f'{d:+.2f}' for d in sorted(set(np.round(distance, 2))))} frames from it; mean change "
+            f"{change[on_beat].mean():.2f} grey levels on the beat frames, {change[~on_beat][1:].mean():.2f} elsewhere"]
 
 
 def main(argv: list[str] | None = None) -> int:
