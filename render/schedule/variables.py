@@ -79,6 +79,9 @@ class _MergedValues(Mapping):
         array = np.asarray(value, dtype=np.float64)
         return lambda frames: array[frames % len(array)]
 
+    def __contains__(self, name: object) -> bool:
+        return name in self._owner  # Mapping's own would read the value, and a lazy source would load it
+
     def __iter__(self) -> Iterator[str]:
         return iter(self._owner)
 

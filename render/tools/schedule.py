@@ -47,7 +47,7 @@ def write_plot(schedule: Schedule, path: str | Path, *, size: tuple[int, int] = 
         backdrop: 0..1 per-frame curves drawn filled behind the schedule on their own scale, e.g.
             ``{"loud": (frames,), "beat": (frames,)}`` (the audio's envelope), at most two.
         grid: ``(bars, beats)``: fractional frames of the downbeats (strong lines) and the other beats (faint),
-            drawn under everything.
+            drawn over the backdrop and under the schedule's curve.
     """
     from PIL import Image, ImageDraw
 
@@ -57,9 +57,9 @@ def write_plot(schedule: Schedule, path: str | Path, *, size: tuple[int, int] = 
     xs = left + np.linspace(0.0, 1.0, len(values)) * (right - left)
     image = Image.new("RGB", size, "white")
     draw = ImageDraw.Draw(image)
-    if grid is not None:
-        _draw_grid(draw, grid, max(schedule.frames - 1, 1), (left, right), (top, bottom))
     _draw_backdrop(draw, backdrop or {}, xs, top, bottom, schedule.frames > 1)
+    if grid is not None:  # over the audio's envelope, under the curve
+        _draw_grid(draw, grid, max(schedule.frames - 1, 1), (left, right), (top, bottom))
     low, high = float(values.min()), float(values.max())
     pad = 0.0 if high > low else max(abs(low), 1.0) * 0.1
     ys = bottom - (values - (low - pad)) / (high - low + 2 * pad) * (bottom - top)

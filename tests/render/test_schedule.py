@@ -548,5 +548,7 @@ def test_merging_reads_no_value_until_a_schedule_uses_it():
         def __getitem__(self, name):
             raise AssertionError("read")
 
-    merged = merge_variables(ScheduleVariables(values=Untouchable(loud=None)), ScheduleVariables())
-    assert list(merged.values) == ["loud"] and values("0:(t)", 3, variables=merged).tolist() == [0, 1, 2]
+    merged = merge_variables(ScheduleVariables(values=Untouchable(loud=None)), ScheduleVariables(missing={"x": "?"}),
+                             ScheduleVariables(missing={"loud": "needs audio"}))
+    assert list(merged.values) == ["loud"] and "loud" in merged.values and merged.missing == {"x": "?"}
+    assert values("0:(t)", 3, variables=merged).tolist() == [0, 1, 2]
