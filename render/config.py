@@ -165,6 +165,16 @@ class MaskConfig:
 
 
 @dataclass
+class TempoConfig:
+    """The beat grid of schedules (render/ops/tempo.py): bar:beat keys and the bar, beat, *_phase variables."""
+
+    bpm: Any = None  # beats per minute | auto (found in the soundtrack) | null: no beat grid
+    offset: Any = None  # seconds to the first downbeat (bar 1 beat 1) | auto | null: auto with bpm=auto, else 0
+    meter: int = 4  # beats per bar
+    changes: Any = None  # {bar: bpm}: from that bar's downbeat on the tempo is bpm, e.g. {17: 140, 33: 120}
+
+
+@dataclass
 class RenderConfig:
     preset: str = "custom"  # the preset's name, for run folders and meta.json
     mode: str = "zoom"  # zoom | image | video | visualize
@@ -193,6 +203,7 @@ class RenderConfig:
     segment: SegmentConfig = field(default_factory=SegmentConfig)
     live: LiveConfig = field(default_factory=LiveConfig)
     mask: MaskConfig = field(default_factory=MaskConfig)
+    tempo: TempoConfig = field(default_factory=TempoConfig)
 
 
 CLASS_START = "class:"  # init=class:NAME: the zoom starts from a class visualisation of NAME
@@ -303,6 +314,7 @@ def validate(cfg: RenderConfig, sized_by_input: bool = False) -> None:
     validate_timing(cfg)
     check_frame_memory(cfg.width, cfg.height)
     check_input_file(cfg.input, cfg.mode)
+    validate_tempo(cfg.tempo, has_sound=bool(cfg.audio) or cfg.mode == "video")
     if not cfg.audio_smoothing >= 0:
         raise UserError(f"Config key 'audio_smoothing' is {cfg.audio_smoothing}, but must be 0 or more seconds.")
     if not 0.0 <= cfg.color.strength <= 1.0:
@@ -484,3 +496,55 @@ def validate_visualize(settings: VisualizeConfig) -> None:
             f"{settings.coarse_size} and {settings.detail_steps} (e.g. visualize.coarse_size=320, "
             "visualize.detail_steps=48)."
         )
+
+
+AUTO = "auto"
+
+
+def validate_tempo(tempo: TempoConfig, has_sound: bool) -> None:
+    """``tempo``'s keys: one UserError naming the key and a valid value.
+
+    Args:
+        has_sound: the render has a soundtrack (``audio=``, or a video dream's own sound) that auto reads.
+    """
+    if tempo.bpm is None:
+        if tempo.changes or tempo.offset not in (None, 0):
+            raise UserError("Config keys 'tempo.offset' and 'tempo.changes' need a tempo: give tempo.bpm=N (beats "
+                            "per minute) or tempo.bpm=auto.")
+        return
+    _check_tempo_value("tempo.bpm", tempo.bpm, "a tempo in beats per minute (e.g. tempo.bpm=120)", low=1.0)
+    _check_tempo_value("tempo.offset", tempo.offset, "seconds to the first downbeat (e.g. tempo.offset=0.5)")
+    if AUTO in (tempo.bpm, tempo.offset) and not has_sound:
+        raise UserError("tempo.bpm=auto and tempo.offset=auto read the beat from the soundtrack, and this render "
+                        "has none: pass audio=song.mp3, or give tempo.bpm=N and tempo.offset=SECONDS.")
+    if isinstance(tempo.meter, bool) or not isinstance(tempo.meter, int) or not 1 <= tempo.meter <= 32:
+        raise UserError(f"Config key 'tempo.meter' is {tempo.meter}, but must be the beats per bar, 1..32 "
+                        "(e.g. tempo.meter=3 for a waltz).")
+    validate_tempo_changes(tempo)
+
+
+def _check_tempo_value(key: str, value: Any, what: str, low: float = 0.0) -> None:
+    """``value`` is null, auto, or a number of at least ``low`` (below 1000)."""
+    if value is None or value == AUTO:
+        return
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not low <= value < 1000:
+        raise UserError(f"Config key '{key}' is {value!r}, but must be {what}, or auto to find it in the audio.")
+
+
+def validate_tempo_changes(tempo: TempoConfig) -> None:
+    """``tempo.changes``: a mapping {bar (2 or more): bpm}, with a number for ``tempo.bpm``."""
+    if not tempo.changes:
+        return
+    example = "e.g. tempo.changes='{17: 140, 33: 120}': 140 bpm from bar 17, 120 from bar 33"
+    if not hasattr(tempo.changes, "items"):
+        raise UserError(f"Config key 'tempo.changes' is {tempo.changes!r}, but must be a mapping {{bar: bpm}} "
+                        f"({example}).")
+    if AUTO in (tempo.bpm, tempo.offset):
+        raise UserError("Config key 'tempo.changes' needs tempo.bpm and tempo.offset as numbers (auto finds one "
+                        f"steady tempo): give bar 1's tempo and downbeat, e.g. tempo.bpm=120 tempo.offset=0.5 "
+                        f"({example}).")
+    for bar, bpm in tempo.changes.items():
+        whole = str(bar).isdigit() and int(bar) >= 2
+        if not whole or isinstance(bpm, bool) or not isinstance(bpm, (int, float)) or not 1 <= bpm < 1000:
+            raise UserError(f"Config key 'tempo.changes' has {bar}: {bpm!r}, but each change is a bar (2 or more; "
+                            f"bar 1 is tempo.bpm) and a tempo in beats per minute ({example}).")

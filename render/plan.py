@@ -28,6 +28,7 @@ from render.ops.camera import Camera
 from render.ops.cameras import camera_for, camera_keys
 from render.ops.flow import flow_settings
 from render.ops.mask import MaskSettings, mask_settings
+from render.ops.tempo import TempoParts, tempo_schedule_parts
 from render.schedule import ScheduleVariables
 from render.segments.plan import check_segment_keys
 from render.soundtrack import audio_variables, keep_features, open_soundtrack
@@ -50,6 +51,7 @@ class RenderPlan:
         camera: what moves the picture between frames (modes that animate a camera); None otherwise.
         masks: the checked ``mask`` section; None without ``mask.source``.
         variables: the schedule variables of the audio (stored in the run folder once it exists).
+        tempo: the beat grid (``tempo.*``): its variables, the time base of bar:beat keys, its meta.json record.
         notes: what is honoured differently than asked, said before the first frame.
     """
 
@@ -63,6 +65,7 @@ class RenderPlan:
     camera: Camera | None = None
     masks: MaskSettings | None = None
     variables: ScheduleVariables = field(default_factory=ScheduleVariables)
+    tempo: TempoParts | None = None
     notes: list[str] = field(default_factory=list)
 
     @property
@@ -93,10 +96,12 @@ def plan_render(cfg: RenderConfig, run_dir: Path | None = None,
     head = loop_length(cfg)
     frames = video_frame_count(cfg, source) if source else endless_or(cfg.frames, head)
     variables = audio_variables(cfg, run_dir, frames, head, audio, source)
+    tempo = tempo_schedule_parts(cfg.tempo, source.fps if source else cfg.fps, frames, head,
+                                 audio or (cfg.input if source else None))
     camera = camera_for(cfg.motion, cfg.fps) if mode.animates_camera else None
-    timeline = Timeline(cfg, frames, [variables], keys=(*ANIMATED_KEYS, *camera_keys()))
+    timeline = Timeline(cfg, frames, [variables, tempo.variables], (*ANIMATED_KEYS, *camera_keys()), tempo.time)
     masks = mask_settings(cfg.mask, timeline.track("mask.strength")) if cfg.mask.source else None
-    plan = RenderPlan(cfg, mode, frames, source, audio, head, timeline, camera, masks, variables)
+    plan = RenderPlan(cfg, mode, frames, source, audio, head, timeline, camera, masks, variables, tempo)
     check_render(plan, noting(warn, plan.notes))
     return plan
 

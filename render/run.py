@@ -18,6 +18,7 @@ from render.media.progress import warner
 from render.media.run_folder import claim_run_dir, package_versions, read_meta, save_config, write_meta
 from render.media.stop import StopSignals
 from render.media.web_formats import web_outputs
+from render.ops.tempo import announce_tempo
 from render.plan import RenderPlan, plan_render
 
 
@@ -45,6 +46,7 @@ def run(cfg: RenderConfig, run_dir: Path, console: Console | None = None, resume
     previous = read_meta(run_dir) if resume else {}
     started = time.perf_counter()
     write_meta(run_dir, {**previous, **base_meta(cfg), "finished": False})
+    announce_tempo(plan.tempo, lambda line: console.print(line, highlight=False))
     engine = build_engine(cfg, plan.timeline, warner(console), log=lambda line: console.print(line, highlight=False),
                           max_batch=cfg.video.batch if plan.source else 1)
     estimate = None if resume or plan.endless else announce_estimate(plan, engine, console)
@@ -59,7 +61,8 @@ def run(cfg: RenderConfig, run_dir: Path, console: Console | None = None, resume
 def record(plan: RenderPlan, engine: Engine, media: dict, elapsed: float, run_dir: Path) -> dict:
     """The finished render's meta.json: the config's facts, the model and speed used, the mode's facts."""
     cfg = plan.cfg
-    meta = {**base_meta(cfg), **engine.model.record, **engine.speed_record(), **media}
+    tempo = plan.tempo.record if plan.tempo is not None else {}
+    meta = {**base_meta(cfg), **tempo, **engine.model.record, **engine.speed_record(), **media}
     meta.update(device=str(engine.device), elapsed_seconds=round(elapsed, 3))
     meta.setdefault("objective", media.get("target_objective") or engine.plan.describe())
     if plan.notes:

@@ -1,5 +1,8 @@
 """What the schedules hear: ``audio=`` (or a video's own sound) as the variables loud, beat, low, mid, high.
 
+``onset`` is ``beat`` under another name: with a tempo grid (``tempo.bpm``) ``beat`` is the grid's beat
+count, and the onset strength is read as ``onset``.
+
 The track is decoded before anything renders, so bad audio is a clear error at once;
 its features are computed on the first read, once, and stored in the run folder,
 where a resumed render reads them back.
@@ -20,6 +23,8 @@ from render.media.video_source import VideoInfo
 from render.ops.audio_features import FEATURE_NAMES, audio_features, fit_to_frames, load_features, save_features
 from render.schedule import ScheduleVariables
 
+ALIASES = {"onset": "beat"}  # another name of a feature, free when a tempo grid takes "beat"
+AUDIO_NAMES = (*FEATURE_NAMES, *ALIASES)
 AUDIO_MISSING = (
     "is an audio feature, and this render has no audio: pass audio=song.mp3 (any file ffmpeg reads) so that "
     "schedules can follow the music"
@@ -50,7 +55,7 @@ def audio_variables(cfg: RenderConfig, run_dir: Path | None, frames: int | None,
     """
     source = cfg.audio or (cfg.input if video is not None else None)
     if source is None:
-        return ScheduleVariables(missing=dict.fromkeys(FEATURE_NAMES, AUDIO_MISSING))
+        return ScheduleVariables(missing=dict.fromkeys(AUDIO_NAMES, AUDIO_MISSING))
     fps = video.fps if video is not None else cfg.fps
     info = {"audio": str(source), "fps": fps, "smoothing": cfg.audio_smoothing}
 
@@ -90,8 +95,8 @@ def stored_features(source: Path, run_dir: Path | None, info: dict, track: Audio
 
 
 class AudioFeatures(Mapping):
-    """name -> ``(frames,)`` feature; ``load`` (the track's features) runs on the first read of any of them, and
-    only once; ``fit`` lays them over the render's frames."""
+    """name (or alias) -> ``(frames,)`` feature; ``load`` (the track's features) runs on the first read of any of
+    them, and only once; ``fit`` lays them over the render's frames."""
 
     Features = dict[str, np.ndarray]
 
@@ -106,10 +111,10 @@ class AudioFeatures(Mapping):
             save_features(run_dir, self._load(), self.info)
 
     def __getitem__(self, name: str) -> np.ndarray:
-        return self._fitted()[name]
+        return self._fitted()[ALIASES.get(name, name)]
 
     def __iter__(self) -> Iterator[str]:
-        return iter(FEATURE_NAMES)
+        return iter(AUDIO_NAMES)
 
     def __len__(self) -> int:
-        return len(FEATURE_NAMES)
+        return len(AUDIO_NAMES)

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from dream.errors import UserError
-from render.schedule import CombinedVariables, Schedule, ScheduleContext, ScheduleVariables
+from render.schedule import Schedule, ScheduleContext, ScheduleVariables, TimeBase, merge_variables
 
 ENDLESS_CHECKED_S = 60  # an endless render's schedules are checked over their first minute (they go on forever)
 LARGEST_STEP_SIZE = 16.0  # dream.step_size in 0-255 units per step: far above this every step is mostly noise
@@ -139,13 +139,16 @@ class Timeline:
         cfg: the render's config (the specs of ``keys`` are read from it).
         frames: frames the schedules cover (a loop's head included); None: endless.
         fps: frames per second (an endless render's rules are checked over ``ENDLESS_CHECKED_S``).
-        sources: variable sources whose names expressions may read (the audio features, a tempo grid).
+        sources: variable sources whose names expressions may read (the audio features, a tempo grid); a later
+            source wins a name two of them give.
+        keys: the animated keys (``ANIMATED_KEYS`` and the camera's).
+        time: what keyframes in seconds and bar:beat mean (the tempo grid); None: frame keys only.
     """
 
     def __init__(self, cfg: Any, frames: int | None, sources: Sequence[ScheduleVariables] = (),
-                 keys: Sequence[AnimatedKey] = ANIMATED_KEYS):
-        variables = CombinedVariables(tuple(sources)) if sources else ScheduleVariables()
-        self.context = ScheduleContext(frames, cfg.seed, cfg.motion.interpolation, variables)
+                 keys: Sequence[AnimatedKey] = ANIMATED_KEYS, time: TimeBase | None = None):
+        variables = merge_variables(*sources) if sources else ScheduleVariables()
+        self.context = ScheduleContext(frames, cfg.seed, cfg.motion.interpolation, variables, time)
         self.fps = cfg.fps
         self.keys = {key.path: key for key in keys}
         self.tracks = {key.path: self._checked_track(key, config_value(cfg, key.path), 0) for key in keys}
@@ -171,6 +174,10 @@ class Timeline:
     def track(self, path: str) -> Track:
         """The track of a declared key (``ANIMATED_KEYS``, or one ``declare`` added)."""
         return self.tracks[path]
+
+    def key_frame(self, key: str | int | float, name: str) -> int:
+        """The frame a keyframe key names: a frame, an expression of ``max_f``, seconds (``12.5s``) or bar:beat."""
+        return self.context.key_frame(key, name)
 
     def declare(self, path: str, spec: Any, interpolation: str | None = None) -> Track:
         """Add a key the config names by content (an objective term's weight, a layer tour's crossfade).

@@ -4,7 +4,8 @@ Config forms, from simplest:
 
 - ``dream.layer: inception_4c/output`` (or null: the model's dream layer): L2 of one layer.
 - ``dream.layers: {0: block4, 120: block8}``: a layer tour; each layer hands over
-  to the next with a linear crossfade of ``dream.crossfade`` frames ending at the key.
+  to the next with a linear crossfade of ``dream.crossfade`` frames ending at the key
+  (keys may be times ``8s`` or, with a tempo, bars ``5:1``, as in schedules).
 - ``dream.objective``: a list of terms, each one of
   ``{layer: L}`` (L2), ``{layer: L, channel: 12}``, ``{class: banana}``,
   ``{guide: photo.jpg, layer: L}``, with an optional ``weight`` (number or schedule).
@@ -118,8 +119,10 @@ def _channel_index(net: TapNet, layer: str, channel: Any) -> int:
 
 
 def _tour_terms(layers: dict, crossfade: int, ctx: PlanContext) -> list[WeightedTerm]:
-    """One L2 term per tour layer, weights fading each layer out as the next fades in."""
-    keys = sorted(int(k) for k in layers)
+    """One L2 term per tour layer, weights fading each layer out as the next fades in; keys are frames, times
+    (``8s``) or bars (``5:1``)."""
+    by_frame = {ctx.timeline.key_frame(key, "dream.layers"): layer for key, layer in layers.items()}
+    keys = sorted(by_frame)
     terms = []
     for j, key in enumerate(keys):
         anchors: dict[int, float] = {0: 0.0}
@@ -130,7 +133,7 @@ def _tour_terms(layers: dict, crossfade: int, ctx: PlanContext) -> list[Weighted
         if j + 1 < len(keys):
             following = keys[j + 1]
             anchors.update({max(key, following - crossfade): 1.0, following: 0.0})
-        layer = ctx.resolve(str(layers[key] if key in layers else layers[str(key)]))
+        layer = ctx.resolve(str(by_frame[key]))
         # a crossfade of straight lines, whatever motion.interpolation joins users' keyframes with
         weight = ctx.timeline.declare(f"dream.layers[{key}]", anchors, interpolation="linear")
         terms.append(WeightedTerm(obj.layer_l2(layer), weight))

@@ -26,6 +26,49 @@ def _where(condition, if_true, if_false):
     return np.where(np.asarray(condition) != 0, if_true, if_false)
 
 
+_ON_THE_COUNT = 1e-9  # a count this close to a whole number is on it (the float error of seconds * bpm / 60)
+
+
+def settled(counts: float | np.ndarray) -> np.ndarray:
+    """``counts`` with values a float error away from a whole number set on it, so a frame on the beat
+    reads phase 0 and not 0.999999."""
+    counts = np.asarray(counts, dtype=np.float64)
+    nearest = np.round(counts)
+    return np.where(np.abs(counts - nearest) < _ON_THE_COUNT, nearest, counts)
+
+
+def cycle_phase(counts: float | np.ndarray) -> np.ndarray:
+    """0..1 within each whole count, 0 on it: the phase of an oscillator of period 1."""
+    counts = settled(counts)
+    return counts - np.floor(counts)
+
+
+def _saw(x):
+    """Rises from 0 on each whole number to 1 just before the next."""
+    return cycle_phase(x)
+
+
+def _tri(x):
+    """1 on each whole number, down to 0 halfway, back up to 1."""
+    return np.abs(2.0 * cycle_phase(x) - 1.0)
+
+
+def _pulse(x, width=0.5):
+    """1 for the first ``width`` (0..1) of each period, from the whole number on, 0 for the rest."""
+    return np.asarray(cycle_phase(x) < width, dtype=np.float64)
+
+
+def _osc(x):
+    """A smooth pulse: 1 on each whole number, 0 halfway (0.5 + 0.5 cos 2 pi x)."""
+    return 0.5 + 0.5 * np.cos(2.0 * np.pi * settled(x))
+
+
+def _hit(x, width=0.25):
+    """A drum hit: 1 on each whole number, falling (quadratically) to 0 over the first ``width`` of the period."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.clip(1.0 - cycle_phase(x) / width, 0.0, 1.0) ** 2
+
+
 _UNARY_NUMPY = (
     "sin cos tan arcsin arccos arctan sinh cosh tanh arcsinh arccosh arctanh exp expm1 log log10 log2 log1p "
     "sqrt abs floor ceil round trunc sign"
@@ -39,6 +82,12 @@ FUNCTIONS: dict[str, _Function] = {
     "min": _Function(lambda *args: functools.reduce(np.minimum, args), 1, None),
     "max": _Function(lambda *args: functools.reduce(np.maximum, args), 1, None),
     "where": _Function(_where, 3, 3),
+    # Oscillators of period 1, so that saw(beat) repeats every beat and tri(bar) every bar.
+    "saw": _Function(_saw, 1, 1),
+    "tri": _Function(_tri, 1, 1),
+    "pulse": _Function(_pulse, 1, 2),
+    "osc": _Function(_osc, 1, 1),
+    "hit": _Function(_hit, 1, 2),
 }
 
 

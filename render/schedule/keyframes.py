@@ -14,6 +14,7 @@ import numpy as np
 from render.schedule.errors import ScheduleError, _error
 from render.schedule.evaluate import _evaluate, _EvaluationError, _names_in
 from render.schedule.expression import _Node, _Num, _parse, _ParseError
+from render.schedule.time_keys import time_key_frame
 from render.schedule.variables import _Scope
 
 # Deforum's test for a number keyframe (its check_is_number), applied to the value with all quotes
@@ -110,17 +111,19 @@ def _keyframes_from_text(text: str, name: str, scope: _Scope) -> dict[int, _Keyf
             raise _error(name, f"syntax error in keyframe {text[start:end]}", text, start, detail)
         if not colons:  # a lone value without a key: one keyframe at frame 0
             return {0: _value_keyframe(text, start, end, "0", name, scope)}
-        key_start, key_end = _trim(text, start, colons[0])
+        split = colons[1] if len(colons) > 1 else colons[0]  # two colons: a bar:beat key, "5:1:(1.08)"
+        key_start, key_end = _trim(text, start, split)
         label = text[key_start:key_end] or "?"
         frame = _key_frame(text, key_start, key_end, label, name, scope)
-        keyframes[frame] = _value_keyframe(text, *_trim(text, colons[0] + 1, end), label, name, scope)
+        keyframes[frame] = _value_keyframe(text, *_trim(text, split + 1, end), label, name, scope)
     return keyframes
 
 
 def _mapping_item(key, value, name: str, scope: _Scope) -> tuple[int, _Keyframe]:
     label = str(key)
     if isinstance(key, bool) or not isinstance(key, (numbers.Real, str)):
-        raise ScheduleError(f"{name}: keyframe key {key!r} is not a frame number or an expression of max_f.")
+        raise ScheduleError(f"{name}: keyframe key {key!r} is not a frame number, an expression of max_f, a time "
+                            "in seconds ('12.5s') or a bar:beat ('5:1').")
     if isinstance(key, str):
         start, end = _trim(key, 0, len(key))
         frame = _key_frame(key, start, end, label, name, scope)
@@ -144,17 +147,21 @@ def _value_keyframe(text: str, start: int, end: int, label: str, name: str, scop
     if bare is not None:  # a number however quoted or parenthesised, e.g. ('1.04'), as Deforum reads it
         return _Keyframe(label, _Num(float(bare)), text, start, anchor=True)
     try:
-        node = _parse(text, start, end, scope.value_names, scope.missing)
+        node = _parse(text, start, end, scope.value_names, scope.variables.missing)
     except _ParseError as problem:
         raise _error(name, f"syntax error in keyframe {label}", text, problem.pos, problem.detail) from None
     return _Keyframe(label, node, text, start, anchor=False)
 
 
 def _key_frame(text: str, start: int, end: int, label: str, name: str, scope: _Scope) -> int:
-    """The frame a key names: a number or an expression of ``max_f`` and ``s``, truncated to int."""
+    """The frame a key names: ``BAR:BEAT`` or ``SECONDSs`` at the nearest frame, or a number or an expression
+    of ``max_f`` and ``s``, truncated to int."""
+    timed = time_key_frame(text, start, end, label, name, scope.time)
+    if timed is not None:
+        return timed
     constants = scope.constants
     try:
-        node = _parse(text, start, end, tuple(constants), scope.missing)
+        node = _parse(text, start, end, tuple(constants), scope.variables.missing)
     except _ParseError as problem:
         raise _error(name, f"syntax error in the key of keyframe {label}", text, problem.pos, problem.detail) from None
     try:

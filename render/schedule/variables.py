@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from render.schedule.errors import ScheduleError
+from render.schedule.time_keys import TimeBase
 
 KEY_VARIABLES = ("max_f", "s", "pi", "e")
 VALUE_VARIABLES = ("t",) + KEY_VARIABLES
@@ -18,14 +19,16 @@ ENDLESS_MAX_F = ("is the last frame, and an endless render (frames=null) has non
 
 @dataclass(frozen=True)
 class ScheduleVariables:
-    """Per-frame variables that value expressions may read beside ``t`` (e.g. audio features).
+    """Per-frame variables that value expressions may read beside ``t`` (audio features, the tempo grid).
 
     Attributes:
-        values: name -> ``(frames,)`` array indexed by frame. It may be a lazy mapping: an array is
+        values: name -> ``(frames,)`` array indexed by frame, or a function of frame indices ``(N,) -> (N,)``
+            (a variable that goes on for ever, as a beat count does). It may be a lazy mapping: a value is
             only read when a schedule uses its name.
         missing: name -> why the name can't be used in this render and how to make it usable; a
             schedule that uses it fails with that sentence.
-        loop: frames past the arrays' end wrap around (a soundtrack looping under an endless render).
+        loop: frames past the arrays' end wrap around (a soundtrack looping under an endless render);
+            functions are called with the frames as they are.
     """
 
     values: Mapping[str, np.ndarray] = field(default_factory=dict)
@@ -34,7 +37,10 @@ class ScheduleVariables:
 
     def at(self, name: str, frames: np.ndarray, schedule: str) -> np.ndarray:
         """``(N,)`` values of variable ``name`` at ``frames`` ``(N,)``."""
-        array = np.asarray(self.values[name], dtype=np.float64)
+        value = self.values[name]
+        if callable(value):
+            return np.asarray(value(frames), dtype=np.float64)
+        array = np.asarray(value, dtype=np.float64)
         if self.loop:
             return array[frames % len(array)]
         if len(array) <= frames.max():
@@ -44,47 +50,43 @@ class ScheduleVariables:
         return array[frames]
 
 
-@dataclass(frozen=True)
-class CombinedVariables:
-    """Several sources of per-frame variables (audio, a tempo grid) read as one ``ScheduleVariables``.
+def merge_variables(*sources: ScheduleVariables) -> ScheduleVariables:
+    """One set of variables from several sources (audio, tempo grid, ...): a later source wins a name
+    both give. Nothing is read until a schedule uses a name, and a looping source keeps looping.
 
-    Each name is read from the first source that has it, with that source's own rules (an audio
-    track loops under an endless render); a name one source lacks and another has is not missing.
+    A name none of them gives but some say is missing keeps every source's reason, joined.
     """
-
-    sources: tuple[ScheduleVariables | CombinedVariables, ...]
-
-    @property
-    def values(self) -> Mapping[str, np.ndarray]:
-        return _FirstOf(self.sources)
-
-    @property
-    def missing(self) -> Mapping[str, str]:
-        present = set(self.values)
-        return {name: why for source in reversed(self.sources) for name, why in source.missing.items()
-                if name not in present}
-
-    def at(self, name: str, frames: np.ndarray, schedule: str) -> np.ndarray:
-        return next(s for s in self.sources if name in s.values).at(name, frames, schedule)
+    values = _MergedValues(sources)
+    reasons: dict[str, list[str]] = {}
+    for source in sources:
+        for name, reason in source.missing.items():
+            if name not in values and reason not in reasons.setdefault(name, []):
+                reasons[name].append(reason)
+    return ScheduleVariables(values, {name: "; or it ".join(why) for name, why in reasons.items()})
 
 
-class _FirstOf(Mapping):
-    """name -> array of the first source that has it; arrays stay lazy until read."""
+class _MergedValues(Mapping):
+    """name -> the value of the last source that has it; a looping source's arrays become functions that wrap."""
 
-    def __init__(self, sources):
-        self._sources = sources
+    def __init__(self, sources: tuple[ScheduleVariables, ...]):
+        self._owner = {name: source for source in sources for name in source.values}
 
-    def __getitem__(self, name: str) -> np.ndarray:
-        for source in self._sources:
-            if name in source.values:
-                return source.values[name]
-        raise KeyError(name)
+    def __getitem__(self, name: str) -> np.ndarray | Callable[[np.ndarray], np.ndarray]:
+        source = self._owner[name]
+        value = source.values[name]
+        if not source.loop or callable(value):
+            return value
+        array = np.asarray(value, dtype=np.float64)
+        return lambda frames: array[frames % len(array)]
 
-    def __iter__(self):
-        return iter(dict.fromkeys(name for source in self._sources for name in source.values))
+    def __contains__(self, name: object) -> bool:
+        return name in self._owner  # Mapping's own would read the value, and a lazy source would load it
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._owner)
 
     def __len__(self) -> int:
-        return sum(1 for _ in self)
+        return len(self._owner)
 
 
 @dataclass(frozen=True)
@@ -93,15 +95,14 @@ class _Scope:
 
     constants: Mapping[str, float]  # max_f, s, pi, e
     value_names: tuple[str, ...]  # t, the constants, then the extra per-frame variables
-    variables: ScheduleVariables | CombinedVariables
-    missing: Mapping[str, str]  # names that can't be used here, and why
+    variables: ScheduleVariables
+    time: TimeBase | None = None  # what keys in seconds and bar:beat mean
 
 
-def _scope(frames: int | None, seed: int, variables: ScheduleVariables | CombinedVariables) -> _Scope:
+def _scope(frames: int | None, seed: int, variables: ScheduleVariables, time: TimeBase | None = None) -> _Scope:
     """The names of one schedule; an endless one (``frames`` None) has no ``max_f`` and says why when used."""
     constants = {"max_f": float(frames - 1)} if frames is not None else {}
     constants.update(s=float(seed), pi=math.pi, e=math.e)
-    missing = dict(variables.missing)
     if frames is None:
-        missing["max_f"] = ENDLESS_MAX_F
-    return _Scope(constants, ("t", *constants, *variables.values), variables, missing)
+        variables = ScheduleVariables(variables.values, {**variables.missing, "max_f": ENDLESS_MAX_F}, variables.loop)
+    return _Scope(constants, ("t", *constants, *variables.values), variables, time)

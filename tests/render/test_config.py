@@ -158,3 +158,32 @@ def test_an_input_that_is_a_folder_or_missing_is_refused_before_the_model(tmp_pa
 def test_nonsense_the_render_would_ignore_or_crash_on_is_refused(overrides, key):
     with pytest.raises(UserError, match=key):
         validate(config(**overrides))
+
+
+@pytest.mark.parametrize(
+    ("tempo", "message"),
+    [
+        ({"bpm": 0}, "tempo.bpm"),
+        ({"bpm": "fast"}, "tempo.bpm"),
+        ({"bpm": 120, "offset": -1}, "tempo.offset"),
+        ({"bpm": 120, "meter": 0}, "tempo.meter"),
+        ({"bpm": "auto"}, "pass audio="),
+        ({"offset": 0.5}, "need a tempo"),
+        ({"bpm": 120, "changes": {1: 90}}, "tempo.changes"),
+        ({"bpm": 120, "changes": {9: 0}}, "tempo.changes"),
+        ({"bpm": "auto", "changes": {9: 90}}, "tempo.changes' needs tempo.bpm and tempo.offset as numbers"),
+    ],
+)
+def test_bad_tempo_values_name_the_key_and_the_fix(tempo, message):
+    overrides = {"tempo": tempo, **({"audio": "song.mp3"} if "changes" in tempo else {})}
+    with pytest.raises(UserError, match=message.replace(".", r"\.")):
+        validate(config(**overrides))
+
+
+@pytest.mark.parametrize(
+    "tempo",
+    [{"bpm": 120}, {"bpm": 97.5, "offset": 0.25, "meter": 3}, {"bpm": 120, "changes": {17: 140, "33": 120}},
+     {"bpm": "auto"}, {"bpm": 120, "offset": "auto"}],
+)
+def test_tempos_given_or_found_in_the_audio_are_valid(tempo):
+    validate(config(tempo=tempo, audio="song.mp3"))

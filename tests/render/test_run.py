@@ -245,6 +245,15 @@ def test_an_audio_variable_without_audio_is_a_clear_error_before_any_frame(tmp_p
     assert not (tmp_path / "chunks").exists()
 
 
+@pytest.mark.slow
+def test_a_tempo_puts_bar_keys_on_the_grid_and_is_recorded_in_meta(tmp_path):
+    cfg = compose_preset("smoke", ["frames=4", "tempo.bpm=180", "tempo.offset=0.25", "tempo.meter=3",
+                                   "motion.zoom='1:1:(1.0), 1:2:(1.1)'"])  # frames 3 and 7 at 12 fps
+    meta = run(cfg, tmp_path)
+    assert meta["tempo"] == {"bpm": 180, "offset": 0.25, "meter": 3, "changes": {}, "found": []}
+    assert json.loads((tmp_path / "meta.json").read_text())["tempo"]["bpm"] == 180
+
+
 # ------------------------------------------------------------------ live
 
 

@@ -2,13 +2,14 @@
 
 import math
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from dream.errors import UserError
-from render.schedule import ScheduleContext, ScheduleError, ScheduleVariables, parse_schedule
+from render.schedule import ScheduleContext, ScheduleError, ScheduleVariables, TimeBase, merge_variables, parse_schedule
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -430,3 +431,124 @@ def test_looping_variables_wrap_around_the_track():
     variables = ScheduleVariables({"loud": loud}, loop=True)
     schedule = parse_schedule("0:(loud)", frames=None, variables=variables)
     assert [schedule.at(i) for i in (0, 1, 2, 3, 301)] == [0.0, 1.0, 2.0, 0.0, 1.0]
+
+
+# ------------------------------------------------------------------ time keys, oscillators, variable sources
+
+
+@dataclass(frozen=True)
+class SteadyGrid:
+    """A beat grid of the BeatGrid protocol: ``bpm`` from ``offset`` seconds."""
+
+    bpm: float = 120.0
+    offset: float = 0.5
+    meter: int = 4
+
+    def seconds_of_beat(self, beats: float) -> float:
+        return self.offset + beats * 60.0 / self.bpm
+
+
+def timed(spec, frames=200, fps=10.0, grid=SteadyGrid(), **kwargs):
+    return values(spec, frames, time=TimeBase(fps, grid), **kwargs)
+
+
+def test_bar_beat_and_seconds_keys_land_on_the_nearest_frame_and_mix_with_frame_keys():
+    # 120 bpm from 0.5 s at 10 fps: bar 1 beat 1 is frame 5, a beat 5 frames, a bar 20
+    table = timed("0:(0), 1:1:(1), 2:1:(2), 2:2.5:(3), 12.5s:(4), 150:(5)")
+    assert table[[0, 5, 25, 33, 125, 150]].tolist() == [0, 1, 2, 3, 4, 5]  # 2:2.5 is 3.25 s, frame 32.5: halves go up
+    assert table[15] == 1.5
+
+
+def test_time_keys_in_a_mapping_and_through_the_context():
+    context = ScheduleContext(100, time=TimeBase(24.0, SteadyGrid(bpm=90, offset=0.0, meter=3)))
+    assert context.parse({"1:1": 1, "2:1": 2, "1s": 5}, "x").table[[0, 24, 48]].tolist() == [1, 5, 2]
+    assert [context.key_frame(key, "x") for key in ("2:1", "1.5s", 7, "7", " 2 : 2 ")] == [48, 36, 7, 7, 64]
+
+
+def test_a_loops_head_shifts_timed_keys_onto_the_frame_shown_at_that_time():
+    assert ScheduleContext(50, time=TimeBase(10.0, shift=4)).key_frame("1s", "x") == 14
+
+
+@pytest.mark.parametrize(
+    ("spec", "detail", "column"),
+    [
+        ("0:(1), 2:5:(2)", "beat 5 is past the meter: a bar has 4 beats", 10),
+        ("0:(1), 0:1:(2)", "bar 0 does not exist: bars and beats count from 1", 8),
+        ("0:(1), 3:0:(2)", "beat 0 does not exist", 10),
+        ("0:(1), 1.5:1:(2)", "bar 1.5 is not a whole number", 8),
+        ("0:(1), x:1:(2)", "a bar:beat key is two numbers", 8),
+    ],
+)
+def test_bad_bar_beat_keys_are_errors_with_a_caret(spec, detail, column):
+    with pytest.raises(ScheduleError) as error:
+        timed(spec, name="motion.zoom")
+    message = str(error.value)
+    assert message.startswith("motion.zoom: bad key in keyframe ") and detail in message
+    assert message.splitlines()[2].index("^") - 2 == column - 1
+
+
+def test_bar_beat_keys_without_a_tempo_and_seconds_without_a_frame_rate_say_what_to_give():
+    with pytest.raises(ScheduleError, match=r"bar:beat key needs a tempo: give tempo.bpm=N .*tempo.bpm=auto"):
+        values("0:(1), 5:1:(2)", 100, time=TimeBase(30.0))
+    with pytest.raises(ScheduleError, match="a key in seconds needs the frame rate"):
+        values("0:(1), 2s:(2)", 100)
+    with pytest.raises(ScheduleError, match="frame rate of keys in seconds must be greater than 0"):
+        values("0:(1)", 100, time=TimeBase(0.0))
+
+
+def test_a_value_after_a_frame_key_with_one_colon_is_still_the_value():
+    assert values("0:1, 5:2", 6).tolist() == [1.0, 1.2, 1.4, 1.6, 1.8, 2.0]  # "5:2" is frame 5, value 2
+
+
+@pytest.mark.parametrize(
+    ("expression", "expected"),
+    [
+        ("saw(t/4)", [0, 0.25, 0.5, 0.75, 0, 0.25, 0.5, 0.75]),
+        ("tri(t/4)", [1, 0.5, 0, 0.5, 1, 0.5, 0, 0.5]),
+        ("pulse(t/4)", [1, 1, 0, 0, 1, 1, 0, 0]),
+        ("pulse(t/4, 0.25)", [1, 0, 0, 0, 1, 0, 0, 0]),
+        ("osc(t/4)", [1, 0.5, 0, 0.5, 1, 0.5, 0, 0.5]),
+        ("hit(t/4, 0.5)", [1, 0.25, 0, 0, 1, 0.25, 0, 0]),
+    ],
+)
+def test_oscillators_have_period_1_and_peak_on_the_whole_number(expression, expected):
+    np.testing.assert_allclose(values(f"0:({expression})", 8), expected, atol=1e-12)
+
+
+def test_oscillators_read_a_count_a_float_error_below_the_beat_as_on_it():
+    assert values("0:(pulse(t*0.1*3 - 0.3*t + 3 - 1e-12, 0.1))", 2).tolist() == [1.0, 1.0]
+
+
+def test_a_zoom_that_pulses_on_every_beat_is_one_short_expression():
+    beat = ScheduleVariables(values={"beat": lambda frames: frames / 5.0})
+    table = values("0:(1.0 + 0.03*pulse(beat, 0.1))", 20, variables=beat)
+    assert np.flatnonzero(table > 1.0).tolist() == [0, 5, 10, 15]
+
+
+def test_function_variables_go_on_past_any_table_of_an_endless_schedule():
+    count = ScheduleVariables(values={"beat": lambda frames: frames / 2.0})
+    schedule = parse_schedule("0:(beat)", frames=None, variables=count)
+    assert schedule.at(10**6) == 5 * 10**5
+
+
+def test_merged_variables_take_a_later_sources_name_keep_loops_and_join_the_reasons_a_name_is_missing():
+    audio = ScheduleVariables(values={"beat": np.array([0.0, 1.0]), "loud": np.array([0.5, 0.2])},
+                              missing={"bar": "needs audio"}, loop=True)
+    grid = ScheduleVariables(values={"beat": lambda frames: frames + 100.0}, missing={"bar": "needs a tempo"})
+    merged = merge_variables(audio, grid)
+    frames = np.array([0, 1, 2, 3])
+    assert merged.at("beat", frames, "x").tolist() == [100, 101, 102, 103]
+    assert merged.at("loud", frames, "x").tolist() == [0.5, 0.2, 0.5, 0.2]  # the audio still loops
+    assert merged.missing == {"bar": "needs audio; or it needs a tempo"}
+    assert merge_variables(grid, ScheduleVariables(values={"bar": [1.0]})).missing == {}
+
+
+def test_merging_reads_no_value_until_a_schedule_uses_it():
+    class Untouchable(dict):
+        def __getitem__(self, name):
+            raise AssertionError("read")
+
+    merged = merge_variables(ScheduleVariables(values=Untouchable(loud=None)), ScheduleVariables(missing={"x": "?"}),
+                             ScheduleVariables(missing={"loud": "needs audio"}))
+    assert list(merged.values) == ["loud"] and "loud" in merged.values and merged.missing == {"x": "?"}
+    assert values("0:(t)", 3, variables=merged).tolist() == [0, 1, 2]

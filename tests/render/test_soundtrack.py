@@ -31,6 +31,8 @@ def test_features_are_computed_on_first_read_and_stored(tmp_path):
     beat = parse_schedule("0:(beat)", frames=24, name="dream.step_size", variables=variables).values()
     assert (tmp_path / FEATURES_FILE).is_file() and len(beat) == 24
     assert max(beat) == pytest.approx(1.0) and beat[6] > 0.5 and beat[3] < 0.2  # the click at 0.25 s = frame 6
+    onset = parse_schedule("0:(onset)", frames=24, name="x", variables=variables).values()
+    assert onset == beat  # the same feature under the name a tempo grid's beat count leaves free
 
 
 def test_features_read_before_the_run_folder_exists_are_stored_once_it_does(tmp_path):

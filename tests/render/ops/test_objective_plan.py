@@ -6,6 +6,8 @@ import torch
 from dream.errors import NameChoiceError, UserError
 from dream.models.base import Preprocess, Stage, Tap, TapNet
 from render.ops.objective_plan import PlanContext, build_plan
+from render.ops.tempo import TempoGrid
+from render.schedule import TimeBase
 from tests.compose import timeline_of
 
 FRAMES = 30
@@ -58,6 +60,13 @@ def test_layer_tour_crossfades_linearly_into_each_key(tiny_net):
     assert _weights(plan, FRAMES - 1) == [0.0, 0.0, 1.0]
     assert plan.at(8).taps == ("conv1", "conv2")
     assert plan.at(12).taps == ("conv2",)
+
+
+def test_layer_tour_keys_may_be_seconds_or_bars(tiny_net):
+    timed = timeline_of(FRAMES, time=TimeBase(10.0, TempoGrid(bpm=120, offset=0.0)))  # a bar is 20 frames
+    context = PlanContext(tiny_net, tiny_net.resolve, "conv2", timed, None)
+    plan = build_plan(_dream_cfg(layers={"0s": "conv1", "1s": "conv2", "2:1": "conv3"}, crossfade=2), context)
+    assert _weights(plan, 10) == [0.0, 1.0, 0.0] and _weights(plan, 20) == [0.0, 0.0, 1.0]
 
 
 def test_layer_tour_with_keys_closer_than_the_crossfade(tiny_net):

@@ -58,3 +58,46 @@ def test_cli_audio_variable_without_audio_exits_2_with_the_fix():
     result = run_cli("0:(1.0+0.04*beat)", "--frames", "10")
     assert result.returncode == 2 and "Traceback" not in result.stderr
     assert "'beat' is an audio feature: pass --audio song.mp3" in result.stderr
+
+
+def test_cli_with_a_tempo_takes_bar_beat_keys_and_plots_the_grid_under_the_curve(tmp_path):
+    plot = tmp_path / "grid.png"
+    result = run_cli("1:1:(1.0+0.03*hit(beat)), 3:1:(1.0+0.06*hit(beat))", "--frames", "100", "--fps", "10",
+                     "--bpm", "120", "--offset", "0.5", "--plot", str(plot))
+    assert result.returncode == 0, result.stderr
+    zoom = np.array([float(line.split("\t")[1]) for line in result.stdout.splitlines()])
+    peaks = np.flatnonzero((zoom[1:-1] > zoom[:-2]) & (zoom[1:-1] >= zoom[2:])) + 1
+    assert peaks.tolist() == list(range(10, 100, 5))  # every beat from 1:2 (0.5 s is frame 5, a beat 5 frames)
+    assert zoom[45] - 1 == pytest.approx(2 * (zoom[15] - 1))  # bar 3 (4.5 s) kicks twice as hard
+    image = iio.imread(plot)
+    bars = (image[..., 0] == 120) & (image[..., 1] == 120)
+    beats = (image[..., 0] == 222) & (image[..., 1] == 222)
+    assert len(np.flatnonzero(bars.sum(axis=0) > 100)) == 5  # downbeats at 0.5, 2.5, 4.5, 6.5, 8.5 s: full-height lines
+    assert len(np.flatnonzero(beats.sum(axis=0) > 100)) > 5
+
+
+@pytest.mark.slow
+def test_cli_finds_the_tempo_of_its_audio(tmp_path):
+    from render.tools import bench_tempo
+
+    wav = bench_tempo.write_wav(tmp_path / "clicks.wav", bench_tempo.click_track(120, 4.0, offset=0.25))
+    result = run_cli("0:(beat)", "--fps", "20", "--audio", str(wav), "--bpm", "auto")
+    assert result.returncode == 0, result.stderr
+    beat = [float(line.split("\t")[1]) for line in result.stdout.splitlines()]
+    assert len(beat) == 80 and abs(beat[5]) < 0.1 and abs(beat[45] - 4) < 0.1  # 0.25 s is frame 5, 2.25 s is 45
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["0:(1), 2:1:(2)", "--frames", "50"], "a bar:beat key needs a tempo: pass --bpm N"),
+        (["0:(bar)", "--frames", "50"], "'bar' is a tempo variable: pass --bpm N"),
+        (["0:(1), 2:7:(2)", "--frames", "50", "--bpm", "90", "--meter", "6"], "beat 7 is past the meter"),
+        (["0:(1)", "--frames", "50", "--bpm", "auto"], "pass audio="),
+        (["0:(1)", "--frames", "50", "--bpm", "quick"], "--bpm is 'quick', but must be a number or auto"),
+    ],
+)
+def test_cli_tempo_mistakes_exit_2_with_the_fix(args, message):
+    result = run_cli(*args)
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert message in result.stderr
