@@ -20,10 +20,10 @@ import torch
 from rich.console import Console
 
 from render.config import OutputConfig, RenderConfig
+from render.live.output import open_live
+from render.live.stream import PLAYLIST
 from render.media.audio import AudioTrack
 from render.media.checkpoints import Checkpoints
-from render.media.live import open_live
-from render.media.live_stream import PLAYLIST
 from render.media.progress import frame_progress
 from render.media.resume_only import ResumeOnlySink
 from render.media.run_folder import read_meta, write_meta

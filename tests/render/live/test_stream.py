@@ -13,7 +13,7 @@ import imageio_ffmpeg
 import numpy as np
 import pytest
 
-from render.media.live_stream import (
+from render.live.stream import (
     PLAYLIST,
     WINDOW_SEGMENTS,
     LiveSettings,

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from dream.errors import UserError
-from render.media.live_server import LiveServer, listening_note, resolve_request
+from render.live.server import LiveServer, listening_note, resolve_request
 
 
 @pytest.fixture

@@ -10,8 +10,8 @@ from __future__ import annotations
 import html
 from pathlib import Path
 
-from render.media.live_server import PAGE
-from render.media.live_stream import PLAYLIST, STATUS
+from render.live.server import PAGE
+from render.live.stream import PLAYLIST, STATUS
 
 TEMPLATE = """<!doctype html>
 <html lang="en">

@@ -11,8 +11,8 @@ import pytest
 import torch
 
 from render.config import LiveConfig
-from render.media.live import LiveOutput, redact
-from render.media.live_stream import LiveSettings
+from render.live.output import LiveOutput, redact
+from render.live.stream import LiveSettings
 
 W, H, FPS = 64, 48, Fraction(24)
 
@@ -64,7 +64,7 @@ def test_open_live_reads_the_config_and_continues_a_resumed_stream(tmp_path):
     from omegaconf import OmegaConf
 
     from render.config import RenderConfig
-    from render.media.live import open_live
+    from render.live.output import open_live
 
     cfg = OmegaConf.structured(RenderConfig)
     cfg.merge_with({"preset": "zoom_places", "width": 256, "height": 144, "fps": 12, "audio": "song.wav",

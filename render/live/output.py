@@ -18,10 +18,10 @@ from pathlib import Path
 import torch
 
 from render.config import LiveConfig, RenderConfig
+from render.live.page import write_page
+from render.live.server import LiveServer
+from render.live.stream import SEGMENT_SECONDS, LiveSettings, LiveStream, write_status
 from render.media.encoder import fps_fraction, to_uint8_hwc
-from render.media.live_page import write_page
-from render.media.live_server import LiveServer
-from render.media.live_stream import SEGMENT_SECONDS, LiveSettings, LiveStream, write_status
 from render.media.pacer import Pacer
 
 LIVE_FOLDER = "live"
