@@ -1,14 +1,20 @@
-"""The live stream's web server: the page and the stream's files from one folder, nothing else.
+"""The live stream's web server: the page and the stream's files from one folder, the control, the MJPEG view.
 
-Safe to leave running on a screen in a room: it answers only GET and HEAD for files
-directly inside the live folder whose kind it knows (the page, the playlist, its
-segments, the status), refuses ``..``, absolute paths, sub-folders and symlinks,
-never lists a folder, and writes nothing. It listens on localhost unless told a host.
+Safe to leave running on a screen in a room: it answers GET and HEAD for files directly
+inside the live folder whose kind it knows (the page, the playlist, its segments, the
+status), refuses ``..``, absolute paths, sub-folders and symlinks, never lists a folder,
+and writes nothing. ``/mjpeg`` is the low-latency view (render/live/mjpeg.py).
+``/control`` (GET: the animated keys' values; POST: a JSON object key -> value, applied at the
+next frame) is the only thing that changes anything; with a token every control request must
+carry it (``Authorization: Bearer TOKEN`` or ``?token=TOKEN``), or gets 401. It listens on
+localhost unless told a host (and a host other than localhost needs a token: render/config.py).
 """
 
 from __future__ import annotations
 
 import errno
+import hmac
+import json
 import logging
 import threading
 from collections.abc import Callable
@@ -16,9 +22,13 @@ from functools import partial
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from urllib.parse import unquote, urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit
 
 from dream.errors import UserError
+from render.config import LOCAL_HOSTS
+from render.live.control import LiveControl
+from render.live.mjpeg import CONTENT_TYPE as MJPEG_TYPE
+from render.live.mjpeg import FrameHub, part
 
 log = logging.getLogger(__name__)
 
@@ -29,7 +39,23 @@ CONTENT_TYPES = {
     ".ts": "video/mp2t",
     ".json": "application/json",
 }
-LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
+CONTROL_PATH = "/control"
+MJPEG_PATH = "/mjpeg"
+LARGEST_CONTROL_BYTES = 65536  # a control request is a few keys; anything longer is refused unread
+
+
+def token_of(headers, url_path: str) -> str | None:
+    """The token a request carries: ``Authorization: Bearer TOKEN``, else ``?token=TOKEN``; None without one."""
+    scheme, _, value = (headers.get("Authorization") or "").partition(" ")
+    if scheme.lower() == "bearer" and value.strip():
+        return value.strip()
+    given = parse_qs(urlsplit(url_path).query).get("token")
+    return given[0] if given else None
+
+
+def allowed(token: str | None, given: str | None) -> bool:
+    """True when no token is needed, or ``given`` is it (compared in constant time)."""
+    return token is None or (given is not None and hmac.compare_digest(token.encode(), given.encode()))
 
 
 def resolve_request(folder: Path, url_path: str) -> tuple[HTTPStatus, Path | None]:
@@ -55,25 +81,91 @@ def resolve_request(folder: Path, url_path: str) -> tuple[HTTPStatus, Path | Non
 
 
 class LiveRequestHandler(BaseHTTPRequestHandler):
-    """GET/HEAD of the live folder's files (``resolve_request``); every other method is refused."""
+    """GET/HEAD of the live folder's files (``resolve_request``), the MJPEG view, GET/POST of the control."""
 
     server_version = "DreamLive"
     sys_version = ""
 
-    def __init__(self, *args, folder: Path, **kwargs):
-        self.folder = folder
+    def __init__(self, *args, folder: Path, control: LiveControl | None = None, hub: FrameHub | None = None,
+                 token: str | None = None, **kwargs):
+        self.folder, self.control, self.hub, self.token = folder, control, hub, token
         super().__init__(*args, **kwargs)
 
+    @property
+    def route(self) -> str:
+        return urlsplit(self.path).path
+
     def do_GET(self) -> None:
-        self._answer(with_body=True)
+        if self.route == CONTROL_PATH and self.control is not None:
+            if self._authorised():
+                self._send_json(HTTPStatus.OK, self.control.current())
+        elif self.route == MJPEG_PATH and self.hub is not None:
+            self._send_mjpeg()
+        else:
+            self._answer(with_body=True)
 
     def do_HEAD(self) -> None:
         self._answer(with_body=False)
 
+    def do_POST(self) -> None:
+        if self.route != CONTROL_PATH or self.control is None:
+            self._refuse_method()
+        elif self._authorised():
+            self._change()
+
     def _refuse_method(self) -> None:
         self.send_error(HTTPStatus.METHOD_NOT_ALLOWED, "read-only")
 
-    do_POST = do_PUT = do_DELETE = do_PATCH = do_OPTIONS = _refuse_method
+    do_PUT = do_DELETE = do_PATCH = do_OPTIONS = _refuse_method
+
+    def _authorised(self) -> bool:
+        if allowed(self.token, token_of(self.headers, self.path)):
+            return True
+        self._send_json(HTTPStatus.UNAUTHORIZED, {"error": "This render's control needs its token (live.token): "
+                                                            "send Authorization: Bearer TOKEN or ?token=TOKEN."})
+        return False
+
+    def _change(self) -> None:
+        """POST /control: a JSON object key -> value, applied at the next frame; 400 with the reason otherwise."""
+        length = int(self.headers.get("Content-Length") or 0)
+        if not 0 < length <= LARGEST_CONTROL_BYTES:
+            self._send_json(HTTPStatus.BAD_REQUEST, {"error": "Send a JSON object of key -> value, e.g. "
+                                                              '{"motion.zoom": 1.08}.'})
+            return
+        try:
+            changes = json.loads(self.rfile.read(length))
+            if not isinstance(changes, dict):
+                raise ValueError("not an object")
+            applied = self.control.apply(changes)
+        except UserError as refused:
+            self._send_json(HTTPStatus.BAD_REQUEST, {"error": str(refused)})
+        except ValueError:
+            self._send_json(HTTPStatus.BAD_REQUEST, {"error": "The body is not a JSON object of key -> value, e.g. "
+                                                              '{"motion.zoom": 1.08}.'})
+        else:
+            self._send_json(HTTPStatus.OK, {"applied": applied})
+
+    def _send_json(self, status: HTTPStatus, body: dict) -> None:
+        data = json.dumps(body).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.send_header("Cache-Control", "no-store")
+        self.end_headers()
+        self.wfile.write(data)
+
+    def _send_mjpeg(self) -> None:
+        """Each new shown frame as one JPEG part until the stream ends or the viewer leaves."""
+        self.send_response(HTTPStatus.OK)
+        self.send_header("Content-Type", MJPEG_TYPE)
+        self.send_header("Cache-Control", "no-store")
+        self.end_headers()
+        try:
+            for index, jpeg in self.hub.frames():
+                self.wfile.write(part(index, jpeg))
+                self.wfile.flush()
+        except OSError:
+            pass  # the viewer has gone
 
     def _answer(self, with_body: bool) -> None:
         status, path = resolve_request(self.folder, self.path)
@@ -105,9 +197,10 @@ class LiveServer:
     """
 
     def __init__(self, folder: Path, host: str = "127.0.0.1", port: int = 8000,
-                 announce: Callable[[str], None] = print):
-        self.folder = Path(folder)
-        handler = partial(LiveRequestHandler, folder=self.folder)
+                 announce: Callable[[str], None] = print, control: LiveControl | None = None,
+                 hub: FrameHub | None = None, token: str | None = None):
+        self.folder, self.hub = Path(folder), hub
+        handler = partial(LiveRequestHandler, folder=self.folder, control=control, hub=hub, token=token)
         try:
             self._server = ThreadingHTTPServer((host, port), handler)
         except OSError as err:
@@ -132,7 +225,9 @@ class LiveServer:
         return False
 
     def close(self) -> None:
-        """Stop answering and free the port."""
+        """Stop answering and free the port (MJPEG viewers' streams end)."""
+        if self.hub is not None:
+            self.hub.close()
         if self._thread.is_alive():
             self._server.shutdown()  # waits for serve_forever, so only when it runs
             self._thread.join(5)
@@ -146,7 +241,8 @@ def listening_note(host: str, port: int) -> str:
                 f"to the local network).")
     shown = "THIS_MACHINE" if host in ("0.0.0.0", "::") else host
     return (f"Live: the stream plays at http://{shown}:{port}/ — listening on {host}, reachable from the network "
-            f"(read-only: the page and the stream's files).")
+            f"(the page and the stream's files; the control only with live.token: open "
+            f"http://{shown}:{port}/?token=TOKEN to steer it).")
 
 
 def _listen_error(host: str, port: int, err: OSError) -> str:

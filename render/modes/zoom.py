@@ -25,6 +25,7 @@ from rich.console import Console
 from render.config import RenderConfig, class_start_target
 from render.driver import Outputs, Report, Step, drive, open_outputs
 from render.engine import Engine
+from render.live.replay import replay_changes
 from render.media.images import load_image, smooth_noise
 from render.media.seam_frames import drop_seam_frames
 from render.media.stop import StopSignals
@@ -267,6 +268,8 @@ def soundtrack_note(plan: RenderPlan, notes: list[str], console: Console) -> Pat
 def render_zoom(plan: RenderPlan, run_dir: Path, engine: Engine, console: Console, resume: bool = False,
                 stop: StopSignals | None = None, outputs: Outputs | None = None) -> dict:
     """Render the zoom into ``run_dir/<name>.mp4`` (and the live outputs); returns facts for meta.json."""
-    outputs = outputs or open_outputs(plan.cfg, run_dir, resume, console, audio=plan.audio)
+    if plan.cfg.replay:
+        replay_changes(plan.timeline, plan.cfg.replay)  # the live performance's changes, at their frames
+    outputs = outputs or open_outputs(plan.cfg, run_dir, resume, console, audio=plan.audio, timeline=plan.timeline)
     mode = ZoomMode(plan, run_dir, engine, console, outputs.report)
     return drive(mode, outputs.sink, console, resume, stop, outputs=outputs.extra)
