@@ -23,8 +23,10 @@ from rich.markup import escape
 
 from dream.errors import UserError
 from render.config import register_configs, validate_live, validate_output_name
+from render.live.replay import replay_config
+from render.live.secrets import given_again
+from render.live.server import check_port_free
 from render.media.checkpoints import Checkpoints
-from render.media.live_server import check_port_free
 from render.media.run_folder import (
     CONFIG_FILE,
     check_not_foreign,
@@ -81,12 +83,15 @@ def render_job(cfg: DictConfig) -> dict:
     started = time.perf_counter()
     with StopSignals() as stop:
         try:
+            if cfg.replay:  # a live performance again: its saved config, this command line's settings on top
+                cfg = replay_config(cfg.replay, cfg, HydraConfig.get().overrides.task)
             if cfg.resume or (multirun and interrupted_here(run_dir, cfg)):
                 if cfg.resume:
                     _remove_if_empty(run_dir)
                 run_dir, saved = resume_run_dir(cfg.resume or run_dir)
                 check_resume_settings(HydraConfig.get().overrides.task, cfg, saved, run_dir)
                 saved.device = cfg.device
+                given_again(saved, cfg)  # the stream key and token are not in the run folder
                 with locked_run_dir(run_dir):
                     meta = run(saved, run_dir, console, resume=True, stop=stop)
             else:
@@ -152,7 +157,7 @@ def add_elapsed(run_dir: Path, started: float) -> None:
         write_meta(run_dir, meta)
 
 
-RESUME_FREE_KEYS = ("resume", "device")  # a resumed render may move to another device
+RESUME_FREE_KEYS = ("resume", "device", "live.url", "live.token")  # another device; secrets are given again
 
 
 def check_resume_settings(overrides: list[str], cfg: DictConfig, saved: DictConfig, run_dir: Path) -> None:

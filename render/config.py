@@ -148,8 +148,10 @@ class LiveConfig:
     enabled: bool = False
     host: str = "127.0.0.1"  # where the page is served: this machine only; 0.0.0.0 for screens on the network
     port: int = 8000  # the page is at http://HOST:PORT/
-    url: str | None = None  # rtmp://... or rtmps://...: also push the stream to a streaming site
+    url: str | None = None  # rtmp://... or rtmps://...: also push the stream to a streaming site (its key: a secret)
     record: bool = False  # also keep the whole render as the usual mp4
+    token: str | None = None  # the secret /control and OSC need; required when host is not this machine
+    osc_port: int | None = None  # UDP port for OSC control (/dream/KEY VALUE); null: no OSC
 
 
 @dataclass
@@ -186,6 +188,7 @@ class RenderConfig:
     device: str = "auto"  # auto | cpu | cuda | cuda:N
     input: str | None = None  # image (zoom, image) or video (video); null: start from noise
     resume: str | None = None  # run folder of an interrupted render to continue
+    replay: str | None = None  # run folder of a live render: render the same performance again, offline
     target: str | None = None  # visualize: a class name or index, or LAYER:CHANNEL
     init: str = "noise"  # zoom start: noise | class:NAME (a class visualisation)
     loop: bool = False  # zoom: close the animation on itself for seamless looping playback
@@ -440,8 +443,21 @@ def available_memory() -> int | None:
     return None
 
 
+LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")  # addresses only this machine reaches
+
+
 def validate_live(live: LiveConfig) -> None:
-    """The port and RTMP address of ``live``: one UserError naming the key and a valid value."""
+    """The ports, RTMP address and token of ``live``: one UserError naming the key and a valid value."""
+    if live.enabled and live.host not in LOCAL_HOSTS and not live.token:
+        raise UserError(
+            f"Config key 'live.host' is {live.host}, so anyone on the network could steer the render through its "
+            "control (POST /control, OSC); that needs a secret: add live.token=A_LONG_SECRET (control requests then "
+            "send Authorization: Bearer A_LONG_SECRET, or open the page as http://HOST:PORT/?token=A_LONG_SECRET), "
+            "or keep live.host=127.0.0.1 for this machine only."
+        )
+    if live.osc_port is not None and not 0 <= live.osc_port <= 65535:
+        raise UserError(f"Config key 'live.osc_port' is {live.osc_port}, but must be a UDP port 1..65535 (e.g. "
+                        "live.osc_port=9000) or null (no OSC).")
     if not 0 <= live.port <= 65535:
         raise UserError(
             f"Config key 'live.port' is {live.port}, but must be a TCP port 1..65535 (e.g. live.port=8000; 0 picks "

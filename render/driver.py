@@ -20,15 +20,16 @@ import torch
 from rich.console import Console
 
 from render.config import OutputConfig, RenderConfig
+from render.live.output import open_live
+from render.live.stream import PLAYLIST
 from render.media.audio import AudioTrack
 from render.media.checkpoints import Checkpoints
-from render.media.live import open_live
-from render.media.live_stream import PLAYLIST
 from render.media.progress import Pace, frame_progress
 from render.media.resume_only import ResumeOnlySink
 from render.media.run_folder import read_meta, write_meta
 from render.media.sink import VideoSink
 from render.media.stop import FrameLoop, StopSignals
+from render.timeline import Timeline
 
 PostOp = Callable[[int, torch.Tensor], torch.Tensor]  # (shown frame index, (1, 3, H, W)) -> (1, 3, H, W)
 
@@ -117,11 +118,13 @@ def open_video(output: OutputConfig, run_dir: Path, fps, width: int, height: int
 
 
 def open_outputs(cfg: RenderConfig, run_dir: Path, resume: bool, console: Console, fps=None, width: int | None = None,
-                 height: int | None = None, audio: AudioTrack | None = None) -> Outputs:
+                 height: int | None = None, audio: AudioTrack | None = None,
+                 timeline: Timeline | None = None) -> Outputs:
     """A render's outputs: its mp4; with ``live.enabled`` also the live stream, and the mp4 only with ``live.record``.
 
     ``fps``, ``width`` and ``height`` default to the config's (a video dream passes its source's); ``audio`` is
-    the soundtrack as the plan decoded it (a resumed stream picks it up where it was).
+    the soundtrack as the plan decoded it (a resumed stream picks it up where it was); ``timeline`` (the plan's)
+    is what the live control steers.
     """
     fps, width, height = fps or cfg.fps, width or cfg.width, height or cfg.height
 
@@ -133,7 +136,7 @@ def open_outputs(cfg: RenderConfig, run_dir: Path, resume: bool, console: Consol
         return Outputs(video, report=lambda line, facts: log(line))
     frames_done = Checkpoints(run_dir).resume_point()[0] if resume else 0
     track_seconds = audio.duration if audio is not None and frames_done else None
-    live = open_live(cfg, run_dir, (fps, width, height), frames_done, track_seconds, log)
+    live = open_live(cfg, run_dir, (fps, width, height), frames_done, track_seconds, log, timeline)
     if cfg.live.record:
         sink = open_video(cfg.output, run_dir, fps, width, height, resume)
     else:

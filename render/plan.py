@@ -16,6 +16,7 @@ from pathlib import Path
 from dream.errors import UserError
 from render.checks import check_render
 from render.config import RenderConfig, validate
+from render.live.replay import replay_changes
 from render.media.audio import AudioTrack
 from render.media.progress import noting
 from render.media.video_source import VideoInfo, probe_video
@@ -100,6 +101,8 @@ def plan_render(cfg: RenderConfig, run_dir: Path | None = None,
                                  audio or (cfg.input if source else None))
     camera = camera_for(cfg.motion, cfg.fps) if mode.animates_camera else None
     timeline = Timeline(cfg, frames, [variables, tempo.variables], (*ANIMATED_KEYS, *camera_keys()), tempo.time)
+    if cfg.replay:
+        replay_changes(timeline, cfg.replay)  # a live performance's changes, at the frames they were made
     masks = mask_settings(cfg.mask, timeline.track("mask.strength")) if cfg.mask.source else None
     plan = RenderPlan(cfg, mode, frames, source, audio, head, timeline, camera, masks, variables, tempo)
     check_render(plan, noting(warn, plan.notes))

@@ -14,6 +14,7 @@ from dream.errors import UserError
 from render.config import RenderConfig
 from render.engine import Engine, build_engine
 from render.estimate import announce_estimate, estimate_record
+from render.live.secrets import without_secrets
 from render.media.progress import warner
 from render.media.run_folder import claim_run_dir, package_versions, read_meta, save_config, write_meta
 from render.media.stop import StopSignals
@@ -41,7 +42,7 @@ def run(cfg: RenderConfig, run_dir: Path, console: Console | None = None, resume
     cfg = plan.cfg
     if not resume:
         claim_run_dir(run_dir)
-        save_config(run_dir, cfg)
+        save_config(run_dir, without_secrets(cfg))  # the stream key and token stay in memory
     plan.keep_in(run_dir)
     previous = read_meta(run_dir) if resume else {}
     started = time.perf_counter()

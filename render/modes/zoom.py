@@ -268,7 +268,7 @@ def soundtrack_note(plan: RenderPlan, notes: list[str], console: Console) -> Pat
 def render_zoom(plan: RenderPlan, run_dir: Path, engine: Engine, console: Console, resume: bool = False,
                 stop: StopSignals | None = None, outputs: Outputs | None = None) -> dict:
     """Render the zoom into ``run_dir/<name>.mp4`` (and the live outputs); returns facts for meta.json."""
-    outputs = outputs or open_outputs(plan.cfg, run_dir, resume, console, audio=plan.audio)
+    outputs = outputs or open_outputs(plan.cfg, run_dir, resume, console, audio=plan.audio, timeline=plan.timeline)
     mode = ZoomMode(plan, run_dir, engine, console, outputs.report)
     return drive(mode, outputs.sink, console, resume, stop, outputs=outputs.extra)
 

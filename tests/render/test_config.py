@@ -40,6 +40,8 @@ def test_schema_defaults_are_valid():
         ({"frames": None}, "frames"),
         ({"live": {"port": 70000}}, "live.port"),
         ({"live": {"url": "http://example.com/live"}}, "live.url"),
+        ({"live": {"enabled": True, "host": "0.0.0.0"}}, "live.token"),
+        ({"live": {"osc_port": -1}}, "live.osc_port"),
     ],
 )
 def test_bad_values_name_the_key(overrides, key):
@@ -66,6 +68,10 @@ def test_speed_defaults_are_auto():
 
 def test_frames_may_come_from_the_soundtrack():
     validate(config(audio="song.mp3", frames=None))
+
+
+def test_a_live_render_on_the_network_with_a_token_is_accepted():
+    validate(config(live={"enabled": True, "host": "0.0.0.0", "token": "s3cret", "osc_port": 9000}))
 
 
 def test_live_renders_may_be_endless():

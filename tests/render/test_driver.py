@@ -160,7 +160,7 @@ def test_open_outputs_is_the_file_alone_without_live(tmp_path):
 
 def test_a_live_render_without_record_streams_and_keeps_no_video(tmp_path):
     from render.driver import open_outputs
-    from render.media.live import LiveOutput
+    from render.live.output import LiveOutput
 
     outputs = open_outputs(live_config(enabled=True), tmp_path, False, QUIET)
     (live,) = outputs.extra

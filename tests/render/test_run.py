@@ -272,8 +272,8 @@ class StopAfter(StopSignals):
 
 @pytest.mark.slow
 def test_an_endless_live_zoom_stops_cleanly_and_resumes_the_same_stream(click_mp3, tmp_path, monkeypatch):
-    monkeypatch.setattr("render.media.live.LINGER_SECONDS", 0)
-    monkeypatch.setattr("render.media.live_stream.WINDOW_SEGMENTS", 100)  # the discontinuity stays in the window
+    monkeypatch.setattr("render.live.output.LINGER_SECONDS", 0)
+    monkeypatch.setattr("render.live.stream.WINDOW_SEGMENTS", 100)  # the discontinuity stays in the window
     cfg = compose_preset("smoke", ["frames=null", "live.enabled=true", "live.port=0", "dream.cadence=2",
                                    f"audio={click_mp3}", "output.checkpoint_every=4"])
     playlist = tmp_path / "live" / "stream.m3u8"
@@ -324,7 +324,7 @@ def test_what_was_said_before_the_first_frame_is_kept_in_meta_notes(tmp_path):
 
 @pytest.mark.slow
 def test_a_stopped_endless_recording_is_a_finished_video_that_grows_on_resume(click_mp3, tmp_path, monkeypatch):
-    monkeypatch.setattr("render.media.live.LINGER_SECONDS", 0)
+    monkeypatch.setattr("render.live.output.LINGER_SECONDS", 0)
     cfg = compose_preset("smoke", ["frames=null", "live.enabled=true", "live.port=0", "live.record=true",
                                    f"audio={click_mp3}", "output.checkpoint_every=4"])
     with pytest.raises(RenderStopped) as first:

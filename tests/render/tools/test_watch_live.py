@@ -8,9 +8,9 @@ from fractions import Fraction
 import numpy as np
 import pytest
 
-from render.media.live_page import write_page
-from render.media.live_server import LiveServer
-from render.media.live_stream import LiveSettings, LiveStream
+from render.live.page import write_page
+from render.live.server import LiveServer
+from render.live.stream import LiveSettings, LiveStream
 from render.media.pacer import Pacer
 from render.tools.watch_live import find_browser, main, watch
 

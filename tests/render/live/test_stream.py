@@ -13,7 +13,7 @@ import imageio_ffmpeg
 import numpy as np
 import pytest
 
-from render.media.live_stream import (
+from render.live.stream import (
     PLAYLIST,
     WINDOW_SEGMENTS,
     LiveSettings,
@@ -154,3 +154,22 @@ def test_rtmp_listener_receives_the_rendered_frames(tmp_path):
         listener.kill()
     assert decoded_levels(str(received)) == levels(40)  # every frame, in order, the same pictures
     assert decoded_levels(str(tmp_path / "live" / PLAYLIST)) == levels(40)
+
+
+def test_a_push_that_cannot_connect_is_said_at_once_and_the_key_stays_out_of_the_log(tmp_path):
+    with socket.socket() as closed:
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]  # nothing listens there once the socket is closed
+    said: list[str] = []
+    settings = LiveSettings(tmp_path, W, H, FPS, url=f"rtmp://127.0.0.1:{port}/live/KEY-1234-secret",
+                            preset="ultrafast")
+    stream = LiveStream(settings, on_push_failed=said.append)
+    stream.write(level_frame(0))
+    deadline = time.monotonic() + 10
+    while not said and time.monotonic() < deadline:
+        stream.write(level_frame(1))
+        time.sleep(0.05)
+    assert said and "failed" in said[0] and "KEY-1234" not in said[0] and "********" in said[0]
+    stream.close()  # the HLS side went on: the playlist ends properly
+    assert (tmp_path / PLAYLIST).read_text().rstrip().endswith("#EXT-X-ENDLIST")
+    assert "KEY-1234" not in (tmp_path / "ffmpeg.log").read_text()

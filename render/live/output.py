@@ -3,9 +3,10 @@
 ``LiveOutput`` is one more place shown frames go (beside the mp4 file when ``live.record``
 is on): a context manager with ``write(frame)``. Frames leave at the stream's rate through a
 ``Pacer`` (a render ahead of real time waits, one behind gets repeated frames, never a
-stall); ``say`` puts a line on the page's status and in the log. Leaving the ``with``
-block (the end, Ctrl-C or SIGTERM) sends the frames still queued, ends the playlist and
-says so on the page.
+stall), to the HLS/RTMP encode and the MJPEG view; ``say`` puts a line on the page's status
+and in the log. With the render's timeline, the server answers ``/control`` and OSC listens
+on ``live.osc_port`` (render/live/control.py). Leaving the ``with`` block (the end, Ctrl-C or
+SIGTERM) sends the frames still queued, ends the playlist and says so on the page.
 """
 
 from __future__ import annotations
@@ -18,13 +19,18 @@ from pathlib import Path
 import torch
 
 from render.config import LiveConfig, RenderConfig
+from render.live.control import LiveControl
+from render.live.mjpeg import FrameHub
+from render.live.osc import OscControl
+from render.live.page import write_page
+from render.live.replay import LIVE_FOLDER, write_performance
+from render.live.secrets import redact
+from render.live.server import LiveServer
+from render.live.stream import SEGMENT_SECONDS, LiveSettings, LiveStream, write_status
 from render.media.encoder import fps_fraction, to_uint8_hwc
-from render.media.live_page import write_page
-from render.media.live_server import LiveServer
-from render.media.live_stream import SEGMENT_SECONDS, LiveSettings, LiveStream, write_status
 from render.media.pacer import Pacer
+from render.timeline import Timeline
 
-LIVE_FOLDER = "live"
 BUFFER_SECONDS = 1.0  # how far the render may run ahead of the stream's clock
 LINGER_SECONDS = 3 * SEGMENT_SECONDS  # players play about 3 segments behind the end; they get to see it
 
@@ -38,15 +44,19 @@ class LiveOutput:
     """
 
     def __init__(self, live: LiveConfig, run_dir: Path, title: str, stream: LiveSettings,
-                 log: Callable[[str], None] = print, linger_s: float | None = None):
-        self.live, self.title, self.log = live, title, log
+                 log: Callable[[str], None] = print, linger_s: float | None = None,
+                 control: LiveControl | None = None, first_index: int = 0):
+        self.live, self.title, self.log, self.control = live, title, log, control
         self.linger_s = LINGER_SECONDS if linger_s is None else linger_s
         self.folder = Path(run_dir) / LIVE_FOLDER
         self.settings = replace(stream, folder=self.folder)
         self.url: str | None = None
+        self.hub = FrameHub()
+        self.next_index = first_index  # the shown frame the next write is (counted on from a resume point)
         self._stream: LiveStream | None = None
         self._pacer: Pacer | None = None
         self._server: LiveServer | None = None
+        self._osc: OscControl | None = None
         self._message = f"{title}: live."
 
     @property
@@ -55,7 +65,8 @@ class LiveOutput:
 
     def __enter__(self) -> LiveOutput:
         # the port first: a render refused because it is taken has written nothing into its run folder
-        server = LiveServer(self.folder, self.live.host, self.live.port, announce=self.log)
+        server = LiveServer(self.folder, self.live.host, self.live.port, announce=self.log,
+                            control=self.control, hub=self.hub, token=self.live.token)
         try:
             self.folder.mkdir(parents=True, exist_ok=True)
             write_page(self.folder, self.title)
@@ -65,8 +76,11 @@ class LiveOutput:
             raise
         self._server = server.__enter__()
         self.url = self._server.url
-        self._stream = LiveStream(self.settings)
-        self._pacer = Pacer(self._stream.write, float(self.settings.fps),
+        if self.control is not None and self.live.osc_port is not None:
+            self._osc = OscControl(self.control, self.live.host, self.live.osc_port, self.live.token,
+                                   self.log).__enter__()
+        self._stream = LiveStream(self.settings, on_push_failed=lambda line: self.say(line, log=True))
+        self._pacer = Pacer(self._emit, float(self.settings.fps),
                             max(1, round(BUFFER_SECONDS * float(self.settings.fps)))).__enter__()
         if self.settings.url:
             self.log(f"Live: pushing the stream to {redact(self.settings.url)}.")
@@ -75,9 +89,16 @@ class LiveOutput:
     def write(self, frame: torch.Tensor) -> None:
         """Queue one (1, 3, H, W) float frame in [0, 1] for the stream; waits while the render is ahead."""
         first = self._pacer.emitted == 0 and self._pacer.repeated == 0
-        self._pacer.put(to_uint8_hwc(frame).cpu().numpy())
+        self._pacer.put((self.next_index, to_uint8_hwc(frame).cpu().numpy()))
+        self.next_index += 1
         if first:
             self.say(self._message)
+
+    def _emit(self, shown: tuple) -> None:
+        """One tick of the stream's clock: frame (index, (H, W, 3) uint8) to the encode and the MJPEG view."""
+        index, pixels = shown
+        self._stream.write(pixels)
+        self.hub.publish(index, pixels)
 
     def say(self, message: str, log: bool = False) -> None:
         """Show ``message`` on the page's status line (and in the log when ``log``)."""
@@ -91,9 +112,12 @@ class LiveOutput:
             if self._pacer is not None:
                 self._pacer.close()  # the frames still queued go out at the stream's rate
         finally:
+            if self._osc is not None:
+                self._osc.close()
             if self._stream is not None:
                 self._stream.close()  # ends the playlist: players show the end
             write_status(self.folder, {"state": "ended", "message": f"{self.title}: the stream has ended."})
+            write_performance(self.folder, self.next_index)  # replay=RUN_DIR renders these frames again
             if self._server is not None:
                 self._linger()
                 self._server.close()
@@ -109,12 +133,14 @@ class LiveOutput:
 
 
 def open_live(cfg: RenderConfig, run_dir: Path, picture: tuple, frames_done: int = 0,
-              audio_seconds: float | None = None, log: Callable[[str], None] = print) -> LiveOutput:
+              audio_seconds: float | None = None, log: Callable[[str], None] = print,
+              timeline: Timeline | None = None) -> LiveOutput:
     """The live output of a render; a resumed one (``frames_done`` > 0) continues its playlist and soundtrack.
 
     Args:
         picture: (fps, width, height) of the frames.
         audio_seconds: the soundtrack's length, so a resumed stream picks the track up where it was.
+        timeline: the render's timeline: the page, ``/control`` and OSC steer it (None: watch only).
     """
     fps, width, height = picture
     offset = (frames_done / float(fps)) % audio_seconds if cfg.audio and audio_seconds else 0.0
@@ -122,10 +148,7 @@ def open_live(cfg: RenderConfig, run_dir: Path, picture: tuple, frames_done: int
         Path(run_dir) / LIVE_FOLDER, width, height, fps_fraction(fps), url=cfg.live.url,
         audio=Path(cfg.audio) if cfg.audio else None, audio_offset_s=offset, resume=frames_done > 0,
     )
-    return LiveOutput(cfg.live, run_dir, cfg.preset, settings, log)
-
-
-def redact(url: str) -> str:
-    """An RTMP address for the log without its stream key (the last path part is the secret)."""
-    head, _, key = url.rpartition("/")
-    return f"{head}/{'*' * min(len(key), 8)}" if head and key else url
+    folder = Path(run_dir) / LIVE_FOLDER
+    folder.mkdir(parents=True, exist_ok=True)
+    control = LiveControl(timeline, cfg, folder, log) if timeline is not None else None
+    return LiveOutput(cfg.live, run_dir, cfg.preset, settings, log, control=control, first_index=frames_done)

@@ -1,16 +1,19 @@
-"""Live server: serves the page and the stream's files; traversal, listing, symlinks and writes are refused."""
+"""Live server: the page and the stream's files (traversal, listing, symlinks, writes refused), control, MJPEG."""
 
 from __future__ import annotations
 
 import http.client
+import json
 import os
 import socket
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from dream.errors import UserError
-from render.media.live_server import LiveServer, listening_note, resolve_request
+from render.live.mjpeg import FrameHub
+from render.live.server import LiveServer, listening_note, resolve_request
 
 
 @pytest.fixture
@@ -135,7 +138,7 @@ def test_read_only_server_does_not_touch_the_folder(server, live_folder):
 
 
 def test_a_taken_port_is_found_before_anything_is_written(live_folder):
-    from render.media.live_server import check_port_free
+    from render.live.server import check_port_free
 
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
@@ -144,3 +147,81 @@ def test_a_taken_port_is_found_before_anything_is_written(live_folder):
         with pytest.raises(UserError, match=f"port {port}.*live.port="):
             check_port_free("127.0.0.1", port)
     check_port_free("127.0.0.1", 0)
+
+
+class Control:
+    """A stand-in for LiveControl: values it answers, changes it takes (a zoom of 0 is refused)."""
+
+    def __init__(self):
+        self.applied: list[dict] = []
+
+    def current(self) -> dict:
+        return {"frame": 3, "values": {"motion.zoom": 1.04}, "specs": {"motion.zoom": 1.04}}
+
+    def apply(self, changes: dict) -> dict:
+        if changes.get("motion.zoom") == 0:
+            raise UserError("Config key 'motion.zoom' (0) is 0 at frame 4, but must be above 0.")
+        self.applied.append(changes)
+        return {key: 4 for key in changes}
+
+
+def send(port: int, method: str, path: str, body: bytes | None = None, headers: dict | None = None):
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+    connection.request(method, path, body=body, headers=headers or {})
+    reply = connection.getresponse()
+    data = reply.read()
+    connection.close()
+    return reply.status, data
+
+
+@pytest.fixture
+def controlled(live_folder):
+    control, hub = Control(), FrameHub()
+    with LiveServer(live_folder, "127.0.0.1", 0, announce=lambda line: None, control=control, hub=hub,
+                    token="s3cret") as running:
+        yield running, control, hub
+
+
+def test_control_reads_and_changes_with_the_token(controlled):
+    server, control, _ = controlled
+    status, body = send(server.port, "GET", "/control?token=s3cret")
+    assert status == 200 and json.loads(body)["values"] == {"motion.zoom": 1.04}
+    status, body = send(server.port, "POST", "/control", json.dumps({"motion.zoom": 1.08}).encode(),
+                        {"Authorization": "Bearer s3cret", "Content-Type": "application/json"})
+    assert status == 200 and json.loads(body) == {"applied": {"motion.zoom": 4}}
+    assert control.applied == [{"motion.zoom": 1.08}]
+
+
+@pytest.mark.parametrize("headers", [{}, {"Authorization": "Bearer wrong"}, {"Authorization": "Basic s3cret"}])
+def test_control_without_the_token_is_401_and_changes_nothing(controlled, headers):
+    server, control, _ = controlled
+    assert send(server.port, "GET", "/control", headers=headers)[0] == 401
+    assert send(server.port, "POST", "/control", b'{"motion.zoom": 1.1}', headers)[0] == 401
+    assert send(server.port, "POST", "/control?token=nope", b'{"motion.zoom": 1.1}')[0] == 401
+    assert control.applied == []
+
+
+@pytest.mark.parametrize(("body", "message"), [(b'{"motion.zoom": 0}', "must be above 0"),
+                                               (b"[1, 2]", "JSON object"), (b"{not json", "JSON object"),
+                                               (b"", "JSON object")])
+def test_a_bad_change_is_400_with_the_reason(controlled, body, message):
+    server, control, _ = controlled
+    status, reply = send(server.port, "POST", "/control?token=s3cret", body)
+    assert status == 400 and message in json.loads(reply)["error"] and control.applied == []
+
+
+def test_the_mjpeg_view_sends_each_new_frame_with_its_index(controlled):
+    server, _, hub = controlled
+    hub.publish(5, np.full((8, 8, 3), 90, np.uint8))
+    connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=5)
+    connection.request("GET", "/mjpeg")
+    reply = connection.getresponse()
+    assert reply.status == 200 and reply.getheader("Content-Type").startswith("multipart/x-mixed-replace")
+    head = reply.fp.read(120)
+    assert b"X-Frame: 5" in head and b"image/jpeg" in head
+    connection.close()
+
+
+def test_a_server_without_control_refuses_control(server):
+    assert request(server, "/control")[0] == 404
+    assert request(server, "/control", "POST")[0] == 405

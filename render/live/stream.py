@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import json
 import subprocess
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -20,6 +22,7 @@ import imageio_ffmpeg
 import numpy as np
 
 from dream.errors import UserError
+from render.live.secrets import redact, redact_text, stream_key
 from render.media.encoder import even_size_filter, log_tail
 from render.media.run_folder import write_atomic
 from render.media.sink import STOP_TIMEOUT_S
@@ -85,14 +88,25 @@ def live_command(settings: LiveSettings) -> list[str]:
     return [*cmd, "-flags", "+global_header", "-f", "tee", "|".join(slaves)]
 
 
+def push_failure(line: str) -> bool:
+    """True when an ffmpeg line says the RTMP push failed (tee: a slave that didn't open, or dropped out)."""
+    return "Slave" in line and ("error opening" in line or "failed" in line)
+
+
 class LiveStream:
     """One ffmpeg process writing the live folder; feed it (H, W, 3) uint8 frames at the stream's rate.
 
-    ffmpeg starts with the first frame, so a soundtrack read in real time starts with the pictures.
+    ffmpeg starts with the first frame, so a soundtrack read in real time starts with the pictures. Its
+    output is read line by line, the stream key masked, into ``ffmpeg.log``; a push that fails is told to
+    ``on_push_failed`` at once (the HLS stream goes on).
     """
 
-    def __init__(self, settings: LiveSettings):
+    def __init__(self, settings: LiveSettings, on_push_failed: Callable[[str], None] | None = None):
         self.settings = settings
+        self.secrets = tuple(s for s in (stream_key(settings.url),) if s)
+        self.on_push_failed = on_push_failed
+        self.push_failed = False
+        self._reader: threading.Thread | None = None
         self.folder = Path(settings.folder)
         self.folder.mkdir(parents=True, exist_ok=True)
         if settings.resume:
@@ -102,10 +116,31 @@ class LiveStream:
         self._proc: subprocess.Popen | None = None
 
     def _start(self) -> None:
+        # a session of its own: Ctrl-C reaches the render, which then ends the playlist properly
+        self._proc = subprocess.Popen(live_command(self.settings), cwd=self.folder, stdin=subprocess.PIPE,
+                                      stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
+        self._reader = threading.Thread(target=self._read_output, name="LiveStreamLog", daemon=True)
+        self._reader.start()
+
+    def _read_output(self) -> None:
+        """ffmpeg's lines into the log with the stream key masked; a failed push said at once."""
         with open(self.log_path, "ab") as log_file:
-            # a session of its own: Ctrl-C reaches the render, which then ends the playlist properly
-            self._proc = subprocess.Popen(live_command(self.settings), cwd=self.folder, stdin=subprocess.PIPE,
-                                          stdout=subprocess.DEVNULL, stderr=log_file, start_new_session=True)
+            for raw in self._proc.stderr:
+                line = redact_text(raw.decode(errors="replace"), self.secrets)
+                log_file.write(line.encode())
+                log_file.flush()
+                if push_failure(line) and not self.push_failed:
+                    self.push_failed = True
+                    if self.on_push_failed is not None:
+                        self.on_push_failed(f"the push to {redact(self.settings.url or '')} failed: {line.strip()} "
+                                            f"-- the page's stream goes on; check live.url and the site's ingest.")
+
+    def _wait(self, timeout: float | None = None) -> int:
+        """ffmpeg's exit status, once its output is all in the log."""
+        code = self._proc.wait(timeout)
+        if self._reader is not None:
+            self._reader.join(5)
+        return code
 
     @property
     def playlist(self) -> Path:
@@ -118,7 +153,7 @@ class LiveStream:
         try:
             self._proc.stdin.write(np.ascontiguousarray(pixels).data)
         except OSError:
-            self._proc.wait()
+            self._wait()
             raise self._error("streaming") from None
         self.frames += 1
 
@@ -131,10 +166,10 @@ class LiveStream:
         except OSError:
             pass  # ffmpeg is gone already; its exit status says why
         try:
-            code = self._proc.wait(STOP_TIMEOUT_S)
+            code = self._wait(STOP_TIMEOUT_S)
         except subprocess.TimeoutExpired:
             self._proc.kill()
-            code = self._proc.wait()
+            code = self._wait()
         if code != 0:
             raise self._error("ending the stream")
 

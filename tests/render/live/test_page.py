@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from html.parser import HTMLParser
 
-from render.media.live_page import write_page
+from render.live.page import write_page
 
 
 class Tags(HTMLParser):
