@@ -45,6 +45,38 @@ class FrameOutput(Protocol):
         """Take one (1, 3, H, W) float frame in [0, 1]."""
 
 
+class Sink(Protocol):
+    """The file side of a render's frames (``VideoSink``: the mp4; ``ResumeOnlySink``: only resume points).
+
+    Attributes:
+        run_dir: the run folder its resume points are in.
+        notes: what it changed about the video and why, for meta.json.
+        frames_written / frames_since_mark / mark_due: its frame counts (``render.media.checkpoints.MarkCounts``).
+    """
+
+    run_dir: Path
+    notes: list[str]
+    frames_written: int
+    frames_since_mark: int
+    mark_due: bool
+
+    def __enter__(self) -> Sink: ...
+
+    def __exit__(self, *exc) -> bool | None: ...
+
+    def write(self, frame: torch.Tensor) -> None:
+        """Take one (1, 3, H, W) float frame in [0, 1]."""
+
+    def mark(self, save_state: Callable[[int], str | None]) -> None:
+        """A resume point after the frames written so far; ``save_state(frames_done)`` saves the mode's state."""
+
+    def finish(self, audio_from: Path | None = None, fit_audio: bool = False) -> Path:
+        """The finished media (with ``audio_from``'s sound, fitted to the video when ``fit_audio``)."""
+
+    def record_so_far(self, audio_from: Path | None = None) -> Path | None:
+        """An endless render's recording up to its last resume point, if it keeps one."""
+
+
 @dataclass
 class Step:
     """What one step of a mode made.
@@ -103,7 +135,7 @@ class Outputs:
         report: where a mode's news goes (the log; the live page and meta.json when live).
     """
 
-    sink: VideoSink | ResumeOnlySink
+    sink: Sink
     extra: tuple[FrameOutput, ...] = ()
     report: Report | None = None
 
@@ -152,7 +184,7 @@ def open_outputs(cfg: RenderConfig, run_dir: Path, resume: bool, console: Consol
     return Outputs(sink, (live,), report)
 
 
-def drive(mode: FrameMode, sink: VideoSink, console: Console, resume: bool = False,
+def drive(mode: FrameMode, sink: Sink, console: Console, resume: bool = False,
           stop: StopSignals | None = None, post_ops: tuple[PostOp, ...] = (),
           outputs: tuple[FrameOutput, ...] = ()) -> dict:
     """Run ``mode`` to its end into ``sink`` (and ``outputs``); returns the facts for meta.json.
@@ -206,7 +238,7 @@ def planned_seconds(mode: FrameMode) -> list[float] | None:
     return None if estimate is None else estimate.frame_seconds
 
 
-def stop_loop(console: Console, pace: Pace, sink: VideoSink | ResumeOnlySink) -> FrameLoop:
+def stop_loop(console: Console, pace: Pace, sink: Sink) -> FrameLoop:
     """What the first stop signal says: the frame in progress's measured time left and the frames kept."""
     return FrameLoop(say=lambda line: console.print(f"[bold yellow]{line}[/bold yellow]", highlight=False),
                      seconds_left=lambda: pace.seconds_left_in_step(time.perf_counter()),
@@ -221,7 +253,7 @@ def show(frame: torch.Tensor, index: int, post_ops: tuple[PostOp, ...], writers:
         write(frame)
 
 
-def resume_point_or_stop(mode: FrameMode, step: Step, sink: VideoSink, checkpoints: Checkpoints,
+def resume_point_or_stop(mode: FrameMode, step: Step, sink: Sink, checkpoints: Checkpoints,
                          stop: StopSignals | None) -> None:
     """Mark a resume point when one is due or asked for, or at once on a stop request (then stop)."""
     if mode.done:

@@ -23,9 +23,9 @@ import numpy as np
 
 from dream.errors import UserError
 from render.live.secrets import redact, redact_text, stream_key
-from render.media.encoder import even_size_filter, log_tail
+from render.media.chunk_writer import STOP_TIMEOUT_S
+from render.media.encoder import close_ffmpeg, even_size_filter, log_tail
 from render.media.run_folder import write_atomic
-from render.media.sink import STOP_TIMEOUT_S
 
 PLAYLIST = "stream.m3u8"
 STATUS = "status.json"
@@ -161,16 +161,7 @@ class LiveStream:
         """End the stream: ffmpeg writes the last segment and ends the playlist."""
         if self._proc is None:
             return  # no frame came: there is no stream to end
-        try:
-            self._proc.stdin.close()
-        except OSError:
-            pass  # ffmpeg is gone already; its exit status says why
-        try:
-            code = self._wait(STOP_TIMEOUT_S)
-        except subprocess.TimeoutExpired:
-            self._proc.kill()
-            code = self._wait()
-        if code != 0:
+        if close_ffmpeg(self._proc, STOP_TIMEOUT_S, self._wait) != 0:
             raise self._error("ending the stream")
 
     def _error(self, what: str) -> UserError:

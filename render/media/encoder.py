@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import subprocess
+from collections.abc import Callable
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -93,6 +94,26 @@ class Encoding:
         }
 
 
+def close_ffmpeg(proc: subprocess.Popen, timeout: float | None = None,
+                 wait: Callable[[float | None], int] | None = None) -> int:
+    """End an ffmpeg that reads frames from its stdin: close the pipe, wait for it to finish its file, kill it
+    after ``timeout`` seconds; returns its exit status.
+
+    Args:
+        wait: waits for the process (default ``proc.wait``; a caller that also drains its output passes its own).
+    """
+    wait = wait or proc.wait
+    try:
+        proc.stdin.close()
+    except OSError:
+        pass  # ffmpeg is gone already; its exit status says why
+    try:
+        return wait(timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        return wait(None)
+
+
 def log_tail(log_path: Path) -> str:
     if not log_path.is_file():
         return "(no ffmpeg output)"
@@ -146,15 +167,6 @@ class ChunkEncoder:
 
     def close(self, timeout: float | None = None) -> int:
         """End the stream and wait for ffmpeg to finish the file; returns the frame count."""
-        try:
-            self._proc.stdin.close()
-        except OSError:
-            pass  # ffmpeg is gone already; its exit status below says why
-        try:
-            code = self._proc.wait(timeout)
-        except subprocess.TimeoutExpired:
-            self._proc.kill()
-            code = self._proc.wait()
-        if code != 0:
+        if close_ffmpeg(self._proc, timeout) != 0:
             raise ffmpeg_error(f"closing {self.path.name}", log_tail(self.log_path), self.path.parent)
         return self.frames

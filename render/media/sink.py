@@ -9,14 +9,21 @@ saved and the resume point recorded (render/media/checkpoints.py, which owns the
 folder's layout), so after Ctrl-C or kill -9 a resumed render redoes exactly the frames
 after the last mark. Each encoded frame also goes to the frame observers (preview, PNG
 frames: render/media/frame_files.py). ``finish`` joins the chunks (render/media/mux.py)
-into ``run_dir/<name>.mp4``, with the audio of a source video if asked.
+into ``run_dir/<name>.mp4``, with the audio of a source video if asked::
+
+    with VideoSink(run_dir, "dream", fps, width, height, resume=resume) as out:
+        start, state_file = Checkpoints(run_dir).resume_point()
+        for i in range(start, frames):
+            out.write(frame)                          # (1, 3, H, W) float [0, 1], any device
+            if out.mark_due:
+                snapshot = take_state(i + 1)          # taken now, on the main thread
+                out.mark(lambda n, s=snapshot: save(s, n))
+        out.finish(audio_from=source)
 """
 
 from __future__ import annotations
 
 import logging
-import queue
-import threading
 from collections.abc import Callable
 from fractions import Fraction
 from pathlib import Path
@@ -26,13 +33,13 @@ import torch
 
 from dream.errors import UserError
 from render.media.checkpoints import Checkpoints, MarkCounts, read_manifest
-from render.media.encoder import ChunkEncoder, Encoding, even_size_filter, fps_fraction, to_uint8_hwc
+from render.media.chunk_writer import ChunkWriter
+from render.media.encoder import Encoding, even_size_filter, fps_fraction, to_uint8_hwc
 from render.media.frame_files import FrameFiles
 from render.media.mux import concat_chunks
 
 log = logging.getLogger(__name__)
 
-STOP_TIMEOUT_S = 30.0  # how long an interrupted sink waits for ffmpeg to close its chunk before killing it
 
 
 def _to_host(pixels: torch.Tensor) -> tuple[torch.Tensor, torch.cuda.Event | None]:
@@ -47,18 +54,8 @@ def _to_host(pixels: torch.Tensor) -> tuple[torch.Tensor, torch.cuda.Event | Non
 
 
 class VideoSink(MarkCounts):
-    """Streams frames into ``run_dir/<name>.mp4`` via resumable H.264 chunks, encoding on a writer thread.
-
-    Use as a context manager::
-
-        with VideoSink(run_dir, "dream", fps, width, height, resume=resume) as out:
-            start, state_file = Checkpoints(run_dir).resume_point()
-            for i in range(start, frames):
-                out.write(frame)                          # (1, 3, H, W) float [0, 1], any device
-                if out.mark_due:
-                    snapshot = take_state(i + 1)          # taken now, on the main thread
-                    out.mark(lambda n, s=snapshot: save(s, n))
-            out.finish(audio_from=source)
+    """Streams frames into ``run_dir/<name>.mp4`` via resumable H.264 chunks, encoding on a writer thread
+    (render/media/chunk_writer.py). Used as a context manager, as the module's docstring shows.
 
     Chunks close only on ``mark``: the renderer decides when a checkpoint is worth it
     (``mark_due`` says when ``chunk_frames`` frames have passed since the last one).
@@ -99,19 +96,13 @@ class VideoSink(MarkCounts):
         if self.path.exists() and not (resume and read_manifest(self.checkpoints.folder)):
             # with a resume point beside it, the file is an endless render's recording up to its last stop
             raise UserError(f"{self.path} exists: that render is finished. Render into a new run folder.")
-        self._chunks, self._state = self.checkpoints.open(resume, self.encoding.as_manifest())
-        self._frames_written = self._frames_encoded = sum(c["frames"] for c in self._chunks)
-        self.frame_files = FrameFiles(self.run_dir, self._frames_encoded, preview_every_s, png_frames)
+        chunks, state = self.checkpoints.open(resume, self.encoding.as_manifest())
+        self._frames_written = sum(c["frames"] for c in chunks)
+        self.frame_files = FrameFiles(self.run_dir, self._frames_written, preview_every_s, png_frames)
         self._frames_at_mark = self._frames_written
-        self._marks_sent = self._marks_done = 0
-        self._encoder: ChunkEncoder | None = None
-        self._error: BaseException | None = None
         self._finished = False
-        self._announce_size_change()
-        self._queue: queue.Queue = queue.Queue(maxsize=queue_size)
-        self._dropping = threading.Event()
-        self._thread = threading.Thread(target=self._run, name=f"VideoSink-{name}", daemon=True)
-        self._thread.start()
+        self.notes += size_notes(self.encoding)
+        self._writer = ChunkWriter(self.checkpoints, self.encoding, chunks, state, self.frame_files, queue_size, name)
 
     # ----- main thread: the public API
 
@@ -125,7 +116,7 @@ class VideoSink(MarkCounts):
         width, height = self.encoding.width, self.encoding.height
         if tuple(frame.shape[-2:]) != (height, width):
             raise ValueError(f"frame is {frame.shape[-1]}x{frame.shape[-2]}, the video is {width}x{height}")
-        self._put(("frame", *_to_host(to_uint8_hwc(frame))))
+        self._writer.put(("frame", *_to_host(to_uint8_hwc(frame))))
         self._frames_written += 1
 
     def mark(self, save_state: Callable[[int], str | None]) -> None:
@@ -142,8 +133,7 @@ class VideoSink(MarkCounts):
                 manifest is in place.
         """
         self._raise_pending()
-        self._put(("mark", save_state, None))
-        self._marks_sent += 1
+        self._writer.put(("mark", save_state, None))
         self._frames_at_mark = self._frames_written
 
     def finish(self, audio_from: Path | None = None, fit_audio: bool = False) -> Path:
@@ -164,10 +154,10 @@ class VideoSink(MarkCounts):
             raise UserError(f"No frames were rendered for {self.path}; render at least one frame (frames=N).")
         if audio_from is not None and not Path(audio_from).is_file():
             raise UserError(f"Audio source {audio_from} does not exist; pass the input video it should come from.")
-        self._stop(drop_frames=False)
+        self._writer.stop(drop_frames=False)
         self._raise_pending()
         self._join_chunks(audio_from, fit_audio)
-        self._check_frame_count()
+        check_frame_count(self.path, self._frames_written, self.checkpoints.folder)
         self.checkpoints.remove()
         self._finished = True
         return self.path
@@ -181,9 +171,9 @@ class VideoSink(MarkCounts):
         Returns:
             The recording, or None when nothing was marked yet (or the writer could not be stopped).
         """
-        self._stop(drop_frames=True)
+        self._writer.stop(drop_frames=True)
         self._raise_pending()
-        if self._thread.is_alive() or not self._chunks:
+        if self._writer.alive or not self._writer.chunks:
             return None
         self._join_chunks(audio_from, fit_audio=True, loop_audio=True)
         return self.path
@@ -195,131 +185,36 @@ class VideoSink(MarkCounts):
         if exc_type is None:
             self.finish()
         elif not self._finished:
-            self._stop(drop_frames=True)
+            self._writer.stop(drop_frames=True)
         return False
 
     # ----- main thread: helpers
 
-    def _announce_size_change(self) -> None:
-        _, note = even_size_filter(self.encoding.width, self.encoding.height)
-        if note:
-            log.warning(note)
-            self.notes.append(note)
-
-    def _put(self, item: tuple) -> None:
-        """Queue ``item``, waiting while the queue is full; never waits on a writer thread that is gone."""
-        while True:
-            if not self._thread.is_alive():
-                self._raise_pending()
-                raise RuntimeError(f"the video sink for {self.path} is closed; nothing more can be written to it")
-            try:
-                self._queue.put(item, timeout=0.5)
-                return
-            except queue.Full:
-                pass
-
     def _join_chunks(self, audio_from: Path | None, fit_audio: bool, loop_audio: bool = False) -> None:
         """The closed chunks joined into ``path``, with ``audio_from``'s sound for as long as their frames last."""
-        chunks = [self.checkpoints.folder / c["file"] for c in self._chunks]
-        seconds = float(sum(c["frames"] for c in self._chunks) / self.encoding.fps)
+        chunks = [self.checkpoints.folder / c["file"] for c in self._writer.chunks]
+        seconds = float(sum(c["frames"] for c in self._writer.chunks) / self.encoding.fps)
         audio = Path(audio_from) if audio_from else None
         self.notes += concat_chunks(chunks, self.path, audio, seconds, fit_audio, loop_audio=loop_audio)
 
     def _raise_pending(self) -> None:
-        if self._error is not None:
-            raise self._error
-
-    def _stop(self, drop_frames: bool) -> None:
-        """End the writer thread: finish the open chunk, or (interrupts) drop the frames after the last mark."""
-        if not self._thread.is_alive():
-            return
-        if not drop_frames:
-            self._put(("stop", None, None))
-            self._thread.join()
-            return
-        self._dropping.set()
-        try:
-            self._queue.put(("stop", None, None), timeout=STOP_TIMEOUT_S)
-        except queue.Full:
-            return  # the writer is stuck in ffmpeg; it is a daemon thread, so it can't keep the process alive
-        self._thread.join(STOP_TIMEOUT_S + 5)
-
-    def _check_frame_count(self) -> None:
-        frames, _ = imageio_ffmpeg.count_frames_and_secs(str(self.path))
-        if frames != self._frames_written:
-            raise UserError(
-                f"{self.path} holds {frames} frames, but {self._frames_written} were rendered; its chunks are kept "
-                f"in {self.checkpoints.folder}. Please report this with the run folder."
-            )
-
-    # ----- writer thread
-
-    def _run(self) -> None:
-        while True:
-            kind, payload, copied = self._queue.get()
-            if kind == "stop":
-                interrupted = self._error is not None or self._dropping.is_set()
-                self._guarded(self._drop_chunk if interrupted else self._close_chunk)
-                return
-            if self._error is not None or self._past_last_mark():
-                continue  # keep draining, so write() never blocks on a writer that has given up
-            if kind == "frame":
-                self._guarded(self._encode, payload, copied)
-            else:
-                self._guarded(self._checkpoint, payload)
-
-    def _guarded(self, step: Callable, *args) -> None:
-        """Run one step; a failure is kept for the main thread's next call and the open chunk dropped."""
-        try:
-            step(*args)
-        except BaseException as err:
-            self._error = err if isinstance(err, UserError) else _as_user_error(err, self.run_dir)
-            self._drop_chunk()
-
-    def _past_last_mark(self) -> bool:
-        """After an interrupt, once the last checkpoint asked for is done: the frames still queued are dropped."""
-        return self._dropping.is_set() and self._marks_done == self._marks_sent
-
-    def _encode(self, host: torch.Tensor, copied: torch.cuda.Event | None) -> None:
-        if copied is not None:
-            copied.synchronize()
-        pixels = host.numpy()
-        if self._encoder is None:
-            chunk = self.checkpoints.chunk(len(self._chunks))
-            self._encoder = ChunkEncoder(chunk, self.encoding, self.checkpoints.ffmpeg_log)
-        self._encoder.write(pixels)
-        self.frame_files(pixels)
-        self._frames_encoded += 1
-
-    def _close_chunk(self) -> None:
-        """Finish the open chunk's file and list it among the chunks the video is made of."""
-        encoder, self._encoder = self._encoder, None
-        if encoder is not None:
-            self._chunks.append({"file": encoder.path.name, "frames": encoder.close()})
-            self.frame_files.save_preview()
-
-    def _drop_chunk(self) -> None:
-        """Close the open chunk's file without listing it: its frames are redone on resume."""
-        encoder, self._encoder = self._encoder, None
-        if encoder is not None:
-            try:
-                encoder.close(STOP_TIMEOUT_S)
-            except UserError:
-                pass  # the chunk is discarded anyway; the error that got us here is the one to report
-
-    def _checkpoint(self, save_state: Callable[[int], str | None]) -> None:
-        self._close_chunk()
-        state = save_state(self._frames_encoded)
-        self.checkpoints.record(self._chunks, self._frames_encoded, state, self._state, self.encoding.as_manifest())
-        self._state = state
-        self._marks_done += 1
+        if self._writer.error is not None:
+            raise self._writer.error
 
 
-def _as_user_error(err: BaseException, run_dir: Path) -> BaseException:
-    """Disk errors become UserErrors; anything else is a bug and keeps its type and traceback."""
-    if isinstance(err, OSError):
-        return UserError(
-            f"Writing the video into {run_dir} failed: {err}. Check that the folder is writable and "
-            f"its disk has free space, then continue the render with resume."
+def size_notes(encoding: Encoding) -> list[str]:
+    """What the encoder changes about an odd frame size, said once (H.264 wants even sides)."""
+    _, note = even_size_filter(encoding.width, encoding.height)
+    if note:
+        log.warning(note)
+    return [note] if note else []
+
+
+def check_frame_count(video: Path, frames: int, chunks_folder: Path) -> None:
+    """The joined ``video`` holds the ``frames`` rendered; a UserError that keeps the chunks otherwise."""
+    counted, _ = imageio_ffmpeg.count_frames_and_secs(str(video))
+    if counted != frames:
+        raise UserError(
+            f"{video} holds {counted} frames, but {frames} were rendered; its chunks are kept "
+            f"in {chunks_folder}. Please report this with the run folder."
         )
-    return err
