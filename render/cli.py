@@ -22,7 +22,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from dream.errors import UserError
-from render.config import register_configs, validate_live, validate_output_name
+from render.config import check_input_file, register_configs, validate_live, validate_output_name
 from render.live.replay import replay_config
 from render.live.secrets import given_again
 from render.live.server import check_port_free
@@ -269,6 +269,8 @@ def check_before_the_folder(cfg: DictConfig, run_dir: Path | None) -> None:
         run_dir: ``hydra.run.dir`` as given (None: a new folder under outputs/).
     """
     validate_output_name(cfg.output.name)
+    if not cfg.resume:
+        check_input_file(cfg.input, cfg.mode)
     if cfg.live.enabled and not cfg.resume:
         validate_live(cfg.live)
         check_port_free(cfg.live.host, cfg.live.port)

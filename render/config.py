@@ -316,7 +316,6 @@ def validate(cfg: RenderConfig, sized_by_input: bool = False) -> None:
     validate_dream(cfg.dream)
     validate_timing(cfg)
     check_frame_memory(cfg.width, cfg.height)
-    check_input_file(cfg.input, cfg.mode)
     validate_tempo(cfg.tempo, has_sound=bool(cfg.audio) or cfg.mode == "video")
     if not cfg.audio_smoothing >= 0:
         raise UserError(f"Config key 'audio_smoothing' is {cfg.audio_smoothing}, but must be 0 or more seconds.")
@@ -394,7 +393,11 @@ def validate_timing(cfg: RenderConfig) -> None:
 
 
 def check_input_file(path: str | None, mode: str) -> None:
-    """``input=`` names a file that is there: refused before the model loads, not when the first frame needs it."""
+    """``input=`` names a file that is there: refused before the model loads, not when the first frame needs it.
+
+    The command line checks it before the run folder is made; ``validate`` leaves it to the modes' own readers,
+    so a config can be checked before its input exists.
+    """
     if not path:
         return
     kind, example = ("video", "clip.mp4") if mode == "video" else ("image", "photo.jpg")
