@@ -384,9 +384,17 @@ def estimate_video(cfg: RenderConfig, engine: Engine, frames: int, source: Video
     """The dream and the optical flow of every frame at the output's size (``Mode.estimate``)."""
     height, width = video_size(cfg, source)
     flow = flow_seconds(cfg, height, width, engine.device)
-    with closing(iter_video_frames(cfg.input, size=(width, height), device=engine.device)) as decoded:
-        first = next(decoded)
-    return estimate_frames(cfg, engine, frames, first, mode_seconds=flow)
+    return estimate_frames(cfg, engine, frames, first_frame(cfg, (height, width), engine.device), mode_seconds=flow)
+
+
+def first_frame(cfg: RenderConfig, size: tuple[int, int], device: torch.device) -> torch.Tensor:
+    """(1, 3, H, W) the source's first frame at ``size`` (H, W); noise if it can't be read (the render says why)."""
+    try:
+        with closing(iter_video_frames(cfg.input, size=(size[1], size[0]), device=device)) as decoded:
+            frame = next(decoded, None)
+    except UserError:
+        frame = None
+    return frame if frame is not None else smooth_noise(*size, torch.Generator().manual_seed(cfg.seed), device)
 
 
 def video_size(cfg: RenderConfig, source: VideoInfo | None) -> tuple[int, int]:
