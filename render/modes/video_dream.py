@@ -377,7 +377,7 @@ class LiveVideoDreamMode:
     zoom's does. Endless (``frames=null``) until stopped, or ``frames`` frames. ``report`` hears the news.
     """
 
-    def __init__(self, plan: RenderPlan, engine: Engine, console: Console, report: Report):
+    def __init__(self, plan: RenderPlan, engine: Engine, report: Report):
         cfg = plan.cfg
         self.cfg, self.engine, self.timeline, self.report = cfg, engine, plan.timeline, report
         self.info = plan.live_source
@@ -385,7 +385,7 @@ class LiveVideoDreamMode:
         self.steps_total = plan.frames
         self.notes: list[str] = []
         self.state: VideoState | None = None
-        self.input = LiveInput(cfg.live.input, cfg.width, cfg.height, log=lambda line: console.print(line))
+        self.input = LiveInput(cfg.live.input, cfg.width, cfg.height, log=lambda line: report(line, {}))
         self.auto = AutoCadence(cfg.fps) if cfg.dream.cadence == "auto" else None
         self.cadence = 1 if self.auto else cfg.dream.cadence
         self.cadence_changes: list[list[int]] = []
@@ -482,7 +482,7 @@ def render_live_input(plan: RenderPlan, run_dir: Path, engine: Engine, console: 
                       stop: StopSignals | None = None) -> dict:
     """Dream over ``live.input`` into the live stream (and ``run_dir/<name>.mp4`` with ``live.record``)."""
     outputs = open_outputs(plan.cfg, run_dir, resume, console, audio=plan.audio, timeline=plan.timeline)
-    mode = LiveVideoDreamMode(plan, engine, console, outputs.report)
+    mode = LiveVideoDreamMode(plan, engine, outputs.report)
     try:
         return drive(mode, outputs.sink, console, resume, stop, outputs=outputs.extra)
     finally:

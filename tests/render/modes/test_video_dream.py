@@ -338,7 +338,7 @@ def test_a_live_dream_at_cadence_2_carries_the_detail_between_its_dreams(live_cl
     plan = plan_render(typed_config(compose_preset("video_dream", [f"live.input={live_clip}", *TINY_LIVE,
                                                                    "frames=5", "dream.cadence=2"])))
     engine = StubDream()
-    mode = LiveVideoDreamMode(plan, engine, console=None, report=lambda line, facts: None)
+    mode = LiveVideoDreamMode(plan, engine, report=lambda line, facts: None)
     mode.restore(None, 0)
     try:
         shown = [frame for _ in range(60) if not mode.done for frame in mode.step().frames]
