@@ -152,6 +152,7 @@ class LiveConfig:
     record: bool = False  # also keep the whole render as the usual mp4
     token: str | None = None  # the secret /control and OSC need; required when host is not this machine
     osc_port: int | None = None  # UDP port for OSC control (/dream/KEY VALUE); null: no OSC
+    input: str | None = None  # video: a live source to dream over: /dev/video0, a URL (udp, srt, rtmp, http), a file
 
 
 @dataclass
@@ -312,6 +313,7 @@ def validate(cfg: RenderConfig, sized_by_input: bool = False) -> None:
         raise UserError(f"Config key 'output.crf' is {cfg.output.crf}, but must be in 0..51 (18 looks lossless).")
     validate_visualize(cfg.visualize)
     validate_live(cfg.live)
+    validate_live_input(cfg)
     validate_output_name(cfg.output.name)
     validate_dream(cfg.dream)
     validate_timing(cfg)
@@ -471,6 +473,32 @@ def validate_live(live: LiveConfig) -> None:
             f"Config key 'live.url' is '{live.url}', but must be an RTMP ingest address, e.g. "
             "live.url=rtmp://a.rtmp.youtube.com/live2/STREAM_KEY (quote it in the shell)."
         )
+
+
+def validate_live_input(cfg: RenderConfig) -> None:
+    """``live.input`` belongs to a live video dream and is a device or file that is there; whether ffmpeg can
+    read it is checked by opening it, before the run folder is made (``render.live.input.probe_live_input``)."""
+    spec = cfg.live.input
+    if spec is None:
+        return
+    usage = f'make live conf=video_dream ARGS="live.input={spec}"'
+    if cfg.replay:
+        raise UserError(f"replay={cfg.replay} is a live dream over live.input={spec}: its source's frames came live "
+                        f"and were not kept, so it can't be rendered again. Keep such a performance with "
+                        f"live.record=true (the mp4 of every frame dreamed).")
+    if cfg.mode != "video" or not cfg.live.enabled:
+        raise UserError(f"live.input={spec} is a live source for the video dream, so it needs mode=video and "
+                        f"live.enabled=true (this render: mode={cfg.mode}, live.enabled={cfg.live.enabled}). "
+                        f"Run {usage}.")
+    if cfg.input:
+        raise UserError(f"input={cfg.input} and live.input={spec} both name what to dream over; a live video dream "
+                        f"reads live.input only. Leave out input=.")
+    if cfg.segment.count > 1 or cfg.mask.source:
+        raise UserError(f"A live video dream (live.input={spec}) is one endless stream without segments or a mask. "
+                        f"Leave out segment.count and mask.source.")
+    if "://" not in spec and not Path(spec).expanduser().exists():
+        raise UserError(f"live.input={spec} does not exist. Pass a video file (looped), a device (live.input="
+                        f"/dev/video0) or a stream URL (live.input=udp://127.0.0.1:5000), e.g. {usage}.")
 
 
 def validate_visualize(settings: VisualizeConfig) -> None:

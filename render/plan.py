@@ -15,14 +15,15 @@ from pathlib import Path
 
 from dream.errors import UserError
 from render.checks import check_render
-from render.config import RenderConfig, validate
+from render.config import RenderConfig, check_frame_memory, validate
+from render.live.input import LiveSourceInfo, probe_live_input
 from render.live.replay import replay_changes
 from render.media.audio import AudioTrack
 from render.media.progress import noting
 from render.media.video_source import VideoInfo, probe_video
 from render.modes.loop import loop_length
 from render.modes.registry import Mode, mode_of
-from render.modes.video_dream import video_frame_count
+from render.modes.video_dream import output_size, video_frame_count
 from render.ops.audio_features import frame_count as frames_of_audio
 from render.ops.cadence import check_cadence
 from render.ops.camera import Camera
@@ -45,7 +46,7 @@ class RenderPlan:
         mode: the render mode.
         frames: frames dreamed: ``frames`` plus a loop's head, or a video dream's source frames (at most
             ``frames``); None: an endless render.
-        source: the input video as probed (its frames counted by decoding it); None unless dreaming over a video.
+        source: the input video as probed (its frames counted by decoding it); None unless dreaming over a video file.
         audio: the soundtrack, decoded; None without ``audio=``.
         loop_head: dreamed frame - shown frame (a loop's head, kept aside and shown at the end; 0 otherwise).
         timeline: every animated key, parsed and checked; each frame's settings.
@@ -54,6 +55,7 @@ class RenderPlan:
         variables: the schedule variables of the audio (stored in the run folder once it exists).
         tempo: the beat grid (``tempo.*``): its variables, the time base of bar:beat keys, its meta.json record.
         notes: what is honoured differently than asked, said before the first frame.
+        live_source: ``live.input`` as probed (a live video dream's source); None otherwise.
     """
 
     cfg: RenderConfig
@@ -68,6 +70,7 @@ class RenderPlan:
     variables: ScheduleVariables = field(default_factory=ScheduleVariables)
     tempo: TempoParts | None = None
     notes: list[str] = field(default_factory=list)
+    live_source: LiveSourceInfo | None = None
 
     @property
     def endless(self) -> bool:
@@ -93,7 +96,8 @@ def plan_render(cfg: RenderConfig, run_dir: Path | None = None,
     if cfg.frames is None and audio is not None and not mode.reads_video and not cfg.live.enabled:
         cfg.frames = frames_of_audio(audio.duration, cfg.fps)
     check_config(cfg, mode)
-    source = probe_video(cfg.input) if mode.reads_video else None  # decoded to count its frames, once per render
+    live_source = live_input_facts(cfg)
+    source = probe_video(cfg.input) if mode.reads_video and not live_source else None  # decoded to count its frames
     head = loop_length(cfg)
     frames = video_frame_count(cfg, source) if source else endless_or(cfg.frames, head)
     variables = audio_variables(cfg, run_dir, frames, head, audio, source)
@@ -104,7 +108,8 @@ def plan_render(cfg: RenderConfig, run_dir: Path | None = None,
     if cfg.replay:
         replay_changes(timeline, cfg.replay)  # a live performance's changes, at the frames they were made
     masks = mask_settings(cfg.mask, timeline.track("mask.strength")) if cfg.mask.source else None
-    plan = RenderPlan(cfg, mode, frames, source, audio, head, timeline, camera, masks, variables, tempo)
+    plan = RenderPlan(cfg, mode, frames, source, audio, head, timeline, camera, masks, variables, tempo,
+                      live_source=live_source)
     check_render(plan, noting(warn, plan.notes))
     return plan
 
@@ -119,6 +124,22 @@ def check_config(cfg: RenderConfig, mode: Mode) -> None:
     if cfg.mask.track == "flow" and cfg.segment.count > 1:
         raise UserError("mask.track=flow carries the first frame's mask through every frame before, so a video "
                         "dream with it can't be split into segments: leave out segment.count or mask.track.")
+
+
+def live_input_facts(cfg: RenderConfig) -> LiveSourceInfo | None:
+    """``live.input`` opened once and probed (refused here, before the run folder, when ffmpeg can't read it).
+
+    A null ``width``/``height`` takes the source's picture (one alone keeps its aspect); a file sets ``fps`` to its
+    own rate, as it plays at its own speed; a device or URL is paced at ``fps`` (give the stream's rate).
+    """
+    if cfg.live.input is None:
+        return None
+    info = probe_live_input(cfg.live.input)
+    cfg.width, cfg.height = output_size(cfg, info)
+    check_frame_memory(cfg.width, cfg.height)
+    if info.kind == "file":
+        cfg.fps = float(info.fps)
+    return info
 
 
 def endless_or(frames: int | None, extra: int) -> int | None:

@@ -52,25 +52,28 @@ class Mode:
     def check(self, cfg: RenderConfig) -> None:
         """Refuse, once at start, what this mode can't honour: one UserError naming the fix."""
         start_class = class_start_target(cfg.init)
+        live_input = self.reads_video and cfg.live.input is not None  # streamed and paced like a zoom
         if not self.animates_camera:
-            self.refuse_camera_keys(cfg, start_class)
+            self.refuse_camera_keys(cfg, start_class, streams=live_input)
         elif cfg.frames is None and cfg.loop:
             raise UserError("loop=true closes a clip of frames=N frames on itself; an endless render (frames=null) "
                             "has no end to close. Give frames=N, or drop loop=true.")
         for key, missing in self.required:
-            if not getattr(cfg, key):
+            if not getattr(cfg, key) and not (key == "input" and live_input):
                 raise UserError(missing)
         if cfg.segment.count > 1 and not self.reads_video:
             self.refuse_segments(cfg.segment.count)
         self.check_mask_scope(cfg)
 
-    def refuse_camera_keys(self, cfg: RenderConfig, start_class: str | None) -> None:
-        """Live streams, cadence, loops and class starts given to a mode without a camera: refused."""
-        if cfg.live.enabled or cfg.dream.cadence != 1:
+    def refuse_camera_keys(self, cfg: RenderConfig, start_class: str | None, streams: bool = False) -> None:
+        """Live streams, cadence, loops and class starts given to a mode without a camera: refused (live streams and
+        cadence not when it ``streams`` a live input)."""
+        if not streams and (cfg.live.enabled or cfg.dream.cadence != 1):
+            live_input = " or dream over a live source (make live conf=video_dream ARGS=\"live.input=clip.mp4\")"
             raise UserError(
                 f"live.enabled=true and dream.cadence stream and pace zoom renders; this render's mode is "
-                f"'{self.name}'. Use a zoom preset (make live conf=zoom_places), or leave live.enabled and "
-                f"dream.cadence at their defaults."
+                f"'{self.name}'. Use a zoom preset (make live conf=zoom_places){live_input if self.reads_video else ''}"
+                f", or leave live.enabled and dream.cadence at their defaults."
             )
         if cfg.loop:
             self.refuse_zoom_key("loop=true", "closes a zoom on itself")

@@ -29,10 +29,14 @@ the mask is 0.
 The state that makes frame ``i`` (previous source, detail and output frames,
 generator, stability sums, a carried mask) is saved at every resume point, so a
 resumed render produces the frames of one that never stopped.
+
+With ``live.input`` (and ``live.enabled``) the frames come from a live source as it plays
+(``LiveVideoDreamMode``, render/live/input.py) and go to the live stream, endless until stopped.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from contextlib import closing
 from dataclasses import dataclass, field
@@ -45,14 +49,16 @@ from rich.console import Console
 
 from dream.errors import UserError
 from render.config import RenderConfig
-from render.driver import Step, drive, open_outputs
+from render.driver import Report, Step, drive, open_outputs
 from render.engine import Engine
 from render.estimate import Estimate, estimate_frames, timed
+from render.live.input import LiveInput
 from render.media.images import smooth_noise
 from render.media.progress import warner
 from render.media.seam_frames import save_seam_frame
 from render.media.stop import StopSignals
 from render.media.video_source import VideoInfo, frame_size, iter_video_frames
+from render.ops.auto_cadence import AutoCadence
 from render.ops.flow import FlowSettings, FrameMotion, flow_settings, frame_motion, warp_by_flow
 from render.ops.mask import FrameMask, FrameMasks, keep, render_masks
 from render.ops.stability import StabilityMeter
@@ -171,15 +177,38 @@ def advance(state: VideoState, sources: list[torch.Tensor], engine: Engine, sche
         output = (source + schedules.strength.at(index + k) * detail).clamp(0.0, 1.0)
         if masks:
             detail, output = masked_frame(source, detail, output, masks[k])
-        if motion is not None:
-            state.output_meter.add(state.output, output, motion)
-            state.source_meter.add(state.source, source, motion)
-            if motion.scene_cut:
-                state.scene_cuts.append(index + k)
+        measure(state, index + k, source, output, motion)
         state.source, state.detail, state.output = source, detail, output
         outputs.append(output)
     state.next_index = index + len(sources)
     return outputs
+
+
+def measure(state: VideoState, index: int, source: torch.Tensor, output: torch.Tensor,
+            motion: FrameMotion | None) -> None:
+    """Add frame ``index`` ((1, 3, H, W) source and output) to the stability sums; note a scene cut."""
+    if motion is None:
+        return
+    state.output_meter.add(state.output, output, motion)
+    state.source_meter.add(state.source, source, motion)
+    if motion.scene_cut:
+        state.scene_cuts.append(index)
+
+
+def carry(state: VideoState, source: torch.Tensor, schedules: VideoSchedules, flow: FlowSettings) -> torch.Tensor:
+    """A cadence's in-between: the last detail carried along the flow onto ``source`` (1, 3, H, W), nothing dreamed.
+
+    The detail is kept where the flow is reliable and dropped where it is not (the source shows through
+    there until the next dream). Returns the (1, 3, H, W) frame to write; the state moves past it.
+    """
+    index = state.next_index
+    motion = frame_motion(state.source, source, flow)
+    weight, previous = carried_detail(state.detail, motion, 1.0)
+    detail = weight * previous
+    output = (source + schedules.strength.at(index) * detail).clamp(0.0, 1.0)
+    measure(state, index, source, output, motion)
+    state.source, state.detail, state.output, state.next_index = source, detail, output, index + 1
+    return output
 
 
 def masked_frame(source: torch.Tensor, detail: torch.Tensor, output: torch.Tensor,
@@ -334,9 +363,137 @@ class VideoDreamMode:
         self.ended = True
 
 
+INPUT_WAIT_S = 1.0  # a step that gets no source frame in this time makes none, so a stop request is heard
+SKIPPED_NEWS_S = 30.0  # at most this often the log and page say that source frames are being skipped
+
+
+class LiveVideoDreamMode:
+    """Dream over ``live.input`` as it plays: each step takes the source's newest frame (render/live/input.py).
+
+    A source faster than the dream has frames skipped (the reader keeps only the newest), one slower makes
+    the dream wait for its next frame, so the render is paced by the stream; the live output repeats frames
+    when the render is late. With ``dream.cadence`` N only every N-th frame is dreamed and the frames
+    between carry the detail along the flow (``carry``); ``auto`` picks N from the measured speed, as the
+    zoom's does. Endless (``frames=null``) until stopped, or ``frames`` frames. ``report`` hears the news.
+    """
+
+    def __init__(self, plan: RenderPlan, engine: Engine, report: Report):
+        cfg = plan.cfg
+        self.cfg, self.engine, self.timeline, self.report = cfg, engine, plan.timeline, report
+        self.info = plan.live_source
+        self.schedules, self.flow = video_schedules(plan.timeline), flow_settings(cfg.video)
+        self.steps_total = plan.frames
+        self.notes: list[str] = []
+        self.state: VideoState | None = None
+        self.input = LiveInput(cfg.live.input, cfg.width, cfg.height, log=lambda line: report(line, {}))
+        self.auto = AutoCadence(cfg.fps) if cfg.dream.cadence == "auto" else None
+        self.cadence = 1 if self.auto else cfg.dream.cadence
+        self.cadence_changes: list[list[int]] = []
+        self.key_index: int | None = None  # the latest dreamed frame
+        self.skipped_said = (time.monotonic(), 0)  # when the skipped frames were last said, and how many then
+
+    @property
+    def steps_done(self) -> int:
+        return self.state.next_index
+
+    @property
+    def done(self) -> bool:
+        return self.steps_total is not None and self.state.next_index >= self.steps_total
+
+    def restore(self, snapshot: dict[str, torch.Tensor] | None, frames_done: int) -> None:
+        self.state = (state_from(snapshot, self.engine.device) if snapshot
+                      else VideoState(torch.Generator().manual_seed(self.cfg.seed)))
+        self.input.__enter__()
+
+    def step(self) -> Step:
+        """The next source frame dreamed, or carried along the flow between a cadence's dreams."""
+        source = self.input.next_frame(self.engine.device, INPUT_WAIT_S)
+        if source is None:
+            return Step()  # the source is late or reopening; the stream repeats its last frame meanwhile
+        index = self.state.next_index
+        self.timeline.begin(index)
+        dreamed = self.key_index is None or index - self.key_index >= self.cadence
+        if dreamed:
+            self.cadence, self.key_index = self._cadence_from(index), index
+            self.state.generator.manual_seed(frame_seed(self.cfg.seed, index))
+        started = time.perf_counter()
+        if dreamed:
+            output = advance(self.state, [source], self.engine, self.schedules, self.flow)[0]
+        else:
+            output = carry(self.state, source, self.schedules, self.flow)
+        if self.auto is not None and index > 0:
+            self.auto.observe(time.perf_counter() - started, dreamed)
+        self._say_skipped()
+        return Step([output])
+
+    def snapshot(self) -> dict[str, torch.Tensor]:
+        return snapshot_of(self.state)
+
+    def finish(self) -> tuple[Path | None, bool]:
+        self.input.close()
+        return (Path(self.cfg.audio) if self.cfg.audio else None), True
+
+    def facts(self) -> dict:
+        state, (output, source) = self.state, (self.state.output_meter.value, self.state.source_meter.value)
+        received, skipped = self.input.latest.received, self.input.latest.skipped
+        return {
+            "frames": state.next_index, "fps": self.cfg.fps, "width": self.cfg.width, "height": self.cfg.height,
+            "source": {**self.info.as_meta(), "frames_received": received, "frames_skipped": skipped,
+                       "reopened": self.input.reopened},
+            "flow": f"{self.cfg.video.flow}/{self.cfg.video.flow_preset}", "scene_cuts": list(state.scene_cuts),
+            "temporal_instability": {"output": _rounded(output), "source": _rounded(source),
+                                     "ratio": _rounded(output / source if source else float("nan"))},
+            **self.cadence_facts(),
+        }
+
+    def cadence_facts(self) -> dict:
+        """The cadence used: the last one ``auto`` picked, and where it changed."""
+        if self.auto is None:
+            return {"cadence": self.cadence, "cadence_requested": self.cadence}
+        return {"cadence": self.auto.cadence, "cadence_requested": "auto", "cadence_changes": self.cadence_changes,
+                "cadence_behind": self.auto.behind}
+
+    def _cadence_from(self, index: int) -> int:
+        """The cadence of the stretch from the dream at ``index``; auto's changes are reported (as the zoom's)."""
+        if self.auto is None:
+            return self.cadence
+        was_behind, was = self.auto.behind, self.auto.cadence
+        chosen = self.auto.choose()
+        if self.auto.dream_s is not None and (chosen != was or self.auto.behind != was_behind
+                                              or not self.cadence_changes):
+            self.cadence_changes = [*self.cadence_changes, [index, chosen]][-100:]
+            self.report(self.auto.describe(), self.cadence_facts())
+        return chosen
+
+    def _say_skipped(self) -> None:
+        """Every ``SKIPPED_NEWS_S`` at most: how many source frames the dream had no time for since last said."""
+        (said_at, said), now, skipped = self.skipped_said, time.monotonic(), self.input.latest.skipped
+        if now - said_at < SKIPPED_NEWS_S or skipped == said:
+            return
+        received = self.input.latest.received
+        self.skipped_said = (now, skipped)
+        self.report(f"Live input: the dream is slower than {self.cfg.live.input}: {skipped - said} of its frames "
+                    f"skipped in the last {now - said_at:.0f} s ({skipped} of {received} in all); the stream repeats "
+                    f"frames meanwhile. dream.cadence=auto, a smaller width/height or fewer dream.iterations keep up "
+                    f"better.", {"input_frames_skipped": skipped, "input_frames_received": received})
+
+
+def render_live_input(plan: RenderPlan, run_dir: Path, engine: Engine, console: Console, resume: bool = False,
+                      stop: StopSignals | None = None) -> dict:
+    """Dream over ``live.input`` into the live stream (and ``run_dir/<name>.mp4`` with ``live.record``)."""
+    outputs = open_outputs(plan.cfg, run_dir, resume, console, audio=plan.audio, timeline=plan.timeline)
+    mode = LiveVideoDreamMode(plan, engine, outputs.report)
+    try:
+        return drive(mode, outputs.sink, console, resume, stop, outputs=outputs.extra)
+    finally:
+        mode.input.close()  # the decoder stops with the render, however it ends
+
+
 def render_video(plan: RenderPlan, run_dir: Path, engine: Engine, console: Console, resume: bool = False,
                  stop: StopSignals | None = None) -> dict:
     """Dream over the frames of ``cfg.input`` into ``run_dir/<name>.mp4``; returns facts for meta.json."""
+    if plan.live_source is not None:
+        return render_live_input(plan, run_dir, engine, console, resume, stop)
     mode = VideoDreamMode(plan, run_dir, engine, console)
     outputs = open_outputs(plan.cfg, run_dir, resume, console, plan.source.fps_exact, mode.width, mode.height,
                            audio=plan.audio)
@@ -388,7 +545,10 @@ def estimate_video(cfg: RenderConfig, engine: Engine, frames: int, source: Video
 
 
 def first_frame(cfg: RenderConfig, size: tuple[int, int], device: torch.device) -> torch.Tensor:
-    """(1, 3, H, W) the source's first frame at ``size`` (H, W); noise if it can't be read (the render says why)."""
+    """(1, 3, H, W) the source's first frame at ``size`` (H, W); noise for a live source (its frames are not there
+    yet) or one that can't be read (the render says why)."""
+    if cfg.live.input:
+        return smooth_noise(*size, torch.Generator().manual_seed(cfg.seed), device)
     try:
         with closing(iter_video_frames(cfg.input, size=(size[1], size[0]), device=device)) as decoded:
             frame = next(decoded, None)
@@ -399,6 +559,8 @@ def first_frame(cfg: RenderConfig, size: tuple[int, int], device: torch.device) 
 
 def video_size(cfg: RenderConfig, source: VideoInfo | None) -> tuple[int, int]:
     """(H, W) of a video dream's frames; ``source``: the video as the render probed it (read again when None)."""
+    if cfg.live.input:
+        return cfg.height, cfg.width  # the plan set them from the live input's probe where they were null
     width, height = (source.width, source.height) if source is not None else frame_size(cfg.input)
     width, height = output_size(cfg, SimpleNamespace(width=width, height=height))
     return height, width

@@ -12,6 +12,7 @@ from render.config import (
     class_start_target,
     folder_name,
     validate,
+    validate_live_input,
     validate_output_name,
 )
 
@@ -193,3 +194,22 @@ def test_bad_tempo_values_name_the_key_and_the_fix(tempo, message):
 )
 def test_tempos_given_or_found_in_the_audio_are_valid(tempo):
     validate(config(tempo=tempo, audio="song.mp3"))
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"mode": "zoom", "live": {"enabled": True, "input": "udp://127.0.0.1:5000"}}, "needs mode=video"),
+        ({"mode": "video", "live": {"input": "udp://127.0.0.1:5000"}}, "live.enabled=true"),
+        ({"mode": "video", "input": "clip.mp4", "live": {"enabled": True, "input": "udp://127.0.0.1:5000"}},
+         "Leave out input="),
+        ({"mode": "video", "segment": {"count": 2}, "live": {"enabled": True, "input": "udp://127.0.0.1:5000"}},
+         "without segments"),
+        ({"mode": "video", "live": {"enabled": True, "input": "no_such_clip.mp4"}}, "does not exist"),
+        ({"mode": "video", "replay": "outputs/run", "live": {"enabled": True, "input": "udp://127.0.0.1:5000"}},
+         "can't be rendered again"),
+    ],
+)
+def test_live_input_belongs_to_a_live_video_dream(overrides, message):
+    with pytest.raises(UserError, match=message):
+        validate_live_input(config(**overrides))

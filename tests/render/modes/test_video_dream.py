@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 import torch
 
+import render.media.stop
 import render.modes.video_dream
 from dream.errors import UserError
 from render.media.video_source import VideoInfo, iter_video_frames, probe_video
@@ -290,3 +291,86 @@ def test_tracked_masks_are_not_split_into_segments(tmp_path):
     with pytest.raises(UserError, match="has 4 frames, but the source video's frames are 5"):
         dream_video(make_clip(tmp_path / "five.mp4", "64x48", "10", 5, audio=False), tmp_path / "run2",
                     f"mask.source={clip}")
+
+
+# ------------------------------------------------------------------ live input
+
+TINY_LIVE = ["live.enabled=true", "live.port=0", "width=96", "height=64", "dream.octaves=1", "dream.iterations=1",
+             "output.preset=ultrafast"]
+
+
+@pytest.fixture(scope="module")
+def live_clip(tmp_path_factory) -> Path:
+    return make_clip(tmp_path_factory.mktemp("live") / "loop.mp4", "96x64", "12", 6, audio=False)
+
+
+class StubDream:
+    """Stands in for the network: a dream brightens the frame a little and is recorded with its index."""
+
+    device = CPU
+
+    def __init__(self):
+        self.dreamed: list[int] = []
+
+    def dream(self, frames, index, generator, mask=None):
+        self.dreamed.append(index)
+        return (frames * 0.9 + 0.08).clamp(0, 1)
+
+
+def test_a_live_input_is_probed_before_the_run_folder_and_sets_size_and_rate(live_clip, tmp_path):
+    from render.plan import plan_render
+    from render.run import typed_config
+
+    plan = plan_render(typed_config(compose_preset("video_dream", [f"live.input={live_clip}", "live.enabled=true",
+                                                                   "width=48"])))
+    assert plan.endless and plan.source is None and plan.live_source.kind == "file"
+    assert (plan.cfg.width, plan.cfg.height, plan.cfg.fps) == (48, 32, 12.0)  # the aspect kept, the file's rate
+    with pytest.raises(UserError, match="live.input=.*missing.mp4 does not exist"):
+        run(compose_preset("video_dream", ["live.input=missing.mp4", *TINY_LIVE]), tmp_path / "run")
+    assert not (tmp_path / "run").exists()
+
+
+def test_a_live_dream_at_cadence_2_carries_the_detail_between_its_dreams(live_clip):
+    from render.modes.video_dream import LiveVideoDreamMode
+    from render.plan import plan_render
+    from render.run import typed_config
+
+    plan = plan_render(typed_config(compose_preset("video_dream", [f"live.input={live_clip}", *TINY_LIVE,
+                                                                   "frames=5", "dream.cadence=2"])))
+    engine = StubDream()
+    mode = LiveVideoDreamMode(plan, engine, report=lambda line, facts: None)
+    mode.restore(None, 0)
+    try:
+        shown = [frame for _ in range(60) if not mode.done for frame in mode.step().frames]
+    finally:
+        mode.finish()
+    assert len(shown) == 5 and mode.done and engine.dreamed == [0, 2, 4]
+    assert mode.state.detail.abs().mean() > 0  # the in-betweens kept the dream's detail
+    assert mode.facts()["source"]["frames_received"] >= 5
+
+
+class StopAfter(render.media.stop.StopSignals):
+    """A stop request (as Ctrl-C makes) once the driver has asked ``checks`` times (about one check a frame)."""
+
+    def __init__(self, checks: int):
+        super().__init__()
+        self.checks = checks
+
+    @property
+    def requested(self) -> bool:
+        self.checks -= 1
+        return self.checks < 0
+
+
+@pytest.mark.slow
+def test_an_endless_live_dream_over_a_looped_file_streams_and_stops_cleanly(live_clip, tmp_path, monkeypatch):
+    from render.media.stop import RenderStopped
+
+    monkeypatch.setattr("render.live.output.LINGER_SECONDS", 0)
+    cfg = compose_preset("video_dream", [f"live.input={live_clip}", *TINY_LIVE, "frames=null"])
+    with pytest.raises(RenderStopped):
+        run(cfg, tmp_path, stop=StopAfter(8))
+    playlist = (tmp_path / "live" / "stream.m3u8").read_text()
+    assert ".ts" in playlist and playlist.rstrip().endswith("#EXT-X-ENDLIST")  # the window keeps the latest 6
+    meta = json.loads((tmp_path / "meta.json").read_text())
+    assert meta["live"] and meta["frames"] is None
