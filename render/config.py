@@ -63,8 +63,20 @@ class MotionConfig:
 
 @dataclass
 class ColorConfig:
-    coherence: str = "lab"  # none | lab | rgb: match each frame's colour statistics to the first frame
+    coherence: str = "lab"  # none | lab | rgb: match each frame's colour statistics to the anchor's
     strength: float = 1.0
+    anchor: str = "frame0"  # frame0 (the first frame's, or the input photo's) | an image's path | none (free)
+    hue_turn: Any = 0.0  # degrees per frame, a schedule: a deliberate turn of the palette's hue
+
+
+def validate_color(color: ColorConfig) -> None:
+    """``color.strength`` and ``color.anchor``: one UserError naming the key and a valid value."""
+    if not 0.0 <= color.strength <= 1.0:
+        raise UserError(f"Config key 'color.strength' is {color.strength}, but must be in 0..1.")
+    if color.anchor not in ("frame0", "none") and not Path(color.anchor).expanduser().is_file():
+        raise UserError(f"Config key 'color.anchor' is '{color.anchor}', but must be frame0 (hold the first frame's "
+                        "palette), none (let it go) or an existing image file whose palette is held, e.g. "
+                        "color.anchor=palette.jpg.")
 
 
 @dataclass
@@ -321,8 +333,7 @@ def validate(cfg: RenderConfig, sized_by_input: bool = False) -> None:
     validate_tempo(cfg.tempo, has_sound=bool(cfg.audio) or cfg.mode == "video")
     if not cfg.audio_smoothing >= 0:
         raise UserError(f"Config key 'audio_smoothing' is {cfg.audio_smoothing}, but must be 0 or more seconds.")
-    if not 0.0 <= cfg.color.strength <= 1.0:
-        raise UserError(f"Config key 'color.strength' is {cfg.color.strength}, but must be in 0..1.")
+    validate_color(cfg.color)
 
 
 def validate_output_name(name: str) -> None:

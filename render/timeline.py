@@ -75,6 +75,8 @@ ANIMATED_KEYS: tuple[AnimatedKey, ...] = (
                 "dream)", "1.0"),
     AnimatedKey("mask.strength", lambda v: 0 <= v <= 1, "within 0..1 on every frame (how much of the dream shows "
                 "inside the mask)", "'0:(0), 48:(1)'"),
+    AnimatedKey("color.hue_turn", lambda v: -180 <= v <= 180, "within -180..180 degrees per frame (a turn of the "
+                "palette's hue; 0.1 goes once round the colour wheel in 3600 frames)", "0.1"),
 )
 KEYS_BY_PATH = {key.path: key for key in ANIMATED_KEYS}
 

@@ -33,7 +33,7 @@ from render.modes.loop import close_loop
 from render.ops.auto_cadence import AutoCadence
 from render.ops.cadence import CadenceState, cadence_frame
 from render.ops.camera import Camera, identity_move, warp
-from render.ops.color import channel_stats, match_colors
+from render.ops.color import anchor_reference, channel_stats, match_colors, turn_hue, turned_reference
 from render.ops.mask import FrameMask, FrameMasks, keep, render_masks
 
 if TYPE_CHECKING:
@@ -53,6 +53,8 @@ class ZoomState:
     cadence: CadenceState = field(default_factory=CadenceState)
     masks: FrameMasks | None = None
     source: torch.Tensor | None = None  # (1, 3, H, W) with a mask: the start moved by the camera alone
+    hue_target: float = 0.0  # degrees the palette is to be turned by now (color.hue_turn summed over the frames)
+    hue_turned: float = 0.0  # degrees the picture is turned by (at its last dream)
 
 
 def initial_state(plan: RenderPlan, engine: Engine) -> ZoomState:
@@ -85,6 +87,8 @@ def initial_state(plan: RenderPlan, engine: Engine) -> ZoomState:
     masks = zoom_masks(plan, engine)
     if masks is not None:
         reference = None  # taken on frame 0 under its mask (coherent_colors)
+    if cfg.color.anchor != "frame0":
+        reference = anchor_reference(cfg.color.anchor, cfg.color.coherence, (cfg.height, cfg.width), device)
     return ZoomState(start, reference, generator, 0, masks=masks, source=start if masks else None)
 
 
@@ -109,15 +113,14 @@ def advance(state: ZoomState, engine: Engine, camera: Camera, cfg: RenderConfig,
     if index > 0 and state.source is not None:
         state.source = warp(state.source, step, cfg.motion.border, cfg.motion.sampling)
     frame_mask = state.masks.next(index, state.source, camera=step if index > 0 else None) if state.masks else None
+    state.hue_target += settings["color.hue_turn"] if index > 0 else 0.0
 
     def resample(frame: torch.Tensor, move: torch.Tensor) -> torch.Tensor:
         return warp(frame, move, cfg.motion.border, cfg.motion.sampling)
 
     def dream(frame: torch.Tensor) -> torch.Tensor:
         frame = engine.dream(frame, index, state.generator, frame_mask.dream if frame_mask else None)
-        if cfg.color.coherence != "none":
-            frame = coherent_colors(state, frame, frame_mask, cfg)
-        return frame.detach()
+        return coherent_colors(state, frame, frame_mask, cfg).detach()
 
     frame = cadence_frame(state.cadence, index, state.frame, step, resample, dream, cadence)
     if frame_mask is not None:  # in-betweens too: outside the mask every shown frame is the source
@@ -128,17 +131,23 @@ def advance(state: ZoomState, engine: Engine, camera: Camera, cfg: RenderConfig,
 
 def coherent_colors(state: ZoomState, frame: torch.Tensor, frame_mask: FrameMask | None,
                     cfg: RenderConfig) -> torch.Tensor:
-    """``frame`` (1, 3, H, W) with the reference's colour statistics (taken from it on frame 0 if none yet).
+    """``frame`` (1, 3, H, W) turned to the scheduled hue and with the anchor's colour statistics, turned alike
+    (``color.anchor=frame0``: taken from the frame on frame 0 if there is no photo's; ``none``: not held).
 
     With a mask, statistics are taken under the mask only: the dream's palette is held to the
     photo's (or first dream's) under the mask, and the kept outside, which the match can't change,
     doesn't push the colours inside it further every frame.
     """
+    frame = turn_hue(frame, state.hue_target - state.hue_turned)
+    state.hue_turned = state.hue_target
     space, weight = cfg.color.coherence, frame_mask.dream if frame_mask is not None else None
+    if space == "none" or cfg.color.anchor == "none":
+        return frame
     if state.reference is None:
         basis = state.source if weight is not None and cfg.input else frame
         state.reference = channel_stats(basis, space, weight)
-    return match_colors(frame, state.reference, space, cfg.color.strength, weight)
+    reference = turned_reference(state.reference, state.hue_target, space)
+    return match_colors(frame, reference, space, cfg.color.strength, weight)
 
 
 def snapshot_of(state: ZoomState) -> dict[str, torch.Tensor]:
@@ -147,6 +156,7 @@ def snapshot_of(state: ZoomState) -> dict[str, torch.Tensor]:
         "frame": state.frame.detach().cpu().clone(),
         "generator": state.generator.get_state(),
         "next_index": torch.tensor(state.next_index),
+        "hue": torch.tensor([state.hue_target, state.hue_turned], dtype=torch.float64),
     }
     if state.reference is not None:
         snapshot["reference_mean"], snapshot["reference_std"] = (t.cpu().clone() for t in state.reference)
@@ -166,8 +176,11 @@ def state_from(snapshot: dict[str, torch.Tensor], device: torch.device, masks: F
     if masks is not None:
         masks.restore(snapshot, device)
         source = snapshot["mask_source"].to(device)
-    return ZoomState(snapshot["frame"].to(device), reference, generator, int(snapshot["next_index"]),
-                     CadenceState.restore(snapshot, device), masks, source)
+    state = ZoomState(snapshot["frame"].to(device), reference, generator, int(snapshot["next_index"]),
+                      CadenceState.restore(snapshot, device), masks, source)
+    if "hue" in snapshot:
+        state.hue_target, state.hue_turned = snapshot["hue"].tolist()
+    return state
 
 
 class ZoomMode:

@@ -4,12 +4,24 @@ Dreaming a frame's own output again and again shifts its colour statistics a
 little every time: frames darken or the palette dies. Matching each frame's
 per-channel mean and std (in LAB, where lightness and colour separate) to a
 reference frame holds the palette steady while the content keeps changing.
+
+The reference is the palette anchor (``color.anchor``): the first frame's statistics (or the input
+photo's), an image's, or none (the palette is free). A deliberate drift (``color.hue_turn``, degrees
+per frame) turns the hue of the frame and of the anchor together about the grey axis of CIELAB, so the
+palette turns as scheduled while keeping its lightness, spread and saturation.
 """
 
 from __future__ import annotations
 
+import math
+from pathlib import Path
+
 import kornia
 import torch
+
+from render.media.images import load_image
+
+ANCHORS = ("frame0", "none")  # or an image file's path
 
 
 def channel_stats(image: torch.Tensor, space: str,
@@ -65,6 +77,47 @@ def match_colors(
     matched = (converted - mean) * (ref_std / std.clamp_min(1e-6)) + ref_mean
     blended = converted + strength * (matched - converted)
     return from_space(blended, space).clamp(0.0, 1.0)
+
+
+def turn_hue(image: torch.Tensor, degrees: float) -> torch.Tensor:
+    """``image`` (B, 3, H, W) RGB in [0, 1] with every colour turned ``degrees`` about CIELAB's grey axis.
+
+    Lightness and chroma stay; a colour turned out of the RGB gamut is clipped into it.
+    """
+    if degrees == 0.0:
+        return image
+    lab = kornia.color.rgb_to_lab(image)
+    cos, sin = math.cos(math.radians(degrees)), math.sin(math.radians(degrees))
+    a, b = lab[:, 1:2], lab[:, 2:3]
+    turned = torch.cat((lab[:, :1], cos * a - sin * b, sin * a + cos * b), 1)
+    return kornia.color.lab_to_rgb(turned, clip=True).clamp(0.0, 1.0)
+
+
+def turned_reference(reference: tuple[torch.Tensor, torch.Tensor], degrees: float,
+                     space: str) -> tuple[torch.Tensor, torch.Tensor]:
+    """LAB statistics (mean, std), each (B, 3, 1, 1), of a palette turned ``degrees`` (``turn_hue``).
+
+    The mean (a*, b*) turns with the colours; each std becomes that of the turned axis (a* and b* taken
+    as uncorrelated). RGB statistics are returned as they are: the turn is defined in LAB.
+    """
+    if degrees == 0.0 or space != "lab":
+        return reference
+    mean, std = reference
+    cos, sin = math.cos(math.radians(degrees)), math.sin(math.radians(degrees))
+    a, b = mean[:, 1:2], mean[:, 2:3]
+    sa, sb = std[:, 1:2].square(), std[:, 2:3].square()
+    turned_mean = torch.cat((mean[:, :1], cos * a - sin * b, sin * a + cos * b), 1)
+    turned_std = torch.cat((std[:, :1], (cos**2 * sa + sin**2 * sb).sqrt(), (sin**2 * sa + cos**2 * sb).sqrt()), 1)
+    return turned_mean, turned_std
+
+
+def anchor_reference(anchor: str, space: str, size: tuple[int, int],
+                     device: torch.device) -> tuple[torch.Tensor, torch.Tensor] | None:
+    """The statistics an image anchor holds the palette to (its whole picture, scaled to ``size`` (H, W));
+    None for ``frame0`` (taken from the first frame later), ``none`` or ``space`` none."""
+    if anchor in ANCHORS or space == "none":
+        return None
+    return channel_stats(load_image(Path(anchor), device, size=size), space)
 
 
 def palette_summary(image: torch.Tensor) -> dict[str, float]:

@@ -121,7 +121,8 @@ class FrameMasks:
         settings: the checked ``mask`` section.
         read: the mask of a frame as drawn or keyed, before inversion.
         border: border mode of the camera's warp, for a mask that follows the camera.
-        drawing: the first frame's mask, when it is carried (``render.ops.mask_carry``).
+        drawing: the first frame's mask as drawn (before ``mask.invert``), when it is carried
+            (``render.ops.mask_carry``): a tracked subject is its white part.
         placement: (1, 3, 3) where the drawing is now: first-frame pixels -> this frame's.
         last: the last frame's mask before feathering.
         last_grey: (1, 1, H, W) the last source frame's brightness, which a tracked subject is aligned to.
@@ -150,11 +151,10 @@ class FrameMasks:
         return FrameMask(soft, soft * self.settings.strength.at(index))
 
     def _read(self, index: int, source: torch.Tensor) -> torch.Tensor:
-        raw = self.read(index, source)
-        raw = 1.0 - raw if self.settings.cfg.invert else raw
-        if self.settings.carries:
-            self.drawing, self.placement = raw, torch.eye(3, device=raw.device).unsqueeze(0)
-        return raw
+        drawn = self.read(index, source)
+        if self.settings.carries:  # the drawing as painted: white is the subject it follows, inverted or not
+            self.drawing, self.placement = drawn, torch.eye(3, device=drawn.device).unsqueeze(0)
+        return 1.0 - drawn if self.settings.cfg.invert else drawn
 
     def _carried(self, grey: torch.Tensor, camera: torch.Tensor | None, motion: FrameMotion | None) -> torch.Tensor:
         cfg = self.settings.cfg
@@ -162,11 +162,15 @@ class FrameMasks:
             self.placement = self._tracked(grey, motion)
         if camera is not None and cfg.follow == "camera" and not torch.equal(camera, torch.eye(3)[None].to(camera)):
             self.placement = camera @ self.placement
-        return place(self.drawing, self.placement, "zeros" if cfg.track == "flow" else self.border)
+        if cfg.track == "flow":  # beyond the carried subject is background: dreamed when inverted
+            placed = place(self.drawing, self.placement, "zeros")
+            return 1.0 - placed if cfg.invert else placed
+        return place(1.0 - self.drawing if cfg.invert else self.drawing, self.placement, self.border)
 
     def _tracked(self, grey: torch.Tensor, motion: FrameMotion) -> torch.Tensor:
-        """The placement moved with the subject: the flow inside the mask, refined on the pixels."""
-        shift = subject_shift(self.last, motion)
+        """The placement moved with the subject (the drawing's white, also when inverted): the flow inside it,
+        refined on the pixels."""
+        shift = subject_shift(place(self.drawing, self.placement, "zeros"), motion)
         if motion.scene_cut:
             return self.placement
         guess = shift_matrix(*shift, self.drawing.device) @ self.placement

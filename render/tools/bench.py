@@ -8,7 +8,10 @@ Every ratio is measured in this one run, so it holds for the machine it runs on:
 3. a zoom render's wall time against the time of its dream steps alone (the
    warp, colour match, encoder and checkpoints should add <= 5 %);
 4. peak memory (RSS) of a 40-frame against a 400-frame render (streaming: ~1.0);
-5. palette drift of a long zoom with and without colour coherence;
+5. ``drift``: does an endless zoom keep its character? ``zoom_places`` (offline: its fallback) and
+   ``zoom_spiral`` rendered for ``--drift-frames`` (10,000) frames at 64x36, one octave of two steps; the
+   CIELAB mean and spread, saturation, detail and clipped share per window of ``--drift-window`` (500)
+   frames against the first window's (``render.tools.drift``), a table and a PNG plot per preset;
 6. the video dream's frames/s with batches of 1 and 4 independent frames;
 7. video dreaming: temporal instability with flow-guided blending against every
    frame dreamed on its own (``render.tools.bench_video``; target ratio <= 0.5);
@@ -149,21 +152,27 @@ def peak_rss_mb(frames: int, width: int, height: int) -> float:
     return int(result.stdout.strip()) / 1024
 
 
-def colour_drift(frames: int, width: int, height: int) -> dict[str, dict]:
-    """Palette drift of the same zoom with and without colour coherence."""
-    from render.media.video_source import iter_video_frames
-    from render.ops.color import palette_drift
+DRIFT_PRESETS = ("zoom_places", "zoom_spiral")
+DRIFT_SETTINGS = ["width=64", "height=36", "dream.octaves=1", "dream.iterations=2", "dream.first_frame_iterations=10",
+                  "output.png_frames=true", "output.checkpoint_every=1000"]
+
+
+def long_zoom_drift(frames: int, window: int, out: Path, overrides: list[str]) -> dict[str, dict]:
+    """Render each of ``DRIFT_PRESETS`` for ``frames`` frames at ``DRIFT_SETTINGS`` into ``out``, measure every
+    frame (``render.tools.drift``) and write each preset's plot beside its run folder."""
     from render.run import run
+    from render.tools.drift import judged, measure, plot, run_frames, windows
 
     results = {}
-    for coherence in ("none", "lab"):
-        cfg = compose_preset("smoke", [f"frames={frames}", f"width={width}", f"height={height}",
-                                       f"color.coherence={coherence}", "dream.octaves=2", "dream.iterations=2",
-                                       "output.checkpoint_every=50"])
-        with tempfile.TemporaryDirectory() as folder:
-            run(cfg, Path(folder) / "run", Console(quiet=True))
-            frames_of_run = iter_video_frames(Path(folder) / "run" / "smoke.mp4", device=torch.device("cpu"))
-            results[coherence] = palette_drift(frames_of_run)
+    for preset in DRIFT_PRESETS:
+        run_dir = out / preset
+        run(compose_preset(preset, [f"frames={frames}", *DRIFT_SETTINGS, *overrides]), run_dir, Console(stderr=True))
+        per_frame = measure(run_frames(run_dir))
+        rows = windows(per_frame, window)
+        picture = plot(per_frame, rows, out / f"{preset}_drift.png", f"{preset}, {len(per_frame)} frames at "
+                       f"{' '.join(DRIFT_SETTINGS[:5])} {' '.join(overrides)}, windows of {window}")
+        results[preset] = {"frames": len(per_frame), "windows": rows, "verdicts": judged(rows), "plot": str(picture),
+                           "run": str(run_dir)}
     return results
 
 
@@ -191,15 +200,15 @@ def print_rss(console: Console, rss: dict) -> None:
                   f"[bold]ratio {rss[400] / rss[40]:.3f}[/bold] (target <= 1.1)")
 
 
-def print_drift(console: Console, drift: dict[str, dict], frames: int) -> None:
-    table = Table(title=f"Palette drift over {frames} zoom frames (first frame -> last)")
-    for column in ("colour coherence", "lightness", "chroma", "lightness change", "chroma change"):
-        table.add_column(column)
-    for mode, d in drift.items():
-        table.add_row(mode, f"{d['lightness_first']:.1f} -> {d['lightness_last']:.1f}",
-                      f"{d['chroma_first']:.1f} -> {d['chroma_last']:.1f}", f"{100 * d['lightness_change']:+.1f} %",
-                      f"{100 * d['chroma_change']:+.1f} %")
-    console.print(table)
+def print_drift(console: Console, drift: dict[str, dict], window: int) -> None:
+    from render.tools.drift import table_lines
+
+    for preset, result in drift.items():
+        holds = all(verdict["holds"] for verdict in result["verdicts"])
+        console.print(f"[bold]{preset}[/bold]: {result['frames']} frames in windows of {window}, every window within "
+                      f"15 % of the first: {'yes' if holds else 'NO'} (plot {result['plot']}, run {result['run']})",
+                      highlight=False)
+        console.print("\n".join(table_lines(result["windows"], result["verdicts"])), highlight=False)
 
 
 def video_batches(repeats: int) -> list[dict]:
@@ -253,7 +262,12 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m render.tools.bench", description=__doc__)
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--zoom-frames", type=int, default=48)
-    parser.add_argument("--drift-frames", type=int, default=300)
+    parser.add_argument("--drift-frames", type=int, default=10000, help="frames of each long zoom (drift)")
+    parser.add_argument("--drift-window", type=int, default=500, help="frames per window of the drift table")
+    parser.add_argument("--drift-out", type=Path, help="where the drift renders and plots go "
+                        "(default outputs/bench_drift/<time>)")
+    parser.add_argument("--drift-set", nargs="*", default=[], metavar="KEY=VALUE",
+                        help="config overrides for the drift renders, e.g. color.anchor=none")
     parser.add_argument("--cadence-frames", type=int, default=48)
     parser.add_argument("--skip", nargs="*", default=[], choices=SECTIONS)
     parser.add_argument("--only", nargs="*", choices=(*SECTIONS, "profile"), help="run just these sections")
@@ -276,8 +290,9 @@ def main(argv: list[str] | None = None) -> None:
         results["rss_mb"] = {n: peak_rss_mb(n, 320, 180) for n in (40, 400)}
         print_rss(console, results["rss_mb"])
     if "drift" not in args.skip:
-        results["drift"] = colour_drift(args.drift_frames, 160, 96)
-        print_drift(console, results["drift"], args.drift_frames)
+        out = args.drift_out or ROOT.parent / "outputs" / "bench_drift" / time.strftime("%Y-%m-%d_%H-%M-%S")
+        results["drift"] = long_zoom_drift(args.drift_frames, args.drift_window, out, args.drift_set)
+        print_drift(console, results["drift"], args.drift_window)
     if "batch" not in args.skip:
         results["video_batch"] = video_batches(args.repeats)
     if "video" not in args.skip:

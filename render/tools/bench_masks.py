@@ -12,6 +12,10 @@ and down over it (both known to a quarter pixel). A mask of the square on frame 
 carried along the clip's optical flow (``mask.track=flow``, the flow the video dream
 computes) and compared with the true square: intersection over union per frame, beside
 the IoU of the same mask left where it was drawn.
+
+Insets (``--only inset``): three 3 s clips of a 64 px photo inset moving 80 px over a pan (against it,
+with it, across it), the mask drawn on frame 0, tracked plain and with ``mask.invert=true`` (the inset is
+kept, everything else dreamed): IoU with the true inset at frames 23, 48 and 71.
 """
 
 from __future__ import annotations
@@ -43,7 +47,7 @@ from render.timeline import Timeline
 
 SUPERSAMPLE = 4  # the clip is drawn at 4x and averaged down: motion in quarter pixels, no aliasing
 CPU = torch.device("cpu")
-PARTS = ("tracking", "still", "zoom", "video")
+PARTS = ("tracking", "inset", "still", "zoom", "video")
 
 
 @dataclass(frozen=True)
@@ -94,6 +98,15 @@ class SquareClip:
 
 
 VIDEO_CLIP = SquareClip(width=96, height=64, side=24, start=(8.0, 8.0), velocity=(1.0, 0.25), pan=0.5)
+INSET_STEP = 80 / 72  # a photo inset moving 80 px in 3 s at 24 fps
+# Three seconds of a 64 px photo inset moving 80 px over a background panning 1.5 px/frame left: against the pan,
+# with it (the subject only 0.4 px/frame faster than its background) and across it.
+INSET_CLIPS = {
+    "against the pan": SquareClip(frames=72, side=64, start=(40.0, 56.0), velocity=(INSET_STEP, 0.0)),
+    "with the pan": SquareClip(frames=72, side=64, start=(200.0, 56.0), velocity=(-INSET_STEP, 0.0)),
+    "across the pan": SquareClip(frames=72, side=64, start=(40.0, 20.0), velocity=(0.6 * INSET_STEP, 0.8 * INSET_STEP)),
+}
+INSET_FRAMES = (23, 48, 71)
 
 
 def _photo(pixels: np.ndarray, height: int, width: int) -> torch.Tensor:
@@ -125,22 +138,53 @@ def iou(a: torch.Tensor, b: torch.Tensor) -> float:
     return (a & b).sum().item() / max(1, (a | b).sum().item())
 
 
-def track_square(clip: SquareClip, video: Path, mask: Path, every: int = 12) -> dict:
-    """IoU of the carried and of the unmoved frame-0 mask with the true square, every ``every`` frames."""
-    cfg = MaskConfig(source=str(mask), track="flow", feather=0)
+def track_square(clip: SquareClip, video: Path, mask: Path, every: int = 12, invert: bool = False,
+                 frames: tuple[int, ...] = ()) -> dict:
+    """IoU of the carried and of the unmoved frame-0 mask with the true square, every ``every`` frames and at
+    ``frames``.
+
+    With ``invert`` the mask dreams everywhere but the square; the IoU is that of the square it keeps, and
+    ``dreamed`` is the share of the square's pixels that would be dreamed.
+    """
+    cfg = MaskConfig(source=str(mask), track="flow", feather=0, invert=invert)
     timeline = Timeline(OmegaConf.structured(RenderConfig(frames=clip.frames, mask=cfg)), clip.frames)
     settings = mask_settings(cfg, timeline.track("mask.strength"))
     masks = open_frame_masks(settings, clip.frames, "the clip's frames", CPU)
     first, previous, rows = None, None, {}
     for index, frame in enumerate(iter_video_frames(video, device=CPU)):
         motion = frame_motion(previous, frame, FlowSettings()) if previous is not None else None
-        carried = masks.next(index, frame, motion=motion).dream
+        dreamed = masks.next(index, frame, motion=motion).dream
+        carried = 1.0 - dreamed if invert else dreamed
         first = carried if first is None else first
-        if index % every == 0 or index == clip.frames - 1:
+        if index % every == 0 or index == clip.frames - 1 or index in frames:
             truth = clip.true_mask(index)
             rows[index] = {"tracked": round(iou(carried, truth), 3), "unmoved": round(iou(first, truth), 3)}
+            if invert:
+                rows[index]["dreamed"] = round((dreamed >= 0.5)[truth >= 0.5].float().mean().item(), 3)
         previous = frame
     return rows
+
+
+def track_insets(folder: Path) -> dict:
+    """``track_square`` on each of ``INSET_CLIPS``, plain and inverted, at ``INSET_FRAMES``."""
+    results = {}
+    for name, clip in INSET_CLIPS.items():
+        (folder / name).mkdir(parents=True, exist_ok=True)
+        video, mask = write_square_clip(clip, folder / name)
+        for invert in (False, True):
+            rows = track_square(clip, video, mask, every=clip.frames, invert=invert, frames=INSET_FRAMES)
+            results[f"{name}{', inverted' if invert else ''}"] = {i: rows[i] for i in INSET_FRAMES}
+    return results
+
+
+def print_insets(results: dict) -> None:
+    """The IoU of the tracked inset per clip at ``INSET_FRAMES`` (and the share of it dreamed when inverted)."""
+    print(f"mask.track=flow on 320x176 clips of a 64 px photo inset moving 80 px in 72 frames over a background "
+          f"panning 1.5 px/frame: IoU of the tracked inset at frames {', '.join(map(str, INSET_FRAMES))}")
+    for name, rows in results.items():
+        cells = [f"{rows[i]['tracked']:.3f}" + (f" ({rows[i]['dreamed']:.0%} dreamed)" if "dreamed" in rows[i]
+                                                 else "") for i in INSET_FRAMES]
+        print(f"{name:>28}  " + "  ".join(cells))
 
 
 def write_window_mask(path: Path, width: int, height: int) -> Path:
@@ -219,7 +263,8 @@ def main(argv: list[str] | None = None) -> None:
         iio.imwrite(photo, pixels.byte().numpy())
         (folder / "small").mkdir(exist_ok=True)
         small_clip = write_square_clip(VIDEO_CLIP, folder / "small")[0] if "video" in args.only else None
-        held = {kind: hold(kind, folder, small_clip, photo, args.overrides) for kind in PARTS[1:] if kind in args.only}
+        insets = track_insets(folder / "inset") if "inset" in args.only else {}
+        held = {kind: hold(kind, folder, small_clip, photo, args.overrides) for kind in PARTS[2:] if kind in args.only}
     for kind, figures in held.items():
         print(f"masked {kind}: {figures}")
     if rows:
@@ -228,8 +273,10 @@ def main(argv: list[str] | None = None) -> None:
         print(f"{'frame':>6} {'IoU tracked':>12} {'IoU unmoved':>12}")
     for index, row in rows.items():
         print(f"{index:>6} {row['tracked']:>12.3f} {row['unmoved']:>12.3f}")
+    if insets:
+        print_insets(insets)
     if args.json:
-        args.json.write_text(json.dumps({"holding": held, "tracking": rows}, indent=2))
+        args.json.write_text(json.dumps({"holding": held, "tracking": rows, "inset": insets}, indent=2))
 
 
 if __name__ == "__main__":

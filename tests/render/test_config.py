@@ -35,6 +35,7 @@ def test_schema_defaults_are_valid():
         ({"dream": {"octave_scale": -1.0}}, "dream.octave_scale"),
         ({"output": {"crf": 60}}, "output.crf"),
         ({"color": {"strength": 2.0}}, "color.strength"),
+        ({"color": {"anchor": "no_such_palette.jpg"}}, "color.anchor"),
         ({"dream": {"tile_size": "big"}}, "dream.tile_size"),
         ({"dream": {"tile_size": -1}}, "dream.tile_size"),
         ({"audio_smoothing": -0.1}, "audio_smoothing"),

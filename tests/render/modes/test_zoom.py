@@ -168,3 +168,46 @@ def test_masked_zoom_outside_the_mask_is_the_photo_moved_by_the_camera_alone(tmp
     for dreamed, plain in zip(masked, undreamed):
         assert np.array_equal(dreamed[:, :left], plain[:, :left]) and np.array_equal(dreamed[:top], plain[:top])
         assert np.abs(dreamed[20:44, 28:68] - plain[20:44, 28:68]).mean() > 2
+
+
+def photo_zoom(overrides: list[str], photo, count: int = 4) -> list[torch.Tensor]:
+    """``count`` frames of a tiny zoom from ``photo`` with the stub engine, LAB coherence, ``overrides``."""
+    cfg = typed_config(compose_preset("smoke", [f"input={photo}", f"frames={count}", *overrides]))
+    plan = plan_render(cfg)
+    engine = StubEngine(plan.timeline)
+    state = initial_state(plan, engine)
+    return [advance(state, engine, plan.camera, plan.cfg).clone() for _ in range(count)]
+
+
+def mean_ab(frame: torch.Tensor) -> tuple[float, float]:
+    from render.ops.color import channel_stats
+
+    mean = channel_stats(frame, "lab")[0][0, :, 0, 0]
+    return mean[1].item(), mean[2].item()
+
+
+def test_hue_turn_turns_the_held_palette_as_scheduled(zoom_photo):
+    import math
+
+    photo = zoom_photo / "photo.png"
+    held = photo_zoom([], photo)
+    turned = photo_zoom(["color.hue_turn=30"], photo)
+    assert torch.equal(held[0], turned[0])  # the turn is per frame: frame 0 is not turned
+    angles = [math.degrees(math.atan2(b, a)) for a, b in (mean_ab(held[3]), mean_ab(turned[3]))]
+    assert (angles[1] - angles[0]) % 360 == pytest.approx(90.0, abs=6.0)  # frames 1, 2, 3: three turns of 30
+
+
+def test_palette_anchor_image_holds_its_palette_and_none_holds_none(zoom_photo, tmp_path):
+    import imageio.v3 as iio
+
+    teal = np.zeros((16, 16, 3), np.uint8)
+    teal[..., 1:] = 150
+    teal[::2, ::2] = 90  # some spread
+    iio.imwrite(tmp_path / "teal.png", teal)
+    photo = zoom_photo / "photo.png"
+    anchored = photo_zoom([f"color.anchor={tmp_path / 'teal.png'}"], photo, count=2)
+    a, b = mean_ab(anchored[1])
+    assert a < -10 and b < -5  # teal, though the photo is warm
+    free = photo_zoom(["color.anchor=none"], photo, count=2)
+    unmatched = photo_zoom(["color.coherence=none"], photo, count=2)
+    assert all(torch.equal(x, y) for x, y in zip(free, unmatched))

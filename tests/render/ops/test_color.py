@@ -1,7 +1,17 @@
+import math
+
+import numpy as np
 import pytest
 import torch
 
-from render.ops.color import channel_stats, match_colors, palette_summary
+from render.ops.color import (
+    anchor_reference,
+    channel_stats,
+    match_colors,
+    palette_summary,
+    turn_hue,
+    turned_reference,
+)
 
 
 def _smooth(seed: int, low: float, high: float, tint=(1.0, 1.0, 1.0)) -> torch.Tensor:
@@ -79,3 +89,45 @@ def test_matching_under_a_weight_matches_that_part_only():
     matched = match_colors(image, reference, "rgb", 1.0, weight)
     mean, std = channel_stats(matched, "rgb", weight)
     assert torch.allclose(mean, reference[0], atol=1e-5) and torch.allclose(std, reference[1], atol=1e-5)
+
+
+def _hue_angle(image: torch.Tensor) -> float:
+    """The hue angle in degrees of ``image``'s mean (a*, b*)."""
+    mean = channel_stats(image, "lab")[0][0, :, 0, 0]
+    return math.degrees(math.atan2(mean[2].item(), mean[1].item()))
+
+
+def test_turn_hue_turns_the_colours_and_keeps_lightness_and_chroma():
+    image = _smooth(3, 0.3, 0.6, tint=(1.0, 0.7, 0.5))  # orange, well inside the gamut
+    assert turn_hue(image, 0.0) is image
+    turned = turn_hue(image, 40.0)
+    before, after = palette_summary(image), palette_summary(turned)
+    assert after["lightness"] == pytest.approx(before["lightness"], abs=0.5)
+    assert after["chroma"] == pytest.approx(before["chroma"], rel=0.05)
+    assert (_hue_angle(turned) - _hue_angle(image)) % 360 == pytest.approx(40.0, abs=2.0)
+
+
+def test_turned_reference_is_the_statistics_of_the_turned_palette():
+    image = _smooth(3, 0.3, 0.6, tint=(1.0, 0.7, 0.5))
+    reference = channel_stats(image, "lab")
+    mean, std = turned_reference(reference, 40.0, "lab")
+    true_mean, true_std = channel_stats(turn_hue(image, 40.0), "lab")
+    assert torch.allclose(mean, true_mean, atol=0.5)
+    # a* and b* are taken as uncorrelated: lightness's spread and the colours' whole spread are exact
+    assert std[0, 0].item() == pytest.approx(true_std[0, 0].item(), abs=0.3)
+    assert std[0, 1:].square().sum().item() == pytest.approx(true_std[0, 1:].square().sum().item(), rel=0.05)
+    assert turned_reference(reference, 40.0, "rgb") is reference
+    assert turned_reference(reference, 0.0, "lab") is reference
+
+
+def test_anchor_reference_is_an_images_palette_or_none(tmp_path):
+    import imageio.v3 as iio
+
+    red = np.zeros((10, 20, 3), np.uint8)
+    red[..., 0] = 200
+    iio.imwrite(tmp_path / "red.png", red)
+    mean, std = anchor_reference(str(tmp_path / "red.png"), "lab", (5, 8), torch.device("cpu"))
+    assert mean.shape == (1, 3, 1, 1) and mean[0, 1].item() > 40 and std.abs().max() < 1e-3
+    assert anchor_reference("frame0", "lab", (5, 8), torch.device("cpu")) is None
+    assert anchor_reference("none", "lab", (5, 8), torch.device("cpu")) is None
+    assert anchor_reference(str(tmp_path / "red.png"), "none", (5, 8), torch.device("cpu")) is None

@@ -146,6 +146,19 @@ def test_track_flow_moves_the_first_mask_with_the_subject(tmp_path):
     assert torch.equal(masks.next(3, frame, motion=cut).dream, again)
 
 
+def test_an_inverted_tracked_mask_follows_the_subject_not_the_background(tmp_path):
+    pixels = np.zeros((24, 24), np.uint8)
+    pixels[6:14, 6:14] = 255  # the subject, kept; everything else is dreamed
+    masks = masks_for(tmp_path, source=save_mask(tmp_path, pixels), track="flow", feather=0, invert=True)
+    frame = torch.zeros(1, 3, 24, 24)
+    assert torch.equal(masks.next(0, frame).dream[0, 0, 6:14, 6:14], torch.zeros(8, 8))
+    flow = torch.full((1, 2, 24, 24), 0.0)
+    flow[:, 0] = 2.0  # the background pans 2 px left
+    flow[:, 0, 6:14, 6:14] = -3.0  # the subject moves 3 px right
+    moved = masks.next(1, frame, motion=FrameMotion(flow, torch.ones(1, 1, 24, 24), scene_cut=False)).dream
+    assert torch.equal(moved[0, 0, 6:14, 9:17], torch.zeros(8, 8)) and moved.sum() == 24 * 24 - 64
+
+
 def test_follow_camera_moves_the_mask_with_the_zoom(tmp_path):
     pixels = np.zeros((21, 21), np.uint8)
     pixels[8:13, 8:13] = 255

@@ -23,3 +23,11 @@ def test_tracked_mask_follows_the_square(tmp_path):
     rows = track_square(clip, video, mask, every=12)
     assert rows[0] == {"tracked": 1.0, "unmoved": 1.0}
     assert rows[12]["tracked"] > 0.85 > rows[12]["unmoved"]
+
+
+def test_an_inverted_tracked_mask_keeps_the_square_moving_against_the_pan(tmp_path):
+    clip = SquareClip(width=160, height=96, frames=13, side=32, start=(16.0, 16.0), velocity=(1.5, 0.5), pan=1.5)
+    video, mask = write_square_clip(clip, tmp_path)
+    rows = track_square(clip, video, mask, every=12, invert=True)
+    assert rows[12]["tracked"] > 0.85 > rows[12]["unmoved"]
+    assert rows[12]["dreamed"] < 0.1  # the square is kept, not dreamed
