@@ -58,7 +58,7 @@ from render.media.progress import warner
 from render.media.seam_frames import save_seam_frame
 from render.media.stop import StopSignals
 from render.media.video_source import VideoInfo, frame_size, iter_video_frames
-from render.ops.auto_cadence import AutoCadence
+from render.ops.auto_cadence import CadenceChoice
 from render.ops.flow import FlowSettings, FrameMotion, flow_settings, frame_motion, warp_by_flow
 from render.ops.mask import FrameMask, FrameMasks, keep, render_masks
 from render.ops.stability import StabilityMeter
@@ -386,9 +386,8 @@ class LiveVideoDreamMode:
         self.notes: list[str] = []
         self.state: VideoState | None = None
         self.input = LiveInput(cfg.live.input, cfg.width, cfg.height, log=lambda line: report(line, {}))
-        self.auto = AutoCadence(cfg.fps) if cfg.dream.cadence == "auto" else None
-        self.cadence = 1 if self.auto else cfg.dream.cadence
-        self.cadence_changes: list[list[int]] = []
+        self.cadence_choice = CadenceChoice(cfg.dream.cadence, cfg.fps, report)
+        self.cadence = 1
         self.key_index: int | None = None  # the latest dreamed frame
         self.skipped_said = (time.monotonic(), 0)  # when the skipped frames were last said, and how many then
 
@@ -414,15 +413,14 @@ class LiveVideoDreamMode:
         self.timeline.begin(index)
         dreamed = self.key_index is None or index - self.key_index >= self.cadence
         if dreamed:
-            self.cadence, self.key_index = self._cadence_from(index), index
+            self.cadence, self.key_index = self.cadence_choice.at_dream(index), index
             self.state.generator.manual_seed(frame_seed(self.cfg.seed, index))
         started = time.perf_counter()
         if dreamed:
             output = advance(self.state, [source], self.engine, self.schedules, self.flow)[0]
         else:
             output = carry(self.state, source, self.schedules, self.flow)
-        if self.auto is not None and index > 0:
-            self.auto.observe(time.perf_counter() - started, dreamed)
+        self.cadence_choice.observe(index, time.perf_counter() - started, dreamed)
         self._say_skipped()
         return Step([output])
 
@@ -443,27 +441,8 @@ class LiveVideoDreamMode:
             "flow": f"{self.cfg.video.flow}/{self.cfg.video.flow_preset}", "scene_cuts": list(state.scene_cuts),
             "temporal_instability": {"output": _rounded(output), "source": _rounded(source),
                                      "ratio": _rounded(output / source if source else float("nan"))},
-            **self.cadence_facts(),
+            **self.cadence_choice.facts(),
         }
-
-    def cadence_facts(self) -> dict:
-        """The cadence used: the last one ``auto`` picked, and where it changed."""
-        if self.auto is None:
-            return {"cadence": self.cadence, "cadence_requested": self.cadence}
-        return {"cadence": self.auto.cadence, "cadence_requested": "auto", "cadence_changes": self.cadence_changes,
-                "cadence_behind": self.auto.behind}
-
-    def _cadence_from(self, index: int) -> int:
-        """The cadence of the stretch from the dream at ``index``; auto's changes are reported (as the zoom's)."""
-        if self.auto is None:
-            return self.cadence
-        was_behind, was = self.auto.behind, self.auto.cadence
-        chosen = self.auto.choose()
-        if self.auto.dream_s is not None and (chosen != was or self.auto.behind != was_behind
-                                              or not self.cadence_changes):
-            self.cadence_changes = [*self.cadence_changes, [index, chosen]][-100:]
-            self.report(self.auto.describe(), self.cadence_facts())
-        return chosen
 
     def _say_skipped(self) -> None:
         """Every ``SKIPPED_NEWS_S`` at most: how many source frames the dream had no time for since last said."""

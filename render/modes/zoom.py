@@ -30,7 +30,7 @@ from render.media.images import load_image, smooth_noise
 from render.media.seam_frames import drop_seam_frames
 from render.media.stop import StopSignals
 from render.modes.loop import close_loop
-from render.ops.auto_cadence import AutoCadence
+from render.ops.auto_cadence import AutoCadence, CadenceChoice
 from render.ops.cadence import CadenceState, cadence_frame
 from render.ops.camera import Camera, identity_move, warp
 from render.ops.color import anchor_reference, channel_stats, match_colors, turn_hue, turned_reference
@@ -39,7 +39,6 @@ from render.ops.mask import FrameMask, FrameMasks, keep, render_masks
 if TYPE_CHECKING:
     from render.plan import RenderPlan
 
-CADENCE_CHANGES_KEPT = 100  # an endless render records its latest cadence changes, not all of them
 
 
 @dataclass
@@ -196,9 +195,12 @@ class ZoomMode:
         self.camera = plan.camera
         self.notes: list[str] = []
         self.state: ZoomState | None = None
-        self.auto = AutoCadence(cfg.fps) if cfg.dream.cadence == "auto" else None
-        self.cadence_changes: list[list[int]] = []  # [frame, cadence] where auto changed it
         self.report = report or (lambda line, facts: console.print(line, highlight=False))
+        self.cadence_choice = CadenceChoice(cfg.dream.cadence, cfg.fps, self.report)
+
+    @property
+    def auto(self) -> AutoCadence | None:
+        return self.cadence_choice.auto
 
     @property
     def steps_done(self) -> int:
@@ -219,11 +221,10 @@ class ZoomMode:
         """Make the next frame; a loop's head frames are kept aside, its tail grows from the crossfaded frame."""
         index = self.state.next_index
         dreamed = self.state.cadence.dream_due(index)
-        cadence = self._cadence_from(index) if dreamed else self.state.cadence.cadence
+        cadence = self.cadence_choice.at_dream(index) if dreamed else self.state.cadence.cadence
         started = time.perf_counter()
         frame = advance(self.state, self.engine, self.camera, self.cfg, cadence)
-        if self.auto is not None and index > 0:  # frame 0 takes first_frame_iterations: not a typical dream
-            self.auto.observe(time.perf_counter() - started, dreamed)
+        self.cadence_choice.observe(index, time.perf_counter() - started, dreamed)
         shown = close_loop(self.run_dir, index, frame, self.cfg.frames, self.extra) if self.extra else frame
         if shown is None:
             return Step()
@@ -241,23 +242,7 @@ class ZoomMode:
         return {"loop_frames": self.extra, **self.cadence_facts()}
 
     def cadence_facts(self) -> dict:
-        """The cadence used, for meta.json: the last one ``auto`` picked, and where it changed."""
-        if self.auto is None:
-            return {"cadence": self.cfg.dream.cadence, "cadence_requested": self.cfg.dream.cadence}
-        return {"cadence": self.auto.cadence, "cadence_requested": "auto", "cadence_changes": self.cadence_changes,
-                "cadence_behind": self.auto.behind}
-
-    def _cadence_from(self, index: int) -> int:
-        """The cadence of the stretch starting with the dream at ``index``; auto's changes are reported."""
-        if self.auto is None:
-            return self.cfg.dream.cadence
-        was_behind, was = self.auto.behind, self.auto.cadence
-        chosen = self.auto.choose()
-        measured = self.auto.dream_s is not None
-        if measured and (chosen != was or self.auto.behind != was_behind or not self.cadence_changes):
-            self.cadence_changes = [*self.cadence_changes, [index, chosen]][-CADENCE_CHANGES_KEPT:]
-            self.report(self.auto.describe(), self.cadence_facts())
-        return chosen
+        return self.cadence_choice.facts()
 
 
 def soundtrack_note(plan: RenderPlan, notes: list[str], console: Console) -> Path | None:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import statistics
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from render.ops.cadence import LARGEST_CADENCE
@@ -90,3 +91,39 @@ class AutoCadence:
 
 def _smooth(average: float, value: float, weight: float) -> float:
     return (1 - weight) * average + weight * value
+
+
+CHANGES_KEPT = 100  # an endless render records its latest cadence changes, not all of them
+
+
+class CadenceChoice:
+    """The cadence of each stretch between dreams: ``dream.cadence`` as given, or ``auto``'s pick, whose changes
+    are kept (the latest ``CHANGES_KEPT``) and reported as ``report(line, facts)``."""
+
+    def __init__(self, requested: int | str, fps: float, report: Callable[[str, dict], None]):
+        self.requested, self.report = requested, report
+        self.auto = AutoCadence(fps) if requested == "auto" else None
+        self.changes: list[list[int]] = []  # [frame, cadence] where auto changed it
+
+    def at_dream(self, index: int) -> int:
+        """The cadence of the stretch starting with the dream at ``index``."""
+        if self.auto is None:
+            return self.requested
+        was_behind, was = self.auto.behind, self.auto.cadence
+        chosen = self.auto.choose()
+        if self.auto.dream_s is not None and (chosen != was or self.auto.behind != was_behind or not self.changes):
+            self.changes = [*self.changes, [index, chosen]][-CHANGES_KEPT:]
+            self.report(self.auto.describe(), self.facts())
+        return chosen
+
+    def observe(self, index: int, seconds: float, dreamed: bool) -> None:
+        """Frame ``index`` took ``seconds``; frame 0 (``first_frame_iterations``) is not a typical dream."""
+        if self.auto is not None and index > 0:
+            self.auto.observe(seconds, dreamed)
+
+    def facts(self) -> dict:
+        """The cadence used, for meta.json: the last one ``auto`` picked, and where it changed."""
+        if self.auto is None:
+            return {"cadence": self.requested, "cadence_requested": self.requested}
+        return {"cadence": self.auto.cadence, "cadence_requested": "auto", "cadence_changes": self.changes,
+                "cadence_behind": self.auto.behind}

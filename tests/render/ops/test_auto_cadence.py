@@ -81,3 +81,24 @@ def test_a_raised_cadence_is_held_for_a_few_dreams_before_it_comes_down():
         controller.observe(0.02, dreamed=True)
     assert [controller.choose() for _ in range(4)] == [raised] * 4
     assert controller.choose() == 1
+
+
+def test_a_fixed_cadence_is_chosen_as_given_and_says_so():
+    from render.ops.auto_cadence import CadenceChoice
+
+    choice = CadenceChoice(3, 30.0, report=lambda line, facts: None)
+    assert choice.at_dream(0) == 3 and choice.facts() == {"cadence": 3, "cadence_requested": 3}
+
+
+def test_auto_reports_each_change_once_measured_and_keeps_it():
+    from render.ops.auto_cadence import CadenceChoice
+
+    reports = []
+    choice = CadenceChoice("auto", 30.0, report=lambda line, facts: reports.append(facts))
+    choice.at_dream(0)
+    assert reports == []  # nothing measured yet: nothing to report
+    choice.observe(0, 5.0, dreamed=True)  # frame 0 is not a typical dream: not counted
+    choice.observe(1, 0.5, dreamed=True)  # a dream of 0.5 s at 30 fps: far behind
+    chosen = choice.at_dream(2)
+    assert chosen > 1 and reports[-1]["cadence_changes"] == [[2, chosen]]
+    assert choice.facts()["cadence"] == chosen and choice.facts()["cadence_requested"] == "auto"
