@@ -7,7 +7,10 @@ forward (and so its backward) runs in bfloat16/float16.
 
 from __future__ import annotations
 
+import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 import torch
 
@@ -48,5 +51,57 @@ def apply_speed_options(net: TapNet, options: SpeedOptions, device: torch.device
         # Process-wide by nature in PyTorch: the render owns the process.
         torch.backends.cudnn.benchmark = options.cudnn_benchmark
     if options.compile != "none":
-        net.forward = torch.compile(net.forward, mode=options.compile, dynamic=False)
+        compiled = torch.compile(net.forward, mode=options.compile, dynamic=False)
+        net.forward = marking_compiled_shapes(compiled, lambda shape: compiled_shape_mark(net, options, shape))
     return net
+
+
+def compiled_marks_folder() -> Path:
+    """Where the input shapes compiled before on this machine are marked: inside torch's compile cache
+    (``TORCHINDUCTOR_CACHE_DIR``), so that the marks go when the cache they stand for goes."""
+    from torch._inductor.runtime.cache_dir_utils import cache_dir
+
+    return Path(cache_dir()) / "dream-compiled-shapes"
+
+
+def compiled_shape_mark(net: TapNet, options: SpeedOptions, shape: tuple[int, ...]) -> Path:
+    """The mark of ``net``'s forward compiled for inputs of ``shape`` (B, C, H, W) with ``options``."""
+    parameters = sum(p.numel() for p in net.parameters())
+    name = (f"{type(net).__name__}-{parameters}-{options.precision}-{options.channels_last}-{options.compile}-"
+            f"{torch.__version__}-{'x'.join(map(str, shape))}")
+    return compiled_marks_folder() / hashlib.sha256(name.encode()).hexdigest()[:32]
+
+
+def was_compiled(net: TapNet, options: SpeedOptions, shape: tuple[int, ...]) -> bool:
+    """Whether a render on this machine compiled ``net`` for ``shape`` (B, C, H, W) and its compile cache is kept:
+    then compiling again mostly reads that cache (seconds instead of minutes)."""
+    return compiled_shape_mark(net, options, shape).exists()
+
+
+def running_eager() -> bool:
+    """Whether ``torch.compiler.set_stance("force_eager")`` is on (an estimate timing steps uncompiled): such a
+    call compiles nothing, so it must not mark its shape."""
+    from torch._dynamo import eval_frame
+
+    stance = getattr(eval_frame, "_stance", None)  # torch keeps the stance in a private name; without it, mark
+    return getattr(stance, "stance", "default") == "force_eager"
+
+
+def marking_compiled_shapes(forward: Callable, mark_of: Callable[[tuple[int, ...]], Path]) -> Callable:
+    """``forward``, marking each input shape once after its first call (after the compiling it caused)."""
+    marked: set[tuple[int, ...]] = set()
+
+    def forward_marking(image: torch.Tensor, *args, **kwargs):
+        output = forward(image, *args, **kwargs)
+        shape = tuple(image.shape)
+        if shape not in marked and not running_eager():
+            marked.add(shape)
+            mark = mark_of(shape)
+            try:
+                mark.parent.mkdir(parents=True, exist_ok=True)
+                mark.touch()
+            except OSError:
+                pass  # a read-only cache only makes the next estimate count the compiling again
+        return output
+
+    return forward_marking

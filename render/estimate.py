@@ -29,6 +29,7 @@ import torch
 from rich.console import Console
 
 from dream.octaves import octave_sizes
+from dream.speed import was_compiled
 from dream.step import StepParams, ascent_step
 from render.config import RenderConfig
 from render.engine import Engine
@@ -45,9 +46,12 @@ if TYPE_CHECKING:
 
 GIB = 1024**3
 TIMED_PIXELS = 640 * 360  # steps on larger images are timed at this many pixels and scaled by theirs
-# torch.compile (inductor, C++ on a CPU) of one shape's forward and backward: 70-110 s on a 2-core AMD EPYC,
-# 30-60 s on a GPU host; the render compiles each octave size (and tile shape) once.
-COMPILE_SECONDS = {"cpu": 90.0, "cuda": 45.0}
+# torch.compile (inductor, C++ on a CPU) of one shape's forward and backward, cold: 22-26 s a shape on a quiet
+# 2-core AMD EPYC (efficientnet_lite0 at 96x64 and at zoom_places' three octaves of 320x180), 30-60 s on a GPU
+# host; the render compiles each octave size (and tile shape) once.
+COMPILE_SECONDS = {"cpu": 25.0, "cuda": 45.0}
+# A shape compiled by an earlier render on this machine mostly reads torch's compile cache back.
+CACHED_COMPILE_SECONDS = 3.0
 IMAGE_COPIES = 8  # float images of the frame's size a dream holds at once (image, base, detail, gradient, ...)
 
 
@@ -103,7 +107,9 @@ def estimate_frames(cfg: RenderConfig, engine: Engine, frames: int, first: torch
     beside = mask_seconds + frame_overhead(cfg, engine.device, size, encoded) + mode_seconds
     cadence = cfg.dream.cadence if isinstance(cfg.dream.cadence, int) else 1  # the frames between only move
     per_frame = [beside + (step_seconds.frame(i) if i % cadence == 0 else 0.0) for i in range(frames)]
-    seconds = sum(per_frame) + step_seconds.compile_seconds()
+    if per_frame:
+        per_frame[0] += step_seconds.compile_seconds()  # the first frame compiles (the progress line's pace knows)
+    seconds = sum(per_frame)
     peak = peak_bytes(engine.device) + step_seconds.extra_bytes()
     return Estimate(seconds, peak, frames, "frame", seconds / max(1, frames), (height, width), frame_seconds=per_frame)
 
@@ -149,10 +155,13 @@ class StepTimer:
                      self.engine.device)
 
     def compile_seconds(self) -> float:
-        """With ``speed.compile``: the compiling of each distinct size the render's steps take (its octave sizes)."""
+        """With ``speed.compile``: the compiling of each distinct size the render's steps take (its octave sizes),
+        a few seconds only for a size an earlier render here compiled (``dream.speed.was_compiled``)."""
         if self.engine.speed.compile == "none":
             return 0.0
-        return len(self.dreamed) * COMPILE_SECONDS.get(self.engine.device.type, COMPILE_SECONDS["cuda"])
+        cold = COMPILE_SECONDS.get(self.engine.device.type, COMPILE_SECONDS["cuda"])
+        net, speed = self.engine.model.net, self.engine.speed
+        return sum(CACHED_COMPILE_SECONDS if was_compiled(net, speed, (1, 3, *size)) else cold for size in self.dreamed)
 
     def extra_bytes(self) -> int:
         """Memory beyond the timed steps' peak: the frame's images, and a larger untiled step's activations."""

@@ -30,6 +30,7 @@ CASES = {
     "smoke": ["--config-name", "smoke", "frames=24"],
     "zoom_places": ["--config-name", "zoom_places", *SMALL],
     "zoom_spiral": ["--config-name", "zoom_spiral", *SMALL],
+    "zoom_tilt": ["--config-name", "zoom_tilt", *SMALL],
     "layer_tour": ["--config-name", "layer_tour", *SMALL],
     "video_dream": ["--config-name", "video_dream", "input={clip}"],
     "dream_image": ["--config-name", "dream_image", "input={photo}"],

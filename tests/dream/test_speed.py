@@ -52,3 +52,33 @@ def test_compiled_forward_matches_eager(tiny_net, tiny_image):
     apply_speed_options(tiny_net, SpeedOptions(compile="default"), torch.device("cpu"))
     compiled = objective_gradient(tiny_net, tiny_image, objective)
     assert relative_l2(compiled, eager) < 1e-4
+
+
+def test_a_shape_is_marked_once_after_its_first_call_and_never_under_force_eager(tmp_path):
+    from dream.speed import marking_compiled_shapes
+
+    calls, marks = [], []
+    forward = marking_compiled_shapes(lambda image: calls.append(image.shape) or image,
+                                      lambda shape: marks.append(shape) or tmp_path / "x".join(map(str, shape)))
+    with torch.compiler.set_stance("force_eager"):
+        forward(torch.zeros(1, 3, 4, 6))
+    assert calls and not list(tmp_path.iterdir())
+    forward(torch.zeros(1, 3, 4, 6))
+    forward(torch.zeros(1, 3, 4, 6))
+    forward(torch.zeros(2, 3, 4, 6))
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["1x3x4x6", "2x3x4x6"]
+
+
+def test_was_compiled_reads_the_mark_in_torchs_compile_cache(tiny_net, tmp_path, monkeypatch):
+    from dream.speed import compiled_shape_mark, was_compiled
+
+    monkeypatch.setenv("TORCHINDUCTOR_CACHE_DIR", str(tmp_path))
+    options = SpeedOptions(compile="default")
+    assert not was_compiled(tiny_net, options, (1, 3, 8, 8))
+    mark = compiled_shape_mark(tiny_net, options, (1, 3, 8, 8))
+    assert mark.is_relative_to(tmp_path)
+    mark.parent.mkdir(parents=True)
+    mark.touch()
+    assert was_compiled(tiny_net, options, (1, 3, 8, 8))
+    assert not was_compiled(tiny_net, SpeedOptions(compile="max-autotune"), (1, 3, 8, 8))
+    assert not was_compiled(tiny_net, options, (1, 3, 8, 16))

@@ -96,17 +96,23 @@ def test_a_mask_that_leaves_nothing_to_dream_makes_the_steps_free():
     assert StepTimer(engine, 64, 96, share).frame(1) == 0.0
 
 
-def test_compiling_is_counted_once_per_dreamed_size():
+def test_compiling_is_counted_once_per_dreamed_size_and_briefly_for_a_size_compiled_before(tmp_path, monkeypatch):
     import dataclasses
 
-    from render.estimate import COMPILE_SECONDS
+    from dream.speed import compiled_shape_mark
+    from render.estimate import CACHED_COMPILE_SECONDS, COMPILE_SECONDS
 
+    monkeypatch.setenv("TORCHINDUCTOR_CACHE_DIR", str(tmp_path))
     cfg, engine = _engine("smoke", ["dream.octaves=2"], 2)
     timer = StepTimer(engine, 64, 96)
     timer.frame(1)
     assert timer.compile_seconds() == 0.0
     engine.speed = dataclasses.replace(engine.speed, compile="default")
     assert timer.compile_seconds() == 2 * COMPILE_SECONDS["cpu"]
+    mark = compiled_shape_mark(engine.model.net, engine.speed, (1, 3, 64, 96))
+    mark.parent.mkdir(parents=True)
+    mark.touch()
+    assert timer.compile_seconds() == COMPILE_SECONDS["cpu"] + CACHED_COMPILE_SECONDS
 
 
 def test_each_frame_adds_its_work_beside_the_dream():
