@@ -28,24 +28,28 @@ from typing import TYPE_CHECKING
 import torch
 from rich.console import Console
 
-from dream.octaves import octave_sizes
+from dream.octaves import octave_sizes, resize
 from dream.speed import was_compiled
 from dream.step import StepParams, ascent_step
 from render.config import RenderConfig
 from render.engine import Engine
 from render.media.encoder import ChunkEncoder, Encoding, fps_fraction, to_uint8_hwc
-from render.media.images import load_image, smooth_noise
+from render.media.images import load_image, save_png, smooth_noise
 from render.media.mask_file import is_video_file
 from render.media.progress import duration
 from render.ops.color import channel_stats, match_colors
 from render.ops.mask import keep, render_masks
-from render.ops.warp import Motion, step_matrix, warp_by_matrix
+from render.ops.camera import warp
+from render.ops.cameras import camera_for
 
 if TYPE_CHECKING:
     from render.plan import RenderPlan
 
 GIB = 1024**3
-TIMED_PIXELS = 640 * 360  # steps on larger images are timed at this many pixels and scaled by theirs
+# Steps on larger images are timed at this many pixels and scaled by theirs. A step's time a pixel grows by
+# about 1.5x between 1 and 4 megapixels, then stays (lite0 on a 2-core AMD EPYC: 0.34 us at 1280x720, 0.54 at
+# 2560x1440, 0.56 at 3000x2000), so the timed size is past that step; one step there takes about 2 s.
+TIMED_PIXELS = 2560 * 1440
 # torch.compile (inductor, C++ on a CPU) of one shape's forward and backward, cold: 22-26 s a shape on a quiet
 # 2-core AMD EPYC (efficientnet_lite0 at 96x64 and at zoom_places' three octaves of 320x180), 30-60 s on a GPU
 # host; the render compiles each octave size (and tile shape) once.
@@ -104,7 +108,8 @@ def estimate_frames(cfg: RenderConfig, engine: Engine, frames: int, first: torch
     height, width = size = tuple(first.shape[-2:])
     share, mask_seconds = mask_cost(cfg, engine, first)
     step_seconds = StepTimer(engine, height, width, share)
-    beside = mask_seconds + frame_overhead(cfg, engine.device, size, encoded) + mode_seconds
+    step_seconds.calibrate(first, min(1, frames - 1))
+    beside = mask_seconds + frame_overhead(cfg, engine, first, encoded) + mode_seconds
     cadence = cfg.dream.cadence if isinstance(cfg.dream.cadence, int) else 1  # the frames between only move
     per_frame = [beside + (step_seconds.frame(i) if i % cadence == 0 else 0.0) for i in range(frames)]
     if per_frame:
@@ -126,12 +131,29 @@ class StepTimer:
         self.generator = torch.Generator().manual_seed(0)  # its own: the render's random numbers stay as they are
         self.seconds: dict[tuple[int, int], float] = {}
         self.dreamed: set[tuple[int, int]] = set()  # the sizes the render's steps take
+        self.factor = 1.0  # a whole dream's seconds over its steps' (``calibrate``)
 
     def frame(self, frame: int) -> float:
         params = self.engine.schedules.at(frame)
         sizes = octave_sizes(self.height, self.width, params.octaves, params.octave_scale, params.min_size)
         steps = params.per_octave(params.iterations, len(sizes))
-        return self.share * sum(int(n) * self.step(size, frame) for size, n in zip(sizes, steps) if n)
+        return self.factor * self.share * sum(int(n) * self.step(size, frame) for size, n in zip(sizes, steps) if n)
+
+    def calibrate(self, first: torch.Tensor, frame: int) -> None:
+        """Time one whole dream of frame ``frame`` on ``first`` (1, 3, H, W), at the timed size, against the sum of
+        its steps: the rest of a dream (octave resizes, jitter, the gradient's normalising) adds its share, a
+        larger one on larger images (6000x4000: 1.2x at the timed size, where a zoom at 320x180 is 1.1x)."""
+        if self.share == 0.0 or self.frame(frame) == 0.0:  # the real size's steps first: they decide the tiles
+            return
+        timed_size = timed_size_of((self.height, self.width))
+        at_timed = StepTimer(self.engine, *timed_size)
+        at_timed.seconds = self.seconds  # a size's step is timed once for both
+        steps = at_timed.frame(frame)
+        image = resize(first, timed_size)
+        started = time.perf_counter()
+        self.engine.dream(image, frame, torch.Generator().manual_seed(0))
+        synchronize(self.engine.device)
+        self.factor = min(3.0, max(0.8, (time.perf_counter() - started) / steps))  # one call: a hiccup stays small
 
     def step(self, size: tuple[int, int], frame: int) -> float:
         """Seconds of one step at ``size``: timed there, or at ``TIMED_PIXELS`` and scaled by the pixels."""
@@ -208,25 +230,41 @@ def mask_cost(cfg: RenderConfig, engine: Engine, start: torch.Tensor) -> tuple[f
     return share, seconds
 
 
-def frame_overhead(cfg: RenderConfig, device: torch.device, size: tuple[int, int], encoded: bool) -> float:
-    """Seconds a frame costs beside its dream: the camera's warp, the colour match, its bytes and its encoding."""
-    height, width = size
-    frame = smooth_noise(height, width, torch.Generator().manual_seed(0), device)
-    move = step_matrix(Motion(zoom=1.01, angle=0.5), height, width, device)
+def frame_overhead(cfg: RenderConfig, engine: Engine, first: torch.Tensor, encoded: bool) -> float:
+    """Seconds a frame like ``first`` (1, 3, H, W) costs beside its dream: an animation's camera warp, colour
+    match, bytes and encoding; a still's PNG. Timed at ``timed_size_of`` its size and scaled by the pixels."""
+    size = tuple(first.shape[-2:])
+    timed_size = timed_size_of(size)
+    scale = size[0] * size[1] / (timed_size[0] * timed_size[1])
+    frame = resize(first, timed_size) if timed_size != size else first
+    if not encoded:
+        return scale * png_seconds(frame)
+    seconds = timed(moving_frame(cfg, engine, frame), engine.device, budget_s=0.3)
+    start, per_frame = encoder_seconds(cfg.output, *timed_size, cfg.fps or 24)
+    return scale * (seconds + per_frame) + start / max(1, cfg.output.checkpoint_every)
+
+
+def moving_frame(cfg: RenderConfig, engine: Engine, frame: torch.Tensor) -> Callable[[], None]:
+    """The work on ``frame`` (1, 3, H, W) an animation's frame does beside its dream: the render's camera moves it,
+    its colours are matched, its bytes are taken."""
+    height, width = frame.shape[-2:]
+    move = camera_for(cfg.motion, cfg.fps or 24).move(engine.timeline.at(0), height, width, engine.device)
     space = cfg.color.coherence
     reference = channel_stats(frame, space) if space != "none" else None
 
     def beside_the_dream() -> None:
-        moved = warp_by_matrix(frame, move, cfg.motion.border, cfg.motion.sampling)
+        moved = warp(frame, move, cfg.motion.border, cfg.motion.sampling)
         if reference is not None:
             moved = match_colors(moved, reference, space, cfg.color.strength)
         to_uint8_hwc(moved).cpu()
 
-    seconds = timed(beside_the_dream, device, budget_s=0.3)
-    if encoded:
-        start, per_frame = encoder_seconds(cfg.output, height, width, cfg.fps or 24)
-        seconds += per_frame + start / max(1, cfg.output.checkpoint_every)
-    return seconds
+    return beside_the_dream
+
+
+def png_seconds(frame: torch.Tensor) -> float:
+    """Seconds to write ``frame`` (1, 3, H, W) as a still's PNG."""
+    with tempfile.TemporaryDirectory() as folder:
+        return timed(lambda: save_png(frame, Path(folder) / "still.png"), frame.device, budget_s=0.3, most=3)
 
 
 def encoder_seconds(output, height: int, width: int, fps) -> tuple[float, float]:

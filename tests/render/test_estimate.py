@@ -118,9 +118,9 @@ def test_compiling_is_counted_once_per_dreamed_size_and_briefly_for_a_size_compi
 def test_each_frame_adds_its_work_beside_the_dream():
     from render.estimate import frame_overhead
 
-    cfg, _ = _engine("smoke", [], 2)
-    assert frame_overhead(cfg, torch.device("cpu"), (64, 96), encoded=True) > frame_overhead(
-        cfg, torch.device("cpu"), (64, 96), encoded=False) > 0
+    cfg, engine = _engine("smoke", [], 2)
+    first = torch.rand(1, 3, 64, 96)
+    assert frame_overhead(cfg, engine, first, encoded=True) > 0 and frame_overhead(cfg, engine, first, encoded=False) > 0
 
 
 def test_a_render_that_dreams_no_step_is_estimated_without_timing_one():
