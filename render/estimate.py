@@ -37,10 +37,10 @@ from render.media.encoder import ChunkEncoder, Encoding, fps_fraction, to_uint8_
 from render.media.images import load_image, save_png, smooth_noise
 from render.media.mask_file import is_video_file
 from render.media.progress import duration
-from render.ops.color import channel_stats, match_colors
-from render.ops.mask import keep, render_masks
 from render.ops.camera import warp
 from render.ops.cameras import camera_for
+from render.ops.color import channel_stats, match_colors
+from render.ops.mask import keep, render_masks
 
 if TYPE_CHECKING:
     from render.plan import RenderPlan
@@ -105,7 +105,7 @@ def estimate_frames(cfg: RenderConfig, engine: Engine, frames: int, first: torch
         mode_seconds: each frame's work of the mode's own (a video dream's optical flow), measured by the mode.
         encoded: the frames are encoded into a video (an animation; a still is not).
     """
-    height, width = size = tuple(first.shape[-2:])
+    height, width = first.shape[-2:]
     share, mask_seconds = mask_cost(cfg, engine, first)
     step_seconds = StepTimer(engine, height, width, share)
     step_seconds.calibrate(first, min(1, frames - 1))
