@@ -13,7 +13,7 @@ from render.plan import plan_render
 from render.run import run, typed_config
 from tests.compose import compose_preset
 
-GUARD_FRAMES = 10
+GUARD_FRAMES = 6
 SIZE = ["width=192", "height=108"]  # wider than the smallest tile, so a short memory budget does tile
 FLOAT32_UNTILED = ["speed.precision=float32", "dream.tile_size=0"]
 
