@@ -12,6 +12,9 @@ view (``/mjpeg``, whose parts carry their frame's index, ``X-Frame``):
 
 Printed: p50, p95 and the largest latency of each, the render's seconds a frame over the same time (one
 dream), and the goal: p95 under 1 s plus one dream. The longest gap between frames is the stall figure.
+
+``panel``: ``motion.angle`` and ``motion.zoom`` typed into the page's control panel in Chromium, and the zoom and
+turn between consecutive frames measured from their optical flow, stretch by stretch between the changes.
 Extra arguments are added to the render (e.g. ``dream.cadence=auto``).
 """
 
@@ -39,10 +42,13 @@ class Arrivals:
 
     seen: list[tuple[float, int]] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    jpegs: dict[int, bytes] | None = None  # each frame's JPEG, when they are kept
 
-    def add(self, frame: int) -> None:
+    def add(self, frame: int, jpeg: bytes = b"") -> None:
         with self.lock:
             self.seen.append((time.perf_counter(), frame))
+            if self.jpegs is not None:
+                self.jpegs[frame] = jpeg
 
     def first_from(self, frame: int, after: float) -> float | None:
         """When the first part of ``frame`` or later arrived after ``after``, or None (not yet)."""
@@ -57,8 +63,8 @@ def read_mjpeg(url: str, arrivals: Arrivals, stop: threading.Event) -> None:
             headers = part_headers(stream)
             if headers is None:
                 return
-            stream.read(int(headers["content-length"]) + 2)  # the JPEG and its CRLF
-            arrivals.add(int(headers["x-frame"]))
+            jpeg = stream.read(int(headers["content-length"]) + 2)[:-2]  # the JPEG and its CRLF
+            arrivals.add(int(headers["x-frame"]), jpeg)
 
 
 def part_headers(stream) -> dict[str, str] | None:
@@ -168,6 +174,68 @@ def chromium_latencies(base: str, count: int, spacing: float, browser: str) -> t
     return [float("inf") if x is None else x for x in result["latencies"]], arrivals
 
 
+def panel_session(base: str, browser: str, changes: list[tuple[str, str]], spacing: float) -> Arrivals:
+    """Type each (key, value) of ``changes`` into the live page's panel in headless Chromium, ``spacing`` seconds
+    apart, while a Python client keeps every ``/mjpeg`` frame."""
+    from playwright.sync_api import sync_playwright
+
+    arrivals, stop = Arrivals(jpegs={}), threading.Event()
+    reader = threading.Thread(target=read_mjpeg, args=(f"{base}/mjpeg", arrivals, stop), daemon=True)
+    reader.start()
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=browser, args=["--no-sandbox"])
+        page = chromium.new_page()
+        page.goto(f"{base}/")
+        page.wait_for_selector('input[name="motion.zoom"]')
+        time.sleep(spacing)
+        for key, value in changes:
+            field_ = page.locator(f'input[name="{key}"]')
+            field_.fill(value)
+            field_.press("Enter")  # the panel sends on "change"
+            time.sleep(spacing)
+        chromium.close()
+    stop.set()
+    return arrivals
+
+
+def camera_motion(previous: bytes, current: bytes) -> tuple[float, float]:
+    """(zoom, degrees turned) from frame ``previous`` to ``current`` (JPEGs): a similarity fitted by least squares
+    to their optical flow, so what the picture did, not what the render was told."""
+    import cv2
+    import numpy as np
+
+    grey = [cv2.imdecode(np.frombuffer(jpeg, np.uint8), cv2.IMREAD_GRAYSCALE) for jpeg in (current, previous)]
+    flow = cv2.DISOpticalFlow_create(cv2.DISOPTICAL_FLOW_PRESET_MEDIUM).calc(grey[0], grey[1], None)
+    height, width = grey[0].shape
+    ys, xs = np.mgrid[0:height, 0:width].astype(np.float64)
+    x, y = (xs - width / 2).ravel(), (ys - height / 2).ravel()
+    fetched_x, fetched_y = x + flow[..., 0].ravel(), y + flow[..., 1].ravel()
+    rows = np.concatenate([np.stack([x, -y, np.ones_like(x), np.zeros_like(x)], 1),
+                           np.stack([y, x, np.zeros_like(x), np.ones_like(x)], 1)])
+    (a, b, _, _), *_ = np.linalg.lstsq(rows, np.concatenate([fetched_x, fetched_y]), rcond=None)
+    # the current frame fetches from the previous one: the camera's zoom and turn are the inverse
+    return 1.0 / float(np.hypot(a, b)), float(np.degrees(np.arctan2(b, a)))
+
+
+def motion_rows(arrivals: Arrivals, changes: list[dict]) -> list[str]:
+    """A table row per stretch between the changes the render recorded: the frames, the settings given, and the
+    median zoom and turn measured between consecutive frames of the stretch."""
+    jpegs = arrivals.jpegs or {}
+    starts = sorted({change["frame"] for change in changes})
+    bounds = [min(jpegs, default=0), *starts, max(jpegs, default=0) + 1]
+    rows, given = [], {}
+    for first, end in zip(bounds, bounds[1:]):
+        given.update({c["key"]: c["value"] for c in changes if c["frame"] == first})
+        pairs = [(jpegs[f - 1], jpegs[f]) for f in range(first + 1, end) if f - 1 in jpegs and f in jpegs]
+        if len(pairs) < 2:
+            continue
+        zooms, turns = zip(*(camera_motion(a, b) for a, b in pairs))
+        settings = ", ".join(f"{k}={v}" for k, v in given.items()) or "the preset's"
+        rows.append(f"| {first}-{end - 1} | {settings} | {statistics.median(zooms):.4f} | "
+                    f"{statistics.median(turns):+.2f} | {len(pairs)} |")
+    return rows
+
+
 def frame_pace(arrivals: Arrivals) -> tuple[float, float]:
     """(median seconds between new frames, the longest gap) of the frames that arrived."""
     times = [t for t, _ in arrivals.seen]
@@ -206,26 +274,46 @@ def report(client: str, latencies: list[float], arrivals: Arrivals) -> str:
             f"{stall:.2f} | {verdict} |")
 
 
+PANEL_CHANGES = [("motion.angle", "2"), ("motion.zoom", "0.98"), ("motion.angle", "-2"), ("motion.zoom", "1.03")]
+
+
+def print_panel(base: str, folder: Path, options: argparse.Namespace) -> None:
+    """Changes typed into the page's panel, and the motion measured in the frames between them."""
+    arrivals = panel_session(base, options.browser, PANEL_CHANGES, options.spacing * 2)
+    recorded = [json.loads(line) for line in (folder / "live" / "changes.jsonl").read_text().splitlines()]
+    _, stall = frame_pace(arrivals)
+    print(f"\nPanel in Chromium: {len(recorded)} changes recorded, longest gap between frames {stall:.2f} s")
+    print("| frames | settings | zoom measured | degrees a frame measured | frame pairs |")
+    print("|---|---|---|---|---|")
+    for row in motion_rows(arrivals, recorded):
+        print(row)
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--count", type=int, default=20, help="changes per client")
     parser.add_argument("--spacing", type=float, default=2.0, help="seconds between changes")
     parser.add_argument("--port", type=int, default=8765)
-    parser.add_argument("--clients", nargs="*", default=["script", "chromium"], choices=["script", "chromium"])
+    parser.add_argument("--clients", nargs="*", default=["script", "chromium", "panel"],
+                        choices=["script", "chromium", "panel"])
     parser.add_argument("--browser", default="/usr/bin/chromium", help="the Chromium the chromium client drives")
     options, extra = parser.parse_known_args(argv)
     with tempfile.TemporaryDirectory() as tmp:
-        render, base = start_render(Path(tmp) / "run", options.port, extra)
+        folder = Path(tmp) / "run"
+        render, base = start_render(folder, options.port, extra)
         try:
             print("| client | changes | p50 s | p95 s | largest s | s a frame (one dream) | longest gap s | "
                   "goal: p95 < 1 s + one dream |")
             print("|---|---|---|---|---|---|---|---|")
-            for client in options.clients:
+            for client in (c for c in options.clients if c != "panel"):
                 if client == "script":
                     latencies, arrivals = script_latencies(base, options.count, options.spacing)
                 else:
                     latencies, arrivals = chromium_latencies(base, options.count, options.spacing, options.browser)
                 print(report(client, latencies, arrivals), flush=True)
+            if "panel" in options.clients:
+                (folder / "live" / "changes.jsonl").unlink(missing_ok=True)
+                print_panel(base, folder, options)
         finally:
             render.terminate()
             render.wait(timeout=60)

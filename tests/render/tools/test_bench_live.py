@@ -27,3 +27,18 @@ def test_pace_and_percentiles():
     assert frame_pace(Arrivals([(0.0, 1), (0.5, 2), (1.0, 3), (3.0, 4)])) == (0.5, 2.0)
     values = [float(v) for v in range(1, 21)]
     assert percentile(values, 0.5) in (10.0, 11.0) and percentile(values, 0.95) == 19.0
+
+
+def test_camera_motion_reads_a_known_zoom_and_turn_from_two_frames():
+    import cv2
+    import numpy as np
+    from skimage import data
+
+    from render.tools.bench_live import camera_motion
+
+    photo = cv2.resize(data.astronaut(), (256, 256))[64:208]  # (144, 256, 3)
+    turned = cv2.warpAffine(photo, cv2.getRotationMatrix2D((128, 72), 3.0, 1.05), (256, 144),
+                            borderMode=cv2.BORDER_REFLECT)
+    jpegs = [cv2.imencode(".jpg", image)[1].tobytes() for image in (photo, turned)]
+    zoom, degrees = camera_motion(*jpegs)
+    assert abs(zoom - 1.05) < 0.01 and abs(abs(degrees) - 3.0) < 0.3
