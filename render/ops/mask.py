@@ -27,9 +27,6 @@ from render.ops.mask_carry import interior, place, refine_shift, shift_matrix, s
 from render.ops.mask_key import is_key, key_mask, parse_key
 from render.timeline import Timeline, Track
 
-TRACKS = ("none", "flow")  # flow: video dreams only, FOLLOWS' camera: zooms only (render.modes.registry)
-FOLLOWS = ("screen", "camera")
-
 
 @dataclass(frozen=True)
 class FrameMask:
@@ -94,15 +91,14 @@ class MaskSettings:
 
 
 def mask_settings(cfg: MaskConfig, strength: Track) -> MaskSettings:
-    """Check the ``mask`` section; bad values are UserErrors (which modes honour which choice: ``Mode.check``).
+    """Check the ``mask`` section; bad values are UserErrors.
+
+    ``mask.track`` and ``mask.follow`` are closed choices of the schema (``MaskTrack``, ``MaskFollow``); which modes
+    honour which choice is ``Mode.check``'s.
 
     Args:
         strength: ``mask.strength`` as the render's timeline has it (parsed and checked there).
     """
-    for key, choices in (("track", TRACKS), ("follow", FOLLOWS)):
-        value = getattr(cfg, key)
-        if value not in choices:
-            raise UserError(f"Config key 'mask.{key}' is '{value}', but must be one of: {', '.join(choices)}.")
     if isinstance(cfg.feather, bool) or not isinstance(cfg.feather, int) or cfg.feather < 0:
         raise UserError(f"Config key 'mask.feather' is {cfg.feather}, but must be 0 or more pixels (e.g. 8).")
     if is_key(cfg.source):
