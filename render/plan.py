@@ -103,7 +103,7 @@ def plan_render(cfg: RenderConfig, run_dir: Path | None = None,
     variables = audio_variables(cfg, run_dir, frames, head, audio, source)
     tempo = tempo_schedule_parts(cfg.tempo, source.fps if source else cfg.fps, frames, head,
                                  audio or (cfg.input if source else None))
-    camera = camera_for(cfg.motion, cfg.fps) if mode.animates_camera else None
+    camera = camera_for(cfg.motion, cfg.fps) if mode.moves_camera else None
     timeline = Timeline(cfg, frames, [variables, tempo.variables], (*ANIMATED_KEYS, *camera_keys()), tempo.time)
     if cfg.replay:
         replay_changes(timeline, cfg.replay)  # a live performance's changes, at the frames they were made
