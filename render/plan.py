@@ -92,7 +92,7 @@ def plan_render(cfg: RenderConfig, run_dir: Path | None = None,
         warn: says what is honoured differently than asked (kept in ``notes`` too).
     """
     mode = mode_of(cfg)
-    audio = open_soundtrack(cfg)  # bad audio stops here, before any frame
+    audio = open_soundtrack(cfg.audio)  # bad audio stops here, before any frame
     if cfg.frames is None and audio is not None and not mode.reads_video and not cfg.live.enabled:
         cfg.frames = frames_of_audio(audio.duration, cfg.fps)
     check_config(cfg, mode)

@@ -298,7 +298,8 @@ class VideoDreamMode:
         self.width, self.height = output_size(cfg, info)
         self.schedules = video_schedules(plan.timeline)
         self.flow = flow_settings(cfg.video)
-        self.masks = render_masks(cfg, info.frames, "the source video's frames", engine.device, plan.timeline)
+        self.masks = render_masks(cfg.mask, cfg.motion.border, info.frames, "the source video's frames",
+                                  engine.device, plan.timeline)
         self.steps_total = self.span.end - self.span.start
         self.notes: list[str] = []
         self.ended = False

@@ -20,7 +20,7 @@ import torch
 import torch.nn.functional as F
 
 from dream.errors import UserError
-from render.config import MaskConfig, RenderConfig
+from render.config import MaskConfig
 from render.media.mask_file import brightness, is_video_file, iter_mask_frames, probe_mask_video, read_mask_image
 from render.ops.flow import FrameMotion
 from render.ops.mask_carry import interior, place, refine_shift, shift_matrix, subject_shift
@@ -190,14 +190,15 @@ class FrameMasks:
             self.last_grey = snapshot["mask_last_grey"].to(device)
 
 
-def render_masks(cfg: RenderConfig, frames: int, frames_meaning: str, device: torch.device,
+def render_masks(mask: MaskConfig, border: str, frames: int, frames_meaning: str, device: torch.device,
                  timeline: Timeline) -> FrameMasks | None:
-    """The masks of a render of ``cfg`` over ``frames`` frames (None without ``mask.source``), checked.
+    """The masks of a render's ``mask`` section over ``frames`` frames (None without ``mask.source``), checked.
 
-    The strength is the render's ``timeline``'s; a carried mask moves over the camera's border.
+    The strength is the render's ``timeline``'s; a carried mask moves over the camera's ``border``
+    (``motion.border``).
     """
-    settings = mask_settings(cfg.mask, timeline.track("mask.strength"))
-    return open_frame_masks(settings, frames, frames_meaning, device, cfg.motion.border)
+    settings = mask_settings(mask, timeline.track("mask.strength"))
+    return open_frame_masks(settings, frames, frames_meaning, device, border)
 
 
 def open_frame_masks(settings: MaskSettings, frames: int, frames_meaning: str, device: torch.device,
