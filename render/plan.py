@@ -99,7 +99,7 @@ def plan_render(cfg: RenderConfig, run_dir: Path | None = None,
     live_source = live_input_facts(cfg)
     source = probe_video(cfg.input) if mode.reads_video and not live_source else None  # decoded to count its frames
     head = loop_length(cfg)
-    frames = video_frame_count(cfg, source) if source else endless_or(cfg.frames, head)
+    frames = video_frame_count(cfg.frames, source) if source else endless_or(cfg.frames, head)
     variables = audio_variables(cfg, run_dir, frames, head, audio, source)
     tempo = tempo_schedule_parts(cfg.tempo, source.fps if source else cfg.fps, frames, head,
                                  audio or (cfg.input if source else None))
