@@ -36,7 +36,7 @@ def check_render(plan: RenderPlan, warn: Callable[[str], None]) -> None:
                         "be 0 or more (or null: frame 0 takes dream.iterations).")
     if plan.source is not None:  # a video dream's input, probed already
         check_video_input(cfg.input)
-        note = truncation_note(cfg, plan.frames, plan.source)
+        note = truncation_note(cfg.input, cfg.frames, plan.frames, plan.source)
         if note:
             warn(note)
     note = loop_note(cfg)
@@ -59,17 +59,20 @@ def check_video_input(path: str) -> None:
         )
 
 
-def truncation_note(cfg: RenderConfig, frames: int, source: VideoInfo | None = None) -> str | None:
-    """A warning when the source decodes to fewer frames than its header announces (a cut-off download).
+def truncation_note(path: str, asked: int | None, frames: int, source: VideoInfo | None = None) -> str | None:
+    """A warning when the source video at ``path`` decodes to fewer frames than its header announces (a cut-off
+    download).
 
     Args:
-        source: the source as the render probed it (read again from ``cfg.input`` when None).
+        asked: ``frames``, the most frames the render dreams (None: all of the source's).
+        frames: the frames the source decodes to.
+        source: the source as the render probed it (read again from ``path`` when None).
     """
-    announced = source.announced_frames if source is not None else announced_frames(cfg.input)
-    wanted = min(announced, cfg.frames) if announced and cfg.frames else announced
+    announced = source.announced_frames if source is not None else announced_frames(path)
+    wanted = min(announced, asked) if announced and asked else announced
     if not wanted or frames >= TRUNCATED_SHARE * wanted:
         return None
-    return (f"The source {cfg.input} decodes to {frames} frames, but its header announces {announced}: the file "
+    return (f"The source {path} decodes to {frames} frames, but its header announces {announced}: the file "
             f"looks truncated, so the video will have {frames} frames. Re-export or re-download it to dream all of it.")
 
 

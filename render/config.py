@@ -6,12 +6,19 @@ ranges and schedule strings and raises one clear ``UserError``.
 
 Values that may be animated (``Any`` below) accept a number, a Deforum keyframe
 string (``"0:(1.04), 120:(1.0)"``) or a mapping ``{0: 1.04, 120: 1.0}``.
+
+A key with a closed set of values has a ``Choice`` enum as its type, its words spelled once
+below. Keys that also take a path, a number or a name (``color.anchor``, ``init``, ``device``,
+``dream.tile_size``) are ``str``/``Any``, checked by ``validate``; ``mode`` is a name of the mode
+registry (``render.modes.registry.MODES``), where a mode is added.
 """
 
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, field
+import typing
+from dataclasses import dataclass, field, is_dataclass
+from enum import Enum
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +26,48 @@ from hydra.core.config_store import ConfigStore
 from omegaconf import OmegaConf
 
 from dream.errors import UserError
+
+
+class Choice(str, Enum):
+    """A closed choice of a config key, shown as its value wherever it is printed or saved.
+
+    Members are named by their values (``choice``): OmegaConf reads an enum key by member name, so
+    ``speed.compile=reduce-overhead`` is taken as typed, and saved config files hold the same words.
+    A member equals its plain string (``Coherence.lab == "lab"``) and hashes as it (an enum hashes its name),
+    so tables keyed by the words find it; ``str`` and f-strings give the word (a plain str-mixin enum gives
+    ``Coherence.lab`` on Python 3.11).
+    """
+
+    def __str__(self) -> str:
+        return self.value
+
+    def __format__(self, spec: str) -> str:
+        return format(self.value, spec)
+
+
+def choice(name: str, *values: str) -> Any:
+    """A ``Choice`` enum called ``name`` whose members are ``values``, each named by itself.
+
+    The functional form takes names that are not Python names (``reduce-overhead``); members are reached
+    as ``CompileMode["reduce-overhead"]`` or, where the name allows, ``Coherence.lab``.
+    """
+    return Choice(name, [(value, value) for value in values], module=__name__)
+
+
+Parameterization = choice("Parameterization", "maco", "fourier", "pixel")  # dream/param.py builds each
+Background = choice("Background", "calm", "keep")  # dream/visualize.py's picture backgrounds
+Precision = choice("Precision", "auto", "float32", "bfloat16", "float16")  # auto: decided by render/engine.py
+CompileMode = choice("CompileMode", "none", "default", "reduce-overhead", "max-autotune")  # torch.compile's modes
+Border = choice("Border", "reflection", "replicate", "zeros")  # kornia's padding modes
+Sampling = choice("Sampling", "bilinear", "bicubic")
+Interpolation = choice("Interpolation", "linear", "cubic", "step")
+Coherence = choice("Coherence", "none", "lab", "rgb")
+EncoderPreset = choice("EncoderPreset", "ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow",
+                       "slower", "veryslow")  # x264's presets
+FlowMethod = choice("FlowMethod", "dis")  # OpenCV's DIS, which needs no downloaded weights
+FlowPreset = choice("FlowPreset", "ultrafast", "fast", "medium")  # DIS's presets
+MaskTrack = choice("MaskTrack", "none", "flow")
+MaskFollow = choice("MaskFollow", "screen", "camera")
 
 
 @dataclass
@@ -55,15 +104,15 @@ class MotionConfig:
     tilt_x: Any = 0.0  # degrees per frame the picture plane turns about the horizontal axis (perspective camera)
     tilt_y: Any = 0.0  # ... about the vertical axis
     fov: Any = 60.0  # the perspective camera's horizontal field of view, degrees
-    border: str = "reflection"  # reflection | replicate | zeros
-    sampling: str = "bilinear"  # bilinear | bicubic
-    interpolation: str = "linear"  # how keyframes are joined: linear | cubic | step
+    border: Border = Border.reflection
+    sampling: Sampling = Sampling.bilinear
+    interpolation: Interpolation = Interpolation.linear  # how keyframes are joined
     rate_fps: float | None = None  # per-frame motion is given at this fps; rescaled to `fps`
 
 
 @dataclass
 class ColorConfig:
-    coherence: str = "lab"  # none | lab | rgb: match each frame's colour statistics to the anchor's
+    coherence: Coherence = Coherence.lab  # match each frame's colour statistics to the anchor's (none: don't)
     strength: float = 1.0
     anchor: str = "frame0"  # frame0 (the first frame's, or the input photo's) | an image's path | none (free)
     hue_turn: Any = 0.0  # degrees per frame, a schedule: a deliberate turn of the palette's hue
@@ -83,7 +132,7 @@ def validate_color(color: ColorConfig) -> None:
 class OutputConfig:
     name: str = "dream"
     crf: int = 18
-    preset: str = "medium"
+    preset: EncoderPreset = EncoderPreset.medium
     png_frames: bool = False
     checkpoint_every: int = 240  # frames between resume points; each restarts the encoder (a faint texture twitch)
     preview_every_s: float = 1.0
@@ -100,7 +149,7 @@ class VisualizeConfig:
 
     # maco (phase only, the Fourier magnitude of natural photos) | fourier (lucid: decorrelated colour +
     # 1/f-scaled spectrum) | pixel (plain ascent)
-    parameterization: str = "maco"
+    parameterization: Parameterization = Parameterization.maco
     steps: int = 64  # enough for a zoom start; the class_visualize preset takes 128 (fourier wanted 256-512)
     learning_rate: float | None = None  # null: the parameterisation's own (maco 1.0 with NAdam, else 0.05 with Adam)
     batch: int = 1  # several images at once
@@ -115,7 +164,7 @@ class VisualizeConfig:
     rotate_degrees: float = 5.0
     size: int = 320  # side of the optimised image (the canvas) before it is scaled to width x height
     importance_fade: float = 0.0  # 0..1: fade areas where little gradient accumulated toward grey
-    background: str = "calm"  # calm: blur and fade where the importance map is empty | keep: as optimised
+    background: Background = Background.calm  # calm: blur and fade where the importance map is empty | keep
     coarse_size: int = 320  # a larger canvas is optimised at this side first, then grown (maco)
     detail_steps: int = 48  # steps at the full size of a canvas larger than coarse_size
 
@@ -126,8 +175,8 @@ class VideoConfig:
 
     blend: Any = 0.8  # how much of the previous dream, carried along the optical flow, enters each frame
     strength: Any = 1.0  # 0 = the source, 1 = the full dream
-    flow: str = "dis"
-    flow_preset: str = "medium"
+    flow: FlowMethod = FlowMethod.dis
+    flow_preset: FlowPreset = FlowPreset.medium  # faster presets follow fast motion less exactly
     occlusion_threshold: float = 1.0  # forward-backward flow disagreement (pixels) marking a pixel unreliable
     scene_cut_threshold: float = 0.1  # flow-compensated grey difference above which the previous dream is dropped
     batch: int = 1
@@ -147,10 +196,10 @@ class SegmentConfig:
 class SpeedConfig:
     """How fast the network runs (dream/speed.py); defaults are safe everywhere."""
 
-    precision: str = "auto"  # auto (bfloat16 where the hardware has bf16 units) | float32 | bfloat16 | float16
+    precision: Precision = Precision.auto  # auto: bfloat16 where the hardware has bf16 units
     channels_last: bool = True
     cudnn_benchmark: bool = True
-    compile: str = "none"  # none | default | reduce-overhead (CUDA graphs) | max-autotune
+    compile: CompileMode = CompileMode.none  # reduce-overhead captures CUDA graphs
 
 
 @dataclass
@@ -175,8 +224,8 @@ class MaskConfig:
     invert: bool = False  # dream where the mask is black instead
     feather: int = 8  # pixels of soft edge (0: a hard edge)
     strength: Any = 1.0  # 0..1, a schedule: how much of the dream shows inside the mask
-    track: str = "none"  # none | flow (video: the first frame's mask follows the source's motion)
-    follow: str = "screen"  # screen (a window into the dream) | camera (zoom: the mask moves with the camera)
+    track: MaskTrack = MaskTrack.none  # flow (video): the first frame's mask follows the source's motion
+    follow: MaskFollow = MaskFollow.screen  # screen: a window into the dream | camera (zoom): moves with it
 
 
 @dataclass
@@ -263,17 +312,24 @@ def register_configs() -> None:
     OmegaConf.register_new_resolver("folder_name", folder_name, replace=True)
 
 
-CHOICES = {
-    "visualize.parameterization": ("maco", "fourier", "pixel"),
-    "speed.precision": ("auto", "float32", "bfloat16", "float16"),
-    "speed.compile": ("none", "default", "reduce-overhead", "max-autotune"),
-    "motion.border": ("reflection", "replicate", "zeros"),
-    "motion.sampling": ("bilinear", "bicubic"),
-    "motion.interpolation": ("linear", "cubic", "step"),
-    "color.coherence": ("none", "lab", "rgb"),
-    # x264's presets (render/media/encoder.py checks them again where it encodes; here they fail before any frame)
-    "output.preset": ("ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow"),
-}
+def choice_type(key: str) -> Any:
+    """The ``Choice`` enum of the dotted config ``key`` (``motion.border``); None for a key that is no choice."""
+    section: Any = RenderConfig
+    for part in key.split("."):
+        section = typing.get_type_hints(section).get(part) if is_dataclass(section) else None
+    return section if isinstance(section, type) and issubclass(section, Choice) else None
+
+
+def choice_error(key: str, value: Any) -> UserError | None:
+    """The paragraph for a bad ``value`` of the closed choice ``key``; None when ``key`` is no choice.
+
+    OmegaConf refuses such a value itself, listing the enum's names; this says it as every other key's check does.
+    """
+    kind = choice_type(key)
+    if kind is None:
+        return None
+    return UserError(f"Config key '{key}' is '{value}', but must be one of: {', '.join(kind)}.")
+
 
 POSITIVE = ("frames", "width", "height", "fps", "output.checkpoint_every")
 MIN_FPS = 1  # below, a motion written per frame at 30 fps is raised to powers that overflow
@@ -291,7 +347,10 @@ def _get(cfg: Any, dotted: str) -> Any:
 
 
 def validate(cfg: RenderConfig, sized_by_input: bool = False) -> None:
-    """Range and choice checks the schema's types can't express; one UserError per problem.
+    """Range checks the schema's types can't express; one UserError per problem.
+
+    The closed choices are enums of the schema (``Choice``): a bad one fails when the config is composed or typed,
+    as ``choice_error``'s paragraph.
 
     The mode (``render.modes.registry.mode_of``) checks ``mode`` and its own keys, the flow keys are checked beside
     the flow code (``render.ops.flow.flow_settings``); ``run`` calls them all.
@@ -299,10 +358,6 @@ def validate(cfg: RenderConfig, sized_by_input: bool = False) -> None:
     Args:
         sized_by_input: the render's mode takes ``frames``, ``width`` and ``height`` from its input when they are null.
     """
-    for key, choices in CHOICES.items():
-        value = _get(cfg, key)
-        if value not in choices:
-            raise UserError(f"Config key '{key}' is '{value}', but must be one of: {', '.join(choices)}.")
     for key in POSITIVE:
         value = _get(cfg, key)
         if value is None and sized_by_input and key in ("frames", "width", "height"):
@@ -545,9 +600,6 @@ def validate_visualize(settings: VisualizeConfig) -> None:
         )
     if not 0.0 <= settings.importance_fade <= 1.0:
         raise UserError(f"Config key 'visualize.importance_fade' is {settings.importance_fade}, but must be in 0..1.")
-    if settings.background not in ("calm", "keep"):
-        raise UserError(f"Config key 'visualize.background' is '{settings.background}', but must be calm (blurred "
-                        "and faded where the importance map is empty) or keep (as optimised).")
     if settings.coarse_size < 8 or settings.detail_steps < 0:
         raise UserError(
             f"Config keys 'visualize.coarse_size' (8 or more) and 'visualize.detail_steps' (0 or more) are "

@@ -143,8 +143,8 @@ def build_engine(cfg: RenderConfig, timeline: Timeline, warn: Callable[[str], No
     model = load_model(
         cfg.model.name, device=device, weights=cfg.model.weights, fallback=cfg.model.fallback, warn=warn
     )
-    precision = decide_precision(cfg.speed.precision, device)
-    options = SpeedOptions(**{**OmegaConf.to_container(cfg.speed), "precision": precision.value})
+    precision = decide_precision(str(cfg.speed.precision), device)  # dream/ takes the choices as plain words
+    options = SpeedOptions(**{**OmegaConf.to_container(cfg.speed, enum_to_str=True), "precision": precision.value})
     net = apply_speed_options(model.net, options, device)
     resolve = net.resolve
     if model.record["fallback"]:

@@ -31,7 +31,7 @@ from rich.console import Console
 from dream.octaves import octave_sizes, resize
 from dream.speed import was_compiled
 from dream.step import StepParams, ascent_step
-from render.config import RenderConfig
+from render.config import MaskConfig, RenderConfig
 from render.engine import Engine
 from render.media.encoder import ChunkEncoder, Encoding, fps_fraction, to_uint8_hwc
 from render.media.images import load_image, save_png, smooth_noise
@@ -106,7 +106,7 @@ def estimate_frames(cfg: RenderConfig, engine: Engine, frames: int, first: torch
         encoded: the frames are encoded into a video (an animation; a still is not).
     """
     height, width = first.shape[-2:]
-    share, mask_seconds = mask_cost(cfg, engine, first)
+    share, mask_seconds = mask_cost(cfg.mask, cfg.motion.border, engine, first)
     step_seconds = StepTimer(engine, height, width, share)
     step_seconds.calibrate(first, min(1, frames - 1))
     beside = mask_seconds + frame_overhead(cfg, engine, first, encoded) + mode_seconds
@@ -212,7 +212,7 @@ def timed_size_of(size: tuple[int, int]) -> tuple[int, int]:
     return max(1, round(height * factor)), max(1, round(width * factor))
 
 
-def mask_cost(cfg: RenderConfig, engine: Engine, start: torch.Tensor) -> tuple[float, float]:
+def mask_cost(mask: MaskConfig, border: str, engine: Engine, start: torch.Tensor) -> tuple[float, float]:
     """(the part of each frame's steps that runs the network, seconds of a frame's mask) with ``mask.source``.
 
     The part is 0 when the mask leaves the first frame ``start`` (1, 3, H, W) nothing to dream (``Engine.dream``
@@ -220,11 +220,11 @@ def mask_cost(cfg: RenderConfig, engine: Engine, start: torch.Tensor) -> tuple[f
     nothing to something). A mask video was checked by the plan and is read a frame at a time: only its blend
     is timed.
     """
-    if not cfg.mask.source:
+    if not mask.source:
         return 1.0, 0.0
-    if is_video_file(cfg.mask.source):
+    if is_video_file(mask.source):
         return 1.0, timed(lambda: keep(start, start, start[:, :1]), engine.device, budget_s=0.5)
-    masks = render_masks(cfg, 1, "the estimate's first frame", engine.device, engine.timeline)
+    masks = render_masks(mask, border, 1, "the estimate's first frame", engine.device, engine.timeline)
     share = 1.0 if bool(masks.next(0, start).dream.any()) else 0.0
     seconds = timed(lambda: keep(start, start, masks.next(0, start).weight), engine.device, budget_s=0.5)
     return share, seconds
@@ -353,8 +353,9 @@ def fewer_steps(cfg: RenderConfig, estimate: Estimate) -> list[str]:
     return [f"visualize.steps={max(1, cfg.visualize.steps // 4)}"]
 
 
-def start_image(cfg: RenderConfig, size: tuple[int, int], device: torch.device) -> torch.Tensor:
-    """(1, 3, H, W) a zoom's or a still's first frame before its dream: ``input`` at ``size``, or noise."""
-    if cfg.input:
-        return load_image(cfg.input, device, size=size)
-    return smooth_noise(*size, torch.Generator().manual_seed(cfg.seed), device)
+def start_image(path: str | None, seed: int, size: tuple[int, int], device: torch.device) -> torch.Tensor:
+    """(1, 3, H, W) a zoom's or a still's first frame before its dream: the image at ``path`` (``input``) at
+    ``size``, or noise of ``seed``."""
+    if path:
+        return load_image(path, device, size=size)
+    return smooth_noise(*size, torch.Generator().manual_seed(seed), device)

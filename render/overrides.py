@@ -19,7 +19,7 @@ from hydra.errors import ConfigCompositionException, HydraException, MissingConf
 from omegaconf import OmegaConf
 
 from dream.errors import NameChoiceError, UserError
-from render.config import RenderConfig
+from render.config import RenderConfig, choice_error
 
 CONF_DIR = Path(__file__).resolve().parent.parent / "conf"
 QUOTING_HINT = (
@@ -124,13 +124,16 @@ def unknown_option(message: str) -> UserError:
 
 
 def composition_error(exc: ConfigCompositionException) -> UserError:
-    """A key the schema does not have (closest names), or a value of the wrong type (the expected type)."""
+    """A key the schema does not have (closest names), a closed choice's bad value (the choices), or a value of the
+    wrong type (the expected type)."""
     message = str(exc)
     named = re.search(r"override '([^']+)'", message) or re.search(r"override (\S+)", message)
     key, _, value = (named.group(1) if named else "").partition("=")
     key = key.lstrip("+~")
     if "Could not override" in message or "Could not append" in message or key not in setting_names():
         return unknown_setting(key)
+    if (bad_choice := choice_error(key, value)) is not None:
+        return bad_choice
     schema = OmegaConf.structured(RenderConfig)
     cause = (str(exc.__cause__) if exc.__cause__ else message).splitlines()[0].rstrip(".")
     return UserError(f"Setting '{key}' can't be '{value}': {cause}. Its default is "

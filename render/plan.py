@@ -92,18 +92,18 @@ def plan_render(cfg: RenderConfig, run_dir: Path | None = None,
         warn: says what is honoured differently than asked (kept in ``notes`` too).
     """
     mode = mode_of(cfg)
-    audio = open_soundtrack(cfg)  # bad audio stops here, before any frame
+    audio = open_soundtrack(cfg.audio)  # bad audio stops here, before any frame
     if cfg.frames is None and audio is not None and not mode.reads_video and not cfg.live.enabled:
         cfg.frames = frames_of_audio(audio.duration, cfg.fps)
     check_config(cfg, mode)
     live_source = live_input_facts(cfg)
     source = probe_video(cfg.input) if mode.reads_video and not live_source else None  # decoded to count its frames
     head = loop_length(cfg)
-    frames = video_frame_count(cfg, source) if source else endless_or(cfg.frames, head)
+    frames = video_frame_count(cfg.frames, source) if source else endless_or(cfg.frames, head)
     variables = audio_variables(cfg, run_dir, frames, head, audio, source)
     tempo = tempo_schedule_parts(cfg.tempo, source.fps if source else cfg.fps, frames, head,
                                  audio or (cfg.input if source else None))
-    camera = camera_for(cfg.motion, cfg.fps) if mode.animates_camera else None
+    camera = camera_for(cfg.motion, cfg.fps) if mode.moves_camera else None
     timeline = Timeline(cfg, frames, [variables, tempo.variables], (*ANIMATED_KEYS, *camera_keys()), tempo.time)
     if cfg.replay:
         replay_changes(timeline, cfg.replay)  # a live performance's changes, at the frames they were made

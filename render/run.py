@@ -7,11 +7,11 @@ from pathlib import Path
 from typing import Any
 
 from omegaconf import OmegaConf
-from omegaconf.errors import OmegaConfBaseException
+from omegaconf.errors import OmegaConfBaseException, ValidationError
 from rich.console import Console
 
 from dream.errors import UserError
-from render.config import RenderConfig
+from render.config import RenderConfig, choice_error
 from render.engine import Engine, build_engine
 from render.estimate import announce_estimate, estimate_record
 from render.live.secrets import without_secrets
@@ -74,11 +74,16 @@ def record(plan: RenderPlan, engine: Engine, media: dict, elapsed: float, run_di
 
 
 def typed_config(cfg: RenderConfig) -> Any:
-    """``cfg`` on the schema: a saved config from an older version gains the newer keys' defaults."""
+    """``cfg`` on the schema: a saved config from an older version gains the newer keys' defaults.
+
+    Closed choices become their enums (``render.config.Choice``), which compare and print as the words given.
+    """
     try:
         return OmegaConf.merge(OmegaConf.structured(RenderConfig), cfg)
     except OmegaConfBaseException as exc:
-        raise UserError(f"The config does not fit the renderer's schema: {exc}".replace("\n", " ")) from None
+        bad_choice = choice_error(str(exc.full_key), exc.value) if isinstance(exc, ValidationError) else None
+        unfit = UserError(f"The config does not fit the renderer's schema: {exc}".replace("\n", " "))
+        raise bad_choice or unfit from None
 
 
 def base_meta(cfg: RenderConfig) -> dict:

@@ -31,10 +31,10 @@ AUDIO_MISSING = (
 )
 
 
-def open_soundtrack(cfg: RenderConfig) -> AudioTrack | None:
-    """Decode ``audio=`` once, before anything renders, so that a missing file, a file without sound or an
-    empty track is a clear error at once. None without ``audio=``."""
-    return decode_audio(cfg.audio) if cfg.audio else None
+def open_soundtrack(audio: str | None) -> AudioTrack | None:
+    """Decode ``audio=`` (the file ``audio``) once, before anything renders, so that a missing file, a file without
+    sound or an empty track is a clear error at once. None without ``audio=``."""
+    return decode_audio(audio) if audio else None
 
 
 def audio_variables(cfg: RenderConfig, run_dir: Path | None, frames: int | None, shift: int,

@@ -13,8 +13,9 @@ import numpy as np
 import torch
 
 from dream.errors import UserError
+from render.config import EncoderPreset
 
-X264_PRESETS = ("ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow")
+X264_PRESETS = tuple(EncoderPreset)  # checked again here for encodes that take no config (join, tools)
 LOG_TAIL_CHARS = 1500
 
 def to_uint8_hwc(frame: torch.Tensor) -> torch.Tensor:

@@ -18,8 +18,42 @@ from render.modes.video_dream import estimate_video, render_video
 from render.modes.visualize import estimate_visualization, render_visualization
 from render.modes.zoom import estimate_zoom, render_zoom
 
-# (mask key, its value that only some modes honour, the renders that do)
-MASK_SCOPES = (("track", "flow", "video"), ("follow", "camera", "zoom"))
+
+@dataclass(frozen=True)
+class Feature:
+    """Something a render may ask for that only some modes do.
+
+    Attributes:
+        fact: the ``Mode`` attribute that says a mode does it.
+        asked: cfg -> the setting that asks for it, as given (``loop=true``); None when the render doesn't.
+        does: what the setting does, said after it.
+        example: a render that does it.
+    """
+
+    fact: str
+    asked: Callable[[RenderConfig], str | None]
+    does: str
+    example: str
+
+
+FEATURES = (
+    Feature("streams_live", lambda cfg: "live.enabled=true" if cfg.live.enabled else None,
+            "streams the render while it is made", "make live conf=zoom_places"),
+    Feature("dreams_every", lambda cfg: f"dream.cadence={cfg.dream.cadence}" if cfg.dream.cadence != 1 else None,
+            "dreams every N-th frame and moves the frames between", 'make render conf=smoke ARGS="dream.cadence=2"'),
+    Feature("closes_loop", lambda cfg: "loop=true" if cfg.loop else None,
+            "closes the clip on itself for seamless looping", 'make render conf=smoke ARGS="loop=true"'),
+    Feature("starts_from_class", lambda cfg: f"init={cfg.init}" if class_start_target(cfg.init) else None,
+            "starts the animation from a class visualisation", 'make render conf=smoke ARGS="init=class:banana"'),
+    Feature("mask_follows_camera",
+            lambda cfg: "mask.follow=camera" if cfg.mask.source and cfg.mask.follow == "camera" else None,
+            "moves the mask with the camera", 'make render conf=smoke ARGS="mask.source=mask.png mask.follow=camera"'),
+    Feature("reads_video", lambda cfg: "mask.track=flow" if cfg.mask.source and cfg.mask.track == "flow" else None,
+            "carries the first frame's mask along the source video's motion",
+            'make render conf=video_dream ARGS="input=clip.mp4 mask.source=mask.png mask.track=flow"'),
+)
+LIVE_INPUT_FEATURES = ("streams_live", "dreams_every")  # a live source is streamed and paced as it comes
+LIVE_INPUT_EXAMPLE = 'make live conf=video_dream ARGS="live.input=clip.mp4"'
 
 
 @dataclass(frozen=True)
@@ -36,8 +70,14 @@ class Mode:
         reads_video: dreams over a source video: probed once, its own frame count and audio, may be split into
             segments, its mask may follow the source's flow (``mask.track=flow``).
         sized_by_input: ``frames``, ``width`` and ``height`` may be null: the input decides them.
-        animates_camera: the frames follow a moving camera from a start image: live streams, ``dream.cadence``,
-            ``loop``, ``init=class:NAME`` and masks that follow the camera (``mask.follow=camera``).
+        moves_camera: the frames follow a moving camera (the ``motion`` keys): the plan picks one for the mode.
+        streams_live: streams while it renders (``live.enabled``), endlessly with ``frames=null``.
+        dreams_every: dreams every N-th frame (``dream.cadence``); the frames between follow the camera.
+        closes_loop: closes its clip on itself (``loop=true``).
+        starts_from_class: starts from a class visualisation (``init=class:NAME``).
+        mask_follows_camera: its mask may move with the camera (``mask.follow=camera``).
+        dreams_live_input: dreams over a live source (``live.input``) instead of ``input``; with one it streams
+            and dreams every N-th frame, whatever ``streams_live`` and ``dreams_every`` say.
     """
 
     name: str
@@ -47,15 +87,24 @@ class Mode:
     required: tuple[tuple[str, str], ...] = ()
     reads_video: bool = False
     sized_by_input: bool = False
-    animates_camera: bool = False
+    moves_camera: bool = False
+    streams_live: bool = False
+    dreams_every: bool = False
+    closes_loop: bool = False
+    starts_from_class: bool = False
+    mask_follows_camera: bool = False
+    dreams_live_input: bool = False
 
     def check(self, cfg: RenderConfig) -> None:
         """Refuse, once at start, what this mode can't honour: one UserError naming the fix."""
-        start_class = class_start_target(cfg.init)
-        live_input = self.reads_video and cfg.live.input is not None  # streamed and paced like a zoom
-        if not self.animates_camera:
-            self.refuse_camera_keys(cfg, start_class, streams=live_input)
-        elif cfg.frames is None and cfg.loop:
+        class_start_target(cfg.init)  # neither noise nor class:NAME is refused in any mode
+        live_input = self.dreams_live_input and cfg.live.input is not None
+        for feature in FEATURES:
+            given = feature.asked(cfg)
+            done = getattr(self, feature.fact) or (live_input and feature.fact in LIVE_INPUT_FEATURES)
+            if given is not None and not done:
+                self.refuse_feature(feature, given)
+        if cfg.loop and cfg.frames is None:
             raise UserError("loop=true closes a clip of frames=N frames on itself; an endless render (frames=null) "
                             "has no end to close. Give frames=N, or drop loop=true.")
         for key, missing in self.required:
@@ -63,26 +112,16 @@ class Mode:
                 raise UserError(missing)
         if cfg.segment.count > 1 and not self.reads_video:
             self.refuse_segments(cfg.segment.count)
-        self.check_mask_scope(cfg)
 
-    def refuse_camera_keys(self, cfg: RenderConfig, start_class: str | None, streams: bool = False) -> None:
-        """Live streams, cadence, loops and class starts given to a mode without a camera: refused (live streams and
-        cadence not when it ``streams`` a live input)."""
-        if not streams and (cfg.live.enabled or cfg.dream.cadence != 1):
-            live_input = " or dream over a live source (make live conf=video_dream ARGS=\"live.input=clip.mp4\")"
-            raise UserError(
-                f"live.enabled=true and dream.cadence stream and pace zoom renders; this render's mode is "
-                f"'{self.name}'. Use a zoom preset (make live conf=zoom_places){live_input if self.reads_video else ''}"
-                f", or leave live.enabled and dream.cadence at their defaults."
-            )
-        if cfg.loop:
-            self.refuse_zoom_key("loop=true", "closes a zoom on itself")
-        if start_class is not None:
-            self.refuse_zoom_key(f"init={cfg.init}", "starts a zoom from a class visualisation")
-
-    def refuse_zoom_key(self, given: str, does: str) -> None:
-        raise UserError(f"{given} {does}, but this render's mode is '{self.name}'. Use a zoom preset (make render "
-                        f"conf=smoke ARGS=\"{given}\"), or leave {given.split('=')[0]} out.")
+    def refuse_feature(self, feature: Feature, given: str) -> None:
+        """``given`` asks for ``feature``, which this mode lacks: say which modes do it, and how to go without."""
+        modes = [mode.name for mode in MODES.values() if getattr(mode, feature.fact)]
+        over_live_source = ""
+        if self.dreams_live_input and feature.fact in LIVE_INPUT_FEATURES:
+            over_live_source = f" unless they dream over a live source ({LIVE_INPUT_EXAMPLE})"
+        raise UserError(f"{given} {feature.does}, which {self.name} renders don't do{over_live_source}. "
+                        f"{' and '.join(modes).capitalize()} renders do (e.g. {feature.example}); or leave "
+                        f"{given.split('=')[0]} out.")
 
     def refuse_segments(self, count: int) -> None:
         """Only a video dream is split into segments (a zoom's frames grow from each other)."""
@@ -92,20 +131,14 @@ class Mode:
             f"them at once instead with a sweep, e.g. -m seed=1,2,3,4 hydra/launcher=joblib."
         )
 
-    def check_mask_scope(self, cfg: RenderConfig) -> None:
-        """``mask.track=flow`` needs a source video, ``mask.follow=camera`` a camera."""
-        honoured = {"video": self.reads_video, "zoom": self.animates_camera}
-        for key, value, renders in MASK_SCOPES:
-            if cfg.mask.source and getattr(cfg.mask, key) == value and not honoured[renders]:
-                raise UserError(f"mask.{key}={value} applies to {renders} renders only, not to this {self.name} "
-                                f"render. Leave mask.{key} out.")
-
 
 MODES = {mode.name: mode for mode in (
-    Mode("zoom", render_zoom, estimate_zoom, fewer_frames, animates_camera=True),
+    Mode("zoom", render_zoom, estimate_zoom, fewer_frames, moves_camera=True, streams_live=True, dreams_every=True,
+         closes_loop=True, starts_from_class=True, mask_follows_camera=True),
     Mode("image", render_still, estimate_still, smaller, sized_by_input=True,
          required=(("input", "The dream_image preset dreams a photo: pass one with input=photo.jpg."),)),
     Mode("video", render_video, estimate_video, fewer_frames, reads_video=True, sized_by_input=True,
+         dreams_live_input=True,
          required=(("input", "Dreaming a video needs one: pass input=clip.mp4."),)),
     Mode("visualize", render_visualization, estimate_visualization, fewer_steps,
          required=(("target", "Visualisation needs a target: pass a class name or index (target=banana) or "

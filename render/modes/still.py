@@ -54,7 +54,7 @@ def still_size(cfg: RenderConfig, image: torch.Tensor) -> tuple[int, int]:
 def _dream_masked(plan: RenderPlan, engine: Engine, image: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
     """The dream of ``image`` (1, 3, H, W), only inside ``mask.source`` when one is given."""
     cfg = plan.cfg
-    masks = render_masks(cfg, 1, "a still's frames", engine.device, plan.timeline)
+    masks = render_masks(cfg.mask, cfg.motion.border, 1, "a still's frames", engine.device, plan.timeline)
     if masks is None:
         return engine.dream(image, 0, generator)
     frame_mask = masks.next(0, image)

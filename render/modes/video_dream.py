@@ -48,7 +48,7 @@ import torch
 from rich.console import Console
 
 from dream.errors import UserError
-from render.config import RenderConfig
+from render.config import RenderConfig, VideoConfig
 from render.driver import Report, Step, drive, open_outputs
 from render.engine import Engine
 from render.estimate import Estimate, estimate_frames, timed
@@ -92,9 +92,9 @@ class VideoState:
     masks: FrameMasks | None = None
 
 
-def video_frame_count(cfg: RenderConfig, info: VideoInfo) -> int:
-    """Frames dreamed: the source's (``info``, as probed), at most ``frames``."""
-    return min(info.frames, cfg.frames or info.frames)
+def video_frame_count(asked: int | None, info: VideoInfo) -> int:
+    """Frames dreamed: the source's (``info``, as probed), at most ``asked`` (``frames``; None: all of them)."""
+    return min(info.frames, asked or info.frames)
 
 
 def output_size(cfg: RenderConfig, info: VideoInfo) -> tuple[int, int]:
@@ -298,7 +298,8 @@ class VideoDreamMode:
         self.width, self.height = output_size(cfg, info)
         self.schedules = video_schedules(plan.timeline)
         self.flow = flow_settings(cfg.video)
-        self.masks = render_masks(cfg, info.frames, "the source video's frames", engine.device, plan.timeline)
+        self.masks = render_masks(cfg.mask, cfg.motion.border, info.frames, "the source video's frames",
+                                  engine.device, plan.timeline)
         self.steps_total = self.span.end - self.span.start
         self.notes: list[str] = []
         self.ended = False
@@ -519,7 +520,7 @@ def _rounded(value: float) -> float | None:
 def estimate_video(cfg: RenderConfig, engine: Engine, frames: int, source: VideoInfo | None = None) -> Estimate:
     """The dream and the optical flow of every frame at the output's size (``Mode.estimate``)."""
     height, width = video_size(cfg, source)
-    flow = flow_seconds(cfg, height, width, engine.device)
+    flow = flow_seconds(cfg.video, height, width, engine.device)
     return estimate_frames(cfg, engine, frames, first_frame(cfg, (height, width), engine.device), mode_seconds=flow)
 
 
@@ -545,10 +546,10 @@ def video_size(cfg: RenderConfig, source: VideoInfo | None) -> tuple[int, int]:
     return height, width
 
 
-def flow_seconds(cfg: RenderConfig, height: int, width: int, device: torch.device) -> float:
-    """Seconds of one frame's optical flow (forward and backward) at the render's size."""
+def flow_seconds(video: VideoConfig, height: int, width: int, device: torch.device) -> float:
+    """Seconds of one frame's optical flow (forward and backward) at the render's size, with ``video``'s flow keys."""
     generator = torch.Generator().manual_seed(0)
     before = smooth_noise(height, width, generator, device)
     after = before.roll(2, dims=3)
-    settings = flow_settings(cfg.video)
+    settings = flow_settings(video)
     return timed(lambda: frame_motion(before, after, settings), device)

@@ -95,8 +95,8 @@ def zoom_masks(plan: RenderPlan, engine: Engine) -> FrameMasks | None:
     """The zoom's masks (None without ``mask.source``), over its frames and a loop's."""
     if plan.masks is None:
         return None
-    return render_masks(plan.cfg, plan.frames, "the zoom's frames (frames + loop_frames)", engine.device,
-                        plan.timeline)
+    return render_masks(plan.cfg.mask, plan.cfg.motion.border, plan.frames, "the zoom's frames (frames + "
+                        "loop_frames)", engine.device, plan.timeline)
 
 
 def advance(state: ZoomState, engine: Engine, camera: Camera, cfg: RenderConfig, cadence: int = 1) -> torch.Tensor:
@@ -273,4 +273,5 @@ def render_zoom(plan: RenderPlan, run_dir: Path, engine: Engine, console: Consol
 
 def estimate_zoom(cfg: RenderConfig, engine: Engine, frames: int, *_) -> Estimate:
     """The zoom's frames at the config's size (``Mode.estimate``)."""
-    return estimate_frames(cfg, engine, frames, start_image(cfg, (cfg.height, cfg.width), engine.device))
+    first = start_image(cfg.input, cfg.seed, (cfg.height, cfg.width), engine.device)
+    return estimate_frames(cfg, engine, frames, first)

@@ -23,13 +23,12 @@ import torch
 import torch.nn.functional as F
 
 from dream.errors import UserError
-from render.config import VideoConfig
+from render.config import FlowPreset, VideoConfig
 
-FLOW_METHODS = ("dis",)
 DIS_PRESETS = {
-    "ultrafast": cv2.DISOpticalFlow_PRESET_ULTRAFAST,
-    "fast": cv2.DISOpticalFlow_PRESET_FAST,
-    "medium": cv2.DISOpticalFlow_PRESET_MEDIUM,
+    FlowPreset.ultrafast: cv2.DISOpticalFlow_PRESET_ULTRAFAST,
+    FlowPreset.fast: cv2.DISOpticalFlow_PRESET_FAST,
+    FlowPreset.medium: cv2.DISOpticalFlow_PRESET_MEDIUM,
 }
 LUMA = (0.299, 0.587, 0.114)  # ITU-R BT.601: the grey DIS is given
 # Forward and backward flow may disagree by this share of their lengths before a pixel counts as
@@ -73,17 +72,10 @@ class FrameMotion:
 
 
 def flow_settings(video_cfg: VideoConfig) -> FlowSettings:
-    """The flow settings of a ``video`` config section, checked; bad values are UserErrors."""
-    if video_cfg.flow not in FLOW_METHODS:
-        raise UserError(
-            f"Config key 'video.flow' is '{video_cfg.flow}', but must be one of: {', '.join(FLOW_METHODS)} "
-            f"(OpenCV's DIS, which needs no downloaded weights)."
-        )
-    if video_cfg.flow_preset not in DIS_PRESETS:
-        raise UserError(
-            f"Config key 'video.flow_preset' is '{video_cfg.flow_preset}', but must be one of: "
-            f"{', '.join(DIS_PRESETS)} (faster presets follow fast motion less exactly)."
-        )
+    """The flow settings of a ``video`` config section, checked; bad values are UserErrors.
+
+    ``video.flow`` and ``video.flow_preset`` are closed choices of the schema (``FlowMethod``, ``FlowPreset``).
+    """
     if not video_cfg.occlusion_threshold > 0 or not video_cfg.scene_cut_threshold > 0:
         raise UserError(
             "Config keys 'video.occlusion_threshold' (pixels, e.g. 1.0) and 'video.scene_cut_threshold' "

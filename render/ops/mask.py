@@ -20,15 +20,12 @@ import torch
 import torch.nn.functional as F
 
 from dream.errors import UserError
-from render.config import MaskConfig, RenderConfig
+from render.config import MaskConfig
 from render.media.mask_file import brightness, is_video_file, iter_mask_frames, probe_mask_video, read_mask_image
 from render.ops.flow import FrameMotion
 from render.ops.mask_carry import interior, place, refine_shift, shift_matrix, subject_shift
 from render.ops.mask_key import is_key, key_mask, parse_key
 from render.timeline import Timeline, Track
-
-TRACKS = ("none", "flow")  # flow: video dreams only, FOLLOWS' camera: zooms only (render.modes.registry)
-FOLLOWS = ("screen", "camera")
 
 
 @dataclass(frozen=True)
@@ -94,15 +91,14 @@ class MaskSettings:
 
 
 def mask_settings(cfg: MaskConfig, strength: Track) -> MaskSettings:
-    """Check the ``mask`` section; bad values are UserErrors (which modes honour which choice: ``Mode.check``).
+    """Check the ``mask`` section; bad values are UserErrors.
+
+    ``mask.track`` and ``mask.follow`` are closed choices of the schema (``MaskTrack``, ``MaskFollow``); which modes
+    honour which choice is ``Mode.check``'s.
 
     Args:
         strength: ``mask.strength`` as the render's timeline has it (parsed and checked there).
     """
-    for key, choices in (("track", TRACKS), ("follow", FOLLOWS)):
-        value = getattr(cfg, key)
-        if value not in choices:
-            raise UserError(f"Config key 'mask.{key}' is '{value}', but must be one of: {', '.join(choices)}.")
     if isinstance(cfg.feather, bool) or not isinstance(cfg.feather, int) or cfg.feather < 0:
         raise UserError(f"Config key 'mask.feather' is {cfg.feather}, but must be 0 or more pixels (e.g. 8).")
     if is_key(cfg.source):
@@ -194,14 +190,15 @@ class FrameMasks:
             self.last_grey = snapshot["mask_last_grey"].to(device)
 
 
-def render_masks(cfg: RenderConfig, frames: int, frames_meaning: str, device: torch.device,
+def render_masks(mask: MaskConfig, border: str, frames: int, frames_meaning: str, device: torch.device,
                  timeline: Timeline) -> FrameMasks | None:
-    """The masks of a render of ``cfg`` over ``frames`` frames (None without ``mask.source``), checked.
+    """The masks of a render's ``mask`` section over ``frames`` frames (None without ``mask.source``), checked.
 
-    The strength is the render's ``timeline``'s; a carried mask moves over the camera's border.
+    The strength is the render's ``timeline``'s; a carried mask moves over the camera's ``border``
+    (``motion.border``).
     """
-    settings = mask_settings(cfg.mask, timeline.track("mask.strength"))
-    return open_frame_masks(settings, frames, frames_meaning, device, cfg.motion.border)
+    settings = mask_settings(mask, timeline.track("mask.strength"))
+    return open_frame_masks(settings, frames, frames_meaning, device, border)
 
 
 def open_frame_masks(settings: MaskSettings, frames: int, frames_meaning: str, device: torch.device,

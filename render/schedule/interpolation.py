@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
-INTERPOLATIONS = ("linear", "cubic", "step")
+from render.config import Interpolation
+
+INTERPOLATIONS = tuple(Interpolation)  # motion.interpolation's choices; a key may also name its own
 
 
 def _fill_gaps(table: np.ndarray, method: str) -> np.ndarray:

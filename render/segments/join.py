@@ -50,7 +50,7 @@ def segment_folders(sweep_dir: Path) -> dict[int, list[tuple[Path, dict]]]:
         run_dir = config_file.parent.parent
         if run_dir == Path(sweep_dir):
             continue
-        cfg = OmegaConf.to_container(typed_config(OmegaConf.load(config_file)), resolve=True)
+        cfg = OmegaConf.to_container(typed_config(OmegaConf.load(config_file)), resolve=True, enum_to_str=True)
         if cfg["mode"] == "video" and cfg["segment"]["count"] > 1:
             found.setdefault(cfg["segment"]["index"], []).append((run_dir, cfg))
     return found

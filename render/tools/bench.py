@@ -129,7 +129,8 @@ def zoom_overhead(width: int, height: int, frames: int) -> dict:
     render.engine.Engine.dream = timed_dream
     try:
         with tempfile.TemporaryDirectory() as folder:
-            meta = run(OmegaConf.create(OmegaConf.to_container(cfg)), Path(folder) / "run", Console(quiet=True))
+            plain = OmegaConf.create(OmegaConf.to_container(cfg, enum_to_str=True))
+            meta = run(plain, Path(folder) / "run", Console(quiet=True))
     finally:
         render.engine.Engine.dream = real_dream
     loop = meta["loop_seconds"]

@@ -58,7 +58,7 @@ def render_at_cadence(cadence: int, width: int, height: int, frames: int, folder
     cfg = compose_preset("zoom_places", [f"frames={frames}", f"width={width}", f"height={height}",
                                          "model=efficientnet_lite0", "dream.layer=block10", f"dream.cadence={cadence}",
                                          "output.crf=0", "output.preset=ultrafast", "output.poster=false"])
-    cfg = OmegaConf.create(OmegaConf.to_container(cfg))
+    cfg = OmegaConf.create(OmegaConf.to_container(cfg, enum_to_str=True))
     meta = run(cfg, folder / f"cadence_{cadence}", Console(quiet=True))
     camera, timeline = camera_for(cfg.motion, cfg.fps), Timeline(cfg, frames)
     video = folder / f"cadence_{cadence}" / meta["media"]

@@ -1,14 +1,27 @@
 """The typed config: schema defaults validate; choices and ranges fail as one clear UserError."""
 
+import json
+
 import pytest
 from omegaconf import OmegaConf
 
 from dream.errors import UserError
+from dream.param import PARAMETERIZATIONS
+from dream.speed import COMPILE_MODES, PRECISIONS
+from dream.visualize import BACKGROUNDS
 from render.config import (
     FOLDER_NAME_BYTES,
+    Background,
+    Choice,
+    Coherence,
+    CompileMode,
+    Parameterization,
+    Precision,
     RenderConfig,
     check_frame_memory,
     check_input_file,
+    choice_error,
+    choice_type,
     class_start_target,
     folder_name,
     validate,
@@ -30,7 +43,6 @@ def test_schema_defaults_are_valid():
 @pytest.mark.parametrize(
     ("overrides", "key"),
     [
-        ({"speed": {"precision": "int8"}}, "speed.precision"),
         ({"fps": 0}, "fps"),
         ({"dream": {"octave_scale": -1.0}}, "dream.octave_scale"),
         ({"output": {"crf": 60}}, "output.crf"),
@@ -49,6 +61,65 @@ def test_schema_defaults_are_valid():
 def test_bad_values_name_the_key(overrides, key):
     with pytest.raises(UserError, match=key.replace(".", r"\.")):
         validate(config(**overrides))
+
+
+CHOICE_KEYS = ("visualize.parameterization", "visualize.background", "speed.precision", "speed.compile",
+               "motion.border", "motion.sampling", "motion.interpolation", "color.coherence", "output.preset",
+               "video.flow", "video.flow_preset", "mask.track", "mask.follow")
+
+
+def test_the_closed_choices_are_the_enum_keys_of_the_schema():
+    schema = OmegaConf.structured(RenderConfig)
+    found = {key for key in _dotted_keys(schema) if choice_type(key) is not None}
+    assert found == set(CHOICE_KEYS)
+
+
+def _dotted_keys(node, prefix=""):
+    for key in node:
+        child = node._get_node(key)
+        yield from _dotted_keys(child, f"{prefix}{key}.") if OmegaConf.is_dict(child) else [f"{prefix}{key}"]
+
+
+@pytest.mark.parametrize("key", CHOICE_KEYS)
+def test_each_choice_is_named_by_its_word_and_shown_as_it(key):
+    for member in choice_type(key):
+        assert member.name == member.value == str(member) == f"{member}" == json.loads(json.dumps(member))
+
+
+def test_a_choice_equals_its_word_and_is_read_by_it():
+    cfg = OmegaConf.structured(RenderConfig)
+    cfg.merge_with({"speed": {"compile": "reduce-overhead"}, "color": {"coherence": "none"}})
+    assert cfg.speed.compile is CompileMode["reduce-overhead"] and cfg.speed.compile == "reduce-overhead"
+    assert cfg.color.coherence == "none" and cfg.color.coherence != "lab" and cfg.color.coherence is Coherence.none
+    assert {"reduce-overhead": 1}[cfg.speed.compile] == 1  # tables keyed by the words find the member
+
+
+def test_a_saved_config_holds_the_words_and_reads_back_the_same():
+    cfg = OmegaConf.structured(RenderConfig)
+    cfg.merge_with({"speed": {"compile": "max-autotune"}})
+    text = OmegaConf.to_yaml(cfg)
+    assert "compile: max-autotune" in text and "coherence: lab" in text and "Coherence" not in text
+    assert OmegaConf.merge(OmegaConf.structured(RenderConfig), OmegaConf.create(text)) == cfg
+
+
+@pytest.mark.parametrize(("key", "value", "choices"), [
+    ("speed.compile", "fastest", "none, default, reduce-overhead, max-autotune"),
+    ("color.coherence", "hsv", "none, lab, rgb"),
+    ("mask.track", "optical", "none, flow"),
+    ("mask.follow", "eyes", "screen, camera"),
+])
+def test_a_bad_choice_names_the_key_the_value_and_the_choices(key, value, choices):
+    assert str(choice_error(key, value)) == f"Config key '{key}' is '{value}', but must be one of: {choices}."
+
+
+def test_a_key_that_is_no_closed_choice_has_no_choice_error():
+    assert choice_error("color.anchor", "palette.jpg") is None and choice_error("mode", "film") is None
+
+
+def test_the_choices_are_what_the_dream_library_runs():
+    assert set(Parameterization) == set(PARAMETERIZATIONS) and set(Background) == set(BACKGROUNDS)
+    assert set(Precision) == {"auto", *PRECISIONS} and set(CompileMode) == set(COMPILE_MODES)
+    assert all(issubclass(kind, Choice) for kind in (Parameterization, Background, Precision, CompileMode))
 
 
 def test_a_size_may_come_from_the_input_when_the_mode_is_sized_by_it():
@@ -158,7 +229,7 @@ def test_an_input_that_is_a_folder_or_missing_is_refused_before_the_model(tmp_pa
      ({"fps": 100000.0}, "fps"), ({"fps": 0.5}, "fps"), ({"seed": -1}, "seed"),
      ({"motion": {"rate_fps": 0.0}}, "motion.rate_fps"), ({"output": {"gif_fps": 0.0}}, "output.gif_fps"),
      ({"loop": True, "loop_frames": 0}, "loop_frames"), ({"output": {"preview_every_s": -1.0}}, "preview_every_s"),
-     ({"output": {"preset": "superfast2"}}, "output.preset"), ({"visualize": {"size": 0}}, "visualize.size"),
+     ({"visualize": {"size": 0}}, "visualize.size"),
      ({"visualize": {"batch": 0}}, "visualize.batch"), ({"visualize": {"learning_rate": -1.0}}, "learning_rate"),
      ({"visualize": {"diversity": -1.0}}, "visualize.diversity"), ({"visualize": {"scales": []}}, "visualize.scales"),
      ({"mode": "visualize", "audio": "song.mp3"}, "audio="), ({"mode": "image", "audio": "song.mp3"}, "audio=")],

@@ -91,7 +91,7 @@ def test_a_mask_that_leaves_nothing_to_dream_makes_the_steps_free():
     from render.estimate import mask_cost, start_image
 
     cfg, engine = _engine("smoke", ["mask.source=key:hue:0-10+saturation:0.9-1"], 4)
-    share, seconds = mask_cost(cfg, engine, start_image(cfg, (64, 96), engine.device))
+    share, seconds = mask_cost(cfg.mask, cfg.motion.border, engine, start_image(None, 0, (64, 96), engine.device))
     assert share == 0.0 and seconds > 0
     assert StepTimer(engine, 64, 96, share).frame(1) == 0.0
 

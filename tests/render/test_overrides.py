@@ -42,6 +42,9 @@ def test_quoted_schedule_composes_to_the_string_the_user_wrote():
                                         "render.tools.list"]),
         (["dream=foo"], ["Unknown dream option 'foo'", "classic"]),
         (["frames=abc"], ["Setting 'frames' can't be 'abc'", "frames=120"]),
+        (["speed.compile=reduce_overhead"], ["Config key 'speed.compile' is 'reduce_overhead', but must be one of: "
+                                             "none, default, reduce-overhead, max-autotune."]),
+        (["color.coherence=LAB"], ["Config key 'color.coherence' is 'LAB', but must be one of: none, lab, rgb."]),
         (["dream..x=3"], ["Could not read the setting", "Quote"]),
     ],
 )

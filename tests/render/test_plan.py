@@ -1,8 +1,11 @@
 """The render plan: built and checked once, before any run folder exists."""
 
+import dataclasses
+
 import pytest
 
 from dream.errors import UserError
+from render.modes.registry import MODES
 from render.ops.camera import AffineCamera
 from render.ops.perspective_camera import PerspectiveCamera
 from render.plan import endless_or, plan_render
@@ -38,6 +41,12 @@ def test_what_is_honoured_differently_is_said_and_kept_in_the_notes():
     plan = plan_render(typed_config(compose_preset("smoke", ["loop=true", "frames=6", "loop_frames=30"])),
                        warn=said.append)
     assert said == plan.notes and "crossfades 3 frames" in said[0]
+
+
+def test_the_camera_is_the_modes_fact_moves_camera(monkeypatch):
+    """A mode that doesn't declare ``moves_camera`` gets no camera, whatever its other features."""
+    monkeypatch.setitem(MODES, "zoom", dataclasses.replace(MODES["zoom"], moves_camera=False))
+    assert plan_of("smoke", []).camera is None
 
 
 def test_a_still_has_no_camera(tmp_path):

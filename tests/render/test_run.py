@@ -139,7 +139,6 @@ def test_a_resumed_loop_still_fades_into_its_head(tmp_path, monkeypatch):
         ("frames=0", "frames"),
         ("width=-5", "width"),
         ("motion.zoom='0:(1.04), 10:(1.0+'", "motion.zoom"),
-        ("motion.border=wrap", "motion.border"),
         ("model.name=nosuchnet", "nosuchnet"),
         ("dream.layer=nosuchlayer", "nosuchlayer"),
         ("input=/nonexistent/photo.jpg", "/nonexistent/photo.jpg"),
@@ -149,6 +148,14 @@ def test_a_resumed_loop_still_fades_into_its_head(tmp_path, monkeypatch):
 def test_bad_configs_raise_clear_user_errors(tmp_path, override, message):
     with pytest.raises(UserError, match=message.replace("(", r"\(").replace("+", r"\+")):
         run(compose_preset("smoke", [override]), tmp_path)
+
+
+def test_a_bad_choice_in_a_plain_config_names_the_key_the_value_and_the_choices(tmp_path):
+    plain = OmegaConf.to_container(compose_preset("smoke"), enum_to_str=True)  # as a saved or handmade config is
+    plain["motion"]["border"] = "wrap"
+    with pytest.raises(UserError, match="'motion.border' is 'wrap', but must be one of: reflection, replicate, zeros"):
+        run(OmegaConf.create(plain), tmp_path / "run")
+    assert not (tmp_path / "run").exists()
 
 
 # ------------------------------------------------------------------ soundtrack

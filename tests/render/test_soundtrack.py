@@ -26,7 +26,7 @@ def test_without_audio_a_feature_is_an_error_naming_the_fix(tmp_path):
 def test_features_are_computed_on_first_read_and_stored(tmp_path):
     track = click_track(tmp_path / "clicks.wav", [0.25, 0.75], 1.0)
     cfg = config(audio=str(track))
-    variables = audio_variables(cfg, tmp_path, 24, 0, open_soundtrack(cfg))
+    variables = audio_variables(cfg, tmp_path, 24, 0, open_soundtrack(cfg.audio))
     assert not (tmp_path / FEATURES_FILE).exists()  # nothing read yet: nothing analysed
     beat = parse_schedule("0:(beat)", frames=24, name="dream.step_size", variables=variables).values()
     assert (tmp_path / FEATURES_FILE).is_file() and len(beat) == 24
@@ -38,12 +38,12 @@ def test_features_are_computed_on_first_read_and_stored(tmp_path):
 def test_features_read_before_the_run_folder_exists_are_stored_once_it_does(tmp_path):
     track = click_track(tmp_path / "clicks.wav", [0.25, 0.75], 1.0)
     cfg, run_dir = config(audio=str(track)), tmp_path / "run"
-    variables = audio_variables(cfg, run_dir, 24, 0, open_soundtrack(cfg))
+    variables = audio_variables(cfg, run_dir, 24, 0, open_soundtrack(cfg.audio))
     parse_schedule("0:(beat)", frames=24, name="dream.step_size", variables=variables)
     run_dir.mkdir()
     keep_features(variables, run_dir)
     assert (run_dir / FEATURES_FILE).is_file()
-    unread = audio_variables(cfg, tmp_path / "other", 24, 0, open_soundtrack(cfg))
+    unread = audio_variables(cfg, tmp_path / "other", 24, 0, open_soundtrack(cfg.audio))
     (tmp_path / "other").mkdir()
     keep_features(unread, tmp_path / "other")
     assert not (tmp_path / "other" / FEATURES_FILE).exists()  # never read: never analysed
@@ -51,4 +51,4 @@ def test_features_read_before_the_run_folder_exists_are_stored_once_it_does(tmp_
 
 def test_a_missing_track_fails_before_anything_renders(tmp_path):
     with pytest.raises(UserError, match="missing.mp3"):
-        open_soundtrack(config(audio=str(tmp_path / "missing.mp3")))
+        open_soundtrack(str(tmp_path / "missing.mp3"))

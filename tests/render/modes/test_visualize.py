@@ -156,7 +156,7 @@ def test_importance_fade_greys_the_unimportant_areas(tiny_net, tmp_path):
     [({"crop_range": [0.9, 0.4]}, "crop_range"), ({"crop_range": [0.5]}, "crop_range"),
      ({"crop_range": [0.7, 2.5]}, "crop_range"),
      ({"crops": -1}, "crops"), ({"importance_fade": 2.0}, "importance_fade"),
-     ({"background": "loud"}, "background"), ({"coarse_size": 0}, "coarse_size"),
+     ({"coarse_size": 0}, "coarse_size"),
      ({"detail_steps": -1}, "detail_steps")],
 )  # fmt: skip
 def test_bad_visualize_settings_name_the_key(visualize, key):

@@ -75,8 +75,6 @@ def test_keep_is_the_source_bit_for_bit_where_the_weight_is_0():
 @pytest.mark.parametrize(
     "keys, message",
     [
-        ({"track": "optical"}, "'mask.track' is 'optical'"),
-        ({"follow": "eyes"}, "'mask.follow' is 'eyes'"),
         ({"feather": -1}, "'mask.feather' is -1"),
         ({"source": "key:hue"}, "can't be read as a key"),
     ],

@@ -31,7 +31,6 @@ def test_pace_and_percentiles():
 
 def test_camera_motion_reads_a_known_zoom_and_turn_from_two_frames():
     import cv2
-    import numpy as np
     from skimage import data
 
     from render.tools.bench_live import camera_motion
