@@ -548,11 +548,7 @@ def validate_live_input(cfg: RenderConfig) -> None:
     if spec is None:
         return
     usage = f'make live conf=video_dream ARGS="live.input={spec}"'
-    if cfg.replay:
-        raise UserError(f"replay={cfg.replay} is a live dream over live.input={spec}: its source's frames came live "
-                        f"and were not kept, so it can't be rendered again. Keep such a performance with "
-                        f"live.record=true (the mp4 of every frame dreamed).")
-    if cfg.mode != "video" or not cfg.live.enabled:
+    if cfg.mode != "video" or not (cfg.live.enabled or cfg.replay):  # a replay dreams the recorded source offline
         raise UserError(f"live.input={spec} is a live source for the video dream, so it needs mode=video and "
                         f"live.enabled=true (this render: mode={cfg.mode}, live.enabled={cfg.live.enabled}). "
                         f"Run {usage}.")

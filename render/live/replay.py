@@ -18,6 +18,7 @@ from omegaconf import OmegaConf
 
 from dream.errors import UserError
 from render.live.control import CHANGES_FILE, read_changes
+from render.live.source_recording import recorded_source
 from render.media.run_folder import CONFIG_FILE, write_atomic
 from render.timeline import Timeline
 
@@ -59,6 +60,8 @@ def replay_config(run_dir: str | Path, given: Any, overrides: list[str]) -> Any:
         OmegaConf.update(saved, key, OmegaConf.select(given, key), force_add=True)
     saved.frames, saved.replay, saved.resume = frames, str(run_dir), None
     saved.live.enabled, saved.live.url, saved.live.token, saved.live.osc_port = False, None, None, None
+    if saved.live.input:  # a live source is dreamed again from its recording
+        saved.live.input = str(recorded_source(run_dir / LIVE_FOLDER, run_dir))
     return saved
 
 

@@ -53,6 +53,8 @@ from render.driver import Report, Step, drive, open_outputs
 from render.engine import Engine
 from render.estimate import Estimate, estimate_frames, timed
 from render.live.input import LiveInput
+from render.live.replay import LIVE_FOLDER
+from render.live.source_recording import RecordedInput, SourceRecording, forget_recording
 from render.media.images import smooth_noise
 from render.media.progress import warner
 from render.media.seam_frames import save_seam_frame
@@ -378,15 +380,19 @@ class LiveVideoDreamMode:
     zoom's does. Endless (``frames=null``) until stopped, or ``frames`` frames. ``report`` hears the news.
     """
 
-    def __init__(self, plan: RenderPlan, engine: Engine, report: Report):
+    def __init__(self, plan: RenderPlan, engine: Engine, report: Report, live_folder: Path):
         cfg = plan.cfg
         self.cfg, self.engine, self.timeline, self.report = cfg, engine, plan.timeline, report
-        self.info = plan.live_source
+        self.info, self.live_folder = plan.live_source, live_folder
         self.schedules, self.flow = video_schedules(plan.timeline), flow_settings(cfg.video)
         self.steps_total = plan.frames
         self.notes: list[str] = []
         self.state: VideoState | None = None
-        self.input = LiveInput(cfg.live.input, cfg.width, cfg.height, log=lambda line: report(line, {}))
+        if cfg.replay:  # the performance's own source frames, in order (render/live/source_recording.py)
+            self.input = RecordedInput(Path(cfg.live.input), cfg.width, cfg.height, engine.device)
+        else:
+            self.input = LiveInput(cfg.live.input, cfg.width, cfg.height, log=lambda line: report(line, {}))
+        self.recording: SourceRecording | None = None
         self.cadence_choice = CadenceChoice(cfg.dream.cadence, cfg.fps, report)
         self.cadence = 1
         self.key_index: int | None = None  # the latest dreamed frame
@@ -404,6 +410,14 @@ class LiveVideoDreamMode:
         self.state = (state_from(snapshot, self.engine.device) if snapshot
                       else VideoState(torch.Generator().manual_seed(self.cfg.seed)))
         self.input.__enter__()
+        if self.cfg.replay:
+            return
+        if snapshot:
+            forget_recording(self.live_folder)
+            self.report("Live input: the recording of the source starts anew with a resume, so replay= can't render "
+                        "this performance again.", {})
+        else:
+            self.recording = SourceRecording(self.live_folder, self.cfg.width, self.cfg.height, self.cfg.fps)
 
     def step(self) -> Step:
         """The next source frame dreamed, or carried along the flow between a cadence's dreams."""
@@ -412,7 +426,9 @@ class LiveVideoDreamMode:
             return Step()  # the source is late or reopening; the stream repeats its last frame meanwhile
         index = self.state.next_index
         self.timeline.begin(index)
-        dreamed = self.key_index is None or index - self.key_index >= self.cadence
+        dreamed = self._dreams(index)
+        if self.recording is not None:
+            self.recording.write(source, dreamed)
         if dreamed:
             self.cadence, self.key_index = self.cadence_choice.at_dream(index), index
             self.state.generator.manual_seed(frame_seed(self.cfg.seed, index))
@@ -425,12 +441,25 @@ class LiveVideoDreamMode:
         self._say_skipped()
         return Step([output])
 
+    def _dreams(self, index: int) -> bool:
+        """Whether frame ``index`` is dreamed (else carried): the cadence's turn, or in a replay the performance's."""
+        if isinstance(self.input, RecordedInput):
+            return index in self.input.dreamed
+        return self.key_index is None or index - self.key_index >= self.cadence
+
     def snapshot(self) -> dict[str, torch.Tensor]:
         return snapshot_of(self.state)
 
     def finish(self) -> tuple[Path | None, bool]:
-        self.input.close()
+        self.close()
         return (Path(self.cfg.audio) if self.cfg.audio else None), True
+
+    def close(self) -> None:
+        """Stop reading the source and close its recording."""
+        self.input.close()
+        if self.recording is not None:
+            self.recording.close()
+            self.recording = None
 
     def facts(self) -> dict:
         state, (output, source) = self.state, (self.state.output_meter.value, self.state.source_meter.value)
@@ -462,11 +491,11 @@ def render_live_input(plan: RenderPlan, run_dir: Path, engine: Engine, console: 
                       stop: StopSignals | None = None) -> dict:
     """Dream over ``live.input`` into the live stream (and ``run_dir/<name>.mp4`` with ``live.record``)."""
     outputs = open_outputs(plan.cfg, run_dir, resume, console, audio=plan.audio, timeline=plan.timeline)
-    mode = LiveVideoDreamMode(plan, engine, outputs.report)
+    mode = LiveVideoDreamMode(plan, engine, outputs.report, run_dir / LIVE_FOLDER)
     try:
         return drive(mode, outputs.sink, console, resume, stop, outputs=outputs.extra)
     finally:
-        mode.input.close()  # the decoder stops with the render, however it ends
+        mode.close()  # the decoder and the recording stop with the render, however it ends
 
 
 def render_video(plan: RenderPlan, run_dir: Path, engine: Engine, console: Console, resume: bool = False,

@@ -330,7 +330,8 @@ def test_a_live_input_is_probed_before_the_run_folder_and_sets_size_and_rate(liv
     assert not (tmp_path / "run").exists()
 
 
-def test_a_live_dream_at_cadence_2_carries_the_detail_between_its_dreams(live_clip):
+def test_a_live_dream_at_cadence_2_carries_the_detail_between_its_dreams(live_clip, tmp_path):
+    from render.live.source_recording import DREAMED_FILE
     from render.modes.video_dream import LiveVideoDreamMode
     from render.plan import plan_render
     from render.run import typed_config
@@ -338,7 +339,7 @@ def test_a_live_dream_at_cadence_2_carries_the_detail_between_its_dreams(live_cl
     plan = plan_render(typed_config(compose_preset("video_dream", [f"live.input={live_clip}", *TINY_LIVE,
                                                                    "frames=5", "dream.cadence=2"])))
     engine = StubDream()
-    mode = LiveVideoDreamMode(plan, engine, report=lambda line, facts: None)
+    mode = LiveVideoDreamMode(plan, engine, report=lambda line, facts: None, live_folder=tmp_path)
     mode.restore(None, 0)
     try:
         shown = [frame for _ in range(60) if not mode.done for frame in mode.step().frames]
@@ -346,6 +347,7 @@ def test_a_live_dream_at_cadence_2_carries_the_detail_between_its_dreams(live_cl
         mode.finish()
     assert len(shown) == 5 and mode.done and engine.dreamed == [0, 2, 4]
     assert mode.state.detail.abs().mean() > 0  # the in-betweens kept the dream's detail
+    assert (tmp_path / DREAMED_FILE).read_text().split() == ["0", "2", "4"]  # what a replay dreams again
     assert mode.facts()["source"]["frames_received"] >= 5
 
 
