@@ -109,11 +109,13 @@ def estimate_frames(cfg: RenderConfig, engine: Engine, frames: int, first: torch
     share, mask_seconds = mask_cost(cfg.mask, cfg.motion.border, engine, first)
     step_seconds = StepTimer(engine, height, width, share)
     step_seconds.calibrate(first, min(1, frames - 1))
-    beside = mask_seconds + frame_overhead(cfg, engine, first, encoded) + mode_seconds
+    frame_seconds, finish_seconds = frame_overhead(cfg, engine, first, encoded)
+    beside = mask_seconds + frame_seconds + mode_seconds
     cadence = cfg.dream.cadence if isinstance(cfg.dream.cadence, int) else 1  # the frames between only move
     per_frame = [beside + (step_seconds.frame(i) if i % cadence == 0 else 0.0) for i in range(frames)]
     if per_frame:
         per_frame[0] += step_seconds.compile_seconds()  # the first frame compiles (the progress line's pace knows)
+        per_frame[-1] += finish_seconds
     seconds = sum(per_frame)
     peak = peak_bytes(engine.device) + step_seconds.extra_bytes()
     return Estimate(seconds, peak, frames, "frame", seconds / max(1, frames), (height, width), frame_seconds=per_frame)
@@ -230,18 +232,22 @@ def mask_cost(mask: MaskConfig, border: str, engine: Engine, start: torch.Tensor
     return share, seconds
 
 
-def frame_overhead(cfg: RenderConfig, engine: Engine, first: torch.Tensor, encoded: bool) -> float:
-    """Seconds a frame like ``first`` (1, 3, H, W) costs beside its dream: an animation's camera warp, colour
-    match, bytes and encoding; a still's PNG. Timed at ``timed_size_of`` its size and scaled by the pixels."""
+def frame_overhead(cfg: RenderConfig, engine: Engine, first: torch.Tensor, encoded: bool) -> tuple[float, float]:
+    """(seconds a frame like ``first`` (1, 3, H, W) costs beside its dream, seconds the render's end costs).
+
+    A frame: an animation's camera warp, colour match, bytes and encoding (with an encoder's start and close at
+    every resume point); a still's PNG. Timed at ``timed_size_of`` its size and scaled by the pixels. The end: an
+    animation's chunks are joined into its video by one more ffmpeg run, about an encoder's start and close.
+    """
     size = tuple(first.shape[-2:])
     timed_size = timed_size_of(size)
     scale = size[0] * size[1] / (timed_size[0] * timed_size[1])
     frame = resize(first, timed_size) if timed_size != size else first
     if not encoded:
-        return scale * png_seconds(frame)
+        return scale * png_seconds(frame), 0.0
     seconds = timed(moving_frame(cfg, engine, frame), engine.device, budget_s=0.3)
     start, per_frame = encoder_seconds(cfg.output, *timed_size, cfg.fps or 24)
-    return scale * (seconds + per_frame) + start / max(1, cfg.output.checkpoint_every)
+    return scale * (seconds + per_frame) + start / max(1, cfg.output.checkpoint_every), start
 
 
 def moving_frame(cfg: RenderConfig, engine: Engine, frame: torch.Tensor) -> Callable[[], None]:
