@@ -278,8 +278,6 @@ def test_tempos_given_or_found_in_the_audio_are_valid(tempo):
         ({"mode": "video", "segment": {"count": 2}, "live": {"enabled": True, "input": "udp://127.0.0.1:5000"}},
          "without segments"),
         ({"mode": "video", "live": {"enabled": True, "input": "no_such_clip.mp4"}}, "does not exist"),
-        ({"mode": "video", "replay": "outputs/run", "live": {"enabled": True, "input": "udp://127.0.0.1:5000"}},
-         "can't be rendered again"),
     ],
 )
 def test_live_input_belongs_to_a_live_video_dream(overrides, message):
