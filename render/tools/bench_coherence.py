@@ -32,7 +32,7 @@ DISTANCES = (1, 5, 10)
 VARIANTS = {"independent": ["video.blend=0"], "dreamed": []}
 
 
-def coherence_clips(width: int = 256, height: int = 144, frames: int = 48) -> dict[str, SquareClip]:
+def coherence_clips(width: int = 160, height: int = 96, frames: int = 32) -> dict[str, SquareClip]:
     """The three clips at ``width`` x ``height``: a 1.5 px/frame pan left with a photo inset of a third of the height."""
     side = height // 3 // 4 * 4
     pan = 1.5
@@ -111,9 +111,9 @@ def compare(folder: Path, width: int, height: int, frames: int, overrides: list[
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m render.tools.bench_coherence",
                                      description=__doc__.split("\n\n")[0])
-    parser.add_argument("--width", type=int, default=256)
-    parser.add_argument("--height", type=int, default=144)
-    parser.add_argument("--frames", type=int, default=48)
+    parser.add_argument("--width", type=int, default=160)
+    parser.add_argument("--height", type=int, default=96)
+    parser.add_argument("--frames", type=int, default=32)
     parser.add_argument("--clips", nargs="+", choices=("pan", "occluder", "across"), help="default: all three")
     parser.add_argument("--keep", type=Path, help="folder to keep the clips and renders in")
     parser.add_argument("--json", type=Path, help="also write the figures here")
