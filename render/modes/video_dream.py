@@ -3,7 +3,11 @@
 The previous frame's dream *detail* (dreamed minus source) is carried along the
 source's optical flow and weighted per pixel by ``w = video.blend * mask``, the mask
 being the flow's reliability (zero where something was occluded or came into view,
-moved too far, or the scene cut). The frame is dreamed from ``source + w * carried``,
+moved too far, or the scene cut). With ``video.long_term`` the details of frames further
+back are carried too, each along its own flow, and every pixel takes the mean of those that
+see it (long-term consistency, after Ruder et al. 2016): the mean holds the dream where it
+would drift over many frames, and restores it where an occluder moved away; a pixel no
+carried frame sees is dreamed afresh (``w = 0``). The frame is dreamed from ``source + w * carried``,
 and its detail becomes ``w * carried + (1 - w) * (dreamed - source)``: a running
 average of the dream along the motion. Only ``1 - w`` of each frame's fresh dream is
 new, so the jitter-driven change from frame to frame shrinks, while the dream keeps
@@ -26,8 +30,8 @@ With ``mask.source`` the dream is restricted to the mask, the detail is kept (an
 carried) only inside it, and the frame written is the source frame itself wherever
 the mask is 0.
 
-The state that makes frame ``i`` (previous source, detail and output frames,
-generator, stability sums, a carried mask) is saved at every resume point, so a
+The state that makes frame ``i`` (previous source, detail and output frames, the older
+frames' sources and details, generator, stability sums, a carried mask) is saved at every resume point, so a
 resumed render produces the frames of one that never stopped.
 
 With ``live.input`` (and ``live.enabled``) the frames come from a live source as it plays

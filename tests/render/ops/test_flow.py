@@ -109,3 +109,14 @@ def test_bad_flow_settings_are_user_errors(key, value):
 def test_flow_settings_from_config():
     video = SimpleNamespace(flow="dis", flow_preset="fast", occlusion_threshold=2.0, scene_cut_threshold=0.2)
     assert flow_settings(video) == FlowSettings("fast", 2.0, 0.2)
+
+
+def test_bicubic_warping_keeps_fine_detail_that_bilinear_halves():
+    stripes = torch.zeros(1, 1, 4, 16)
+    stripes[..., 1::2] = 1.0
+    stripes[..., 2::4] = 0.5  # a period of 4 px: bilinear at half a pixel averages neighbours
+    half = torch.zeros(1, 2, 4, 16)
+    half[:, 0] = 0.5
+    spread = {mode: warp_by_flow(stripes, half, mode)[..., 2:-2].std().item() for mode in ("bilinear", "bicubic")}
+    assert spread["bicubic"] > 1.1 * spread["bilinear"]
+    assert torch.allclose(warp_by_flow(stripes, torch.zeros_like(half), "bicubic"), stripes, atol=1e-5)
