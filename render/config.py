@@ -126,6 +126,7 @@ class VideoConfig:
 
     blend: Any = 0.9  # how much of the earlier frames' dream, carried along the optical flow, enters each frame
     long_term: list[int] = field(default_factory=lambda: [2, 4])  # frames further back whose dream is carried too
+    passes: int = 1  # 2: a backward pass reconciles the forward dream before any frame is written (offline)
     strength: Any = 1.0  # 0 = the source, 1 = the full dream
     flow: str = "dis"
     flow_preset: str = "medium"
@@ -315,6 +316,9 @@ def validate(cfg: RenderConfig, sized_by_input: bool = False) -> None:
         if value is None or not value > 0:
             raise UserError(f"Config key '{key}' is {value}, but must be greater than 0 (e.g. {key}=120).")
     validate_video(cfg.video)
+    if cfg.video.passes == 2 and (cfg.segment.count > 1 or cfg.mask.source or cfg.live.input):
+        raise UserError("Config key 'video.passes' is 2, which keeps every frame until the backward pass: it works "
+                        "on one whole file, without segment.count, mask.source or live.input.")
     if cfg.dream.jitter < 0 or cfg.dream.crossfade < 0:
         raise UserError("Config keys 'dream.jitter' and 'dream.crossfade' must be 0 or more.")
     tile = cfg.dream.tile_size
@@ -349,6 +353,9 @@ def validate_video(video: VideoConfig) -> None:
             f"Config key 'video.long_term' is {distances}, but must list distinct frame distances from 2 to "
             f"{LONGEST_REACH} (e.g. video.long_term=[2,4]; [] carries the previous frame's dream only)."
         )
+    if video.passes not in (1, 2):
+        raise UserError(f"Config key 'video.passes' is {video.passes}, but must be 1 (forward) or 2 (forward, then "
+                        "a backward pass that reconciles the two directions).")
 
 
 def validate_output_name(name: str) -> None:

@@ -543,7 +543,12 @@ def render_video(plan: RenderPlan, run_dir: Path, engine: Engine, console: Conso
     """Dream over the frames of ``cfg.input`` into ``run_dir/<name>.mp4``; returns facts for meta.json."""
     if plan.live_source is not None:
         return render_live_input(plan, run_dir, engine, console, resume, stop)
-    mode = VideoDreamMode(plan, run_dir, engine, console)
+    if plan.cfg.video.passes == 2:
+        from render.modes.video_two_pass import TwoPassVideoDreamMode  # imports this module
+
+        mode = TwoPassVideoDreamMode(plan, run_dir, engine, console)
+    else:
+        mode = VideoDreamMode(plan, run_dir, engine, console)
     outputs = open_outputs(plan.cfg, run_dir, resume, console, plan.source.fps_exact, mode.width, mode.height,
                            audio=plan.audio)
     return drive(mode, outputs.sink, console, resume, stop, outputs=outputs.extra)
