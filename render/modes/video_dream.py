@@ -592,9 +592,11 @@ def _rounded(value: float) -> float | None:
 
 
 def estimate_video(cfg: RenderConfig, engine: Engine, frames: int, source: VideoInfo | None = None) -> Estimate:
-    """The dream and the optical flow of every frame at the output's size (``Mode.estimate``)."""
+    """The dream and the optical flows of every frame at the output's size (``Mode.estimate``): one from the
+    previous frame, one from each ``video.long_term`` frame, and one more for the backward pass of two passes."""
     height, width = video_size(cfg, source)
-    flow = flow_seconds(cfg, height, width, engine.device)
+    flows = 1 + len(cfg.video.long_term) + (cfg.video.passes == 2)
+    flow = flows * flow_seconds(cfg, height, width, engine.device)
     return estimate_frames(cfg, engine, frames, first_frame(cfg, (height, width), engine.device), mode_seconds=flow)
 
 
