@@ -33,14 +33,14 @@ VARIANTS = {"independent": ["video.blend=0"], "dreamed": []}
 
 
 def coherence_clips(width: int = 160, height: int = 96, frames: int = 32) -> dict[str, SquareClip]:
-    """The three clips at ``width`` x ``height``: a 1.5 px/frame pan left with a photo inset of a third of the height."""
+    """The three clips at ``width`` x ``height``: a 1.5 px/frame pan left, a photo inset a third of the height."""
     side = height // 3 // 4 * 4
     pan = 1.5
     return {
         "pan": SquareClip(width, height, frames, side, (width / 2 - side / 2, height / 3), (-pan, 0.0), pan),
         "occluder": SquareClip(width, height, frames, side, (8.0, height / 4), (2.0, 0.5), pan),
-        "across": SquareClip(width, height, frames, side, (width / 2, 4.0), (0.5, quarter((height - side - 8) / frames)),
-                             pan),
+        "across": SquareClip(width, height, frames, side, (width / 2, 4.0),
+                             (0.5, quarter((height - side - 8) / frames)), pan),
     }
 
 
