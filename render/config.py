@@ -173,7 +173,9 @@ class VisualizeConfig:
 class VideoConfig:
     """Dreaming over an existing video (mode: video)."""
 
-    blend: Any = 0.8  # how much of the previous dream, carried along the optical flow, enters each frame
+    blend: Any = 0.9  # how much of the earlier frames' dream, carried along the optical flow, enters each frame
+    long_term: list[int] = field(default_factory=lambda: [2, 4])  # frames further back whose dream is carried too
+    passes: int = 1  # 2: a backward pass reconciles the forward dream before any frame is written (offline)
     strength: Any = 1.0  # 0 = the source, 1 = the full dream
     flow: FlowMethod = FlowMethod.dis
     flow_preset: FlowPreset = FlowPreset.medium  # faster presets follow fast motion less exactly
@@ -368,8 +370,10 @@ def validate(cfg: RenderConfig, sized_by_input: bool = False) -> None:
             continue  # endless: streams until stopped
         if value is None or not value > 0:
             raise UserError(f"Config key '{key}' is {value}, but must be greater than 0 (e.g. {key}=120).")
-    if cfg.video.batch < 1:
-        raise UserError(f"Config key 'video.batch' is {cfg.video.batch}, but must be at least 1 (frames per dream).")
+    validate_video(cfg.video)
+    if cfg.video.passes == 2 and (cfg.segment.count > 1 or cfg.mask.source or cfg.live.input):
+        raise UserError("Config key 'video.passes' is 2, which keeps every frame until the backward pass: it works "
+                        "on one whole file, without segment.count, mask.source or live.input.")
     if cfg.dream.jitter < 0 or cfg.dream.crossfade < 0:
         raise UserError("Config keys 'dream.jitter' and 'dream.crossfade' must be 0 or more.")
     tile = cfg.dream.tile_size
@@ -389,6 +393,24 @@ def validate(cfg: RenderConfig, sized_by_input: bool = False) -> None:
     if not cfg.audio_smoothing >= 0:
         raise UserError(f"Config key 'audio_smoothing' is {cfg.audio_smoothing}, but must be 0 or more seconds.")
     validate_color(cfg.color)
+
+
+LONGEST_REACH = 16  # frames back video.long_term may carry from: each is held in memory and costs a flow a frame
+
+
+def validate_video(video: VideoConfig) -> None:
+    """``video.batch`` and ``video.long_term`` (the flow keys are checked in ``render.ops.flow``)."""
+    if video.batch < 1:
+        raise UserError(f"Config key 'video.batch' is {video.batch}, but must be at least 1 (frames per dream).")
+    distances = list(video.long_term)
+    if any(not 2 <= d <= LONGEST_REACH for d in distances) or len(set(distances)) != len(distances):
+        raise UserError(
+            f"Config key 'video.long_term' is {distances}, but must list distinct frame distances from 2 to "
+            f"{LONGEST_REACH} (e.g. video.long_term=[2,4]; [] carries the previous frame's dream only)."
+        )
+    if video.passes not in (1, 2):
+        raise UserError(f"Config key 'video.passes' is {video.passes}, but must be 1 (forward) or 2 (forward, then "
+                        "a backward pass that reconciles the two directions).")
 
 
 def validate_output_name(name: str) -> None:

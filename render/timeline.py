@@ -70,7 +70,7 @@ ANIMATED_KEYS: tuple[AnimatedKey, ...] = (
                 f"above 0 and at most {LARGEST_STEP_SIZE:g} (0-255 units a step; above that the picture turns to "
                 "noise, and 0 or less dreams nothing or the opposite)", "1.5"),
     AnimatedKey("video.blend", lambda v: 0 <= v <= 1, "within 0..1 on every frame (how much of the previous "
-                "dream is carried into the next frame)", "0.8"),
+                "dream is carried into the next frame)", "0.9"),
     AnimatedKey("video.strength", lambda v: v >= 0, "0 or more on every frame (0 = the source, 1 = the full "
                 "dream)", "1.0"),
     AnimatedKey("mask.strength", lambda v: 0 <= v <= 1, "within 0..1 on every frame (how much of the dream shows "

@@ -3,7 +3,11 @@
 The previous frame's dream *detail* (dreamed minus source) is carried along the
 source's optical flow and weighted per pixel by ``w = video.blend * mask``, the mask
 being the flow's reliability (zero where something was occluded or came into view,
-moved too far, or the scene cut). The frame is dreamed from ``source + w * carried``,
+moved too far, or the scene cut). With ``video.long_term`` the details of frames further
+back are carried too, each along its own flow, and every pixel takes the mean of those that
+see it (long-term consistency, after Ruder et al. 2016): the mean holds the dream where it
+would drift over many frames, and restores it where an occluder moved away; a pixel no
+carried frame sees is dreamed afresh (``w = 0``). The frame is dreamed from ``source + w * carried``,
 and its detail becomes ``w * carried + (1 - w) * (dreamed - source)``: a running
 average of the dream along the motion. Only ``1 - w`` of each frame's fresh dream is
 new, so the jitter-driven change from frame to frame shrinks, while the dream keeps
@@ -26,8 +30,8 @@ With ``mask.source`` the dream is restricted to the mask, the detail is kept (an
 carried) only inside it, and the frame written is the source frame itself wherever
 the mask is 0.
 
-The state that makes frame ``i`` (previous source, detail and output frames,
-generator, stability sums, a carried mask) is saved at every resume point, so a
+The state that makes frame ``i`` (previous source, detail and output frames, the older
+frames' sources and details, generator, stability sums, a carried mask) is saved at every resume point, so a
 resumed render produces the frames of one that never stopped.
 
 With ``live.input`` (and ``live.enabled``) the frames come from a live source as it plays
@@ -92,6 +96,8 @@ class VideoState:
     source_meter: StabilityMeter = field(default_factory=StabilityMeter)
     scene_cuts: list[int] = field(default_factory=list)  # frames where the previous dream was dropped
     masks: FrameMasks | None = None
+    # (source, detail) of the frames before the previous one, newest first, for video.long_term
+    older: list[tuple[torch.Tensor, torch.Tensor]] = field(default_factory=list)
 
 
 def video_frame_count(asked: int | None, info: VideoInfo) -> int:
@@ -116,22 +122,61 @@ def video_schedules(timeline: Timeline) -> VideoSchedules:
     return VideoSchedules(timeline.track("video.blend"), timeline.track("video.strength"))
 
 
-def carried_detail(detail: torch.Tensor | None, motion: FrameMotion | None,
+def long_term_of(video_cfg: VideoConfig) -> tuple[int, ...]:
+    """``video.long_term`` (checked by ``render.config.validate``) in rising order."""
+    return tuple(sorted(int(distance) for distance in video_cfg.long_term))
+
+
+def carried_detail(carriers: list[tuple[torch.Tensor, FrameMotion]],
                    blend: float) -> tuple[torch.Tensor | float, torch.Tensor | float]:
-    """The previous frame's detail laid over the current frame, and its per-pixel weight.
+    """The earlier frames' detail laid over the current frame, and its per-pixel weight.
+
+    Each pixel takes the mean of the carried details that see it (their flow is reliable there): the
+    previous frame's, and with ``video.long_term`` those of frames further back, which pull the dream
+    back where it drifted and bring it back where something moved away. A pixel none of them sees
+    (newly revealed) gets weight 0: it is dreamed afresh from the plain source, not filled with a
+    smeared warp of what covered it.
 
     Args:
-        detail: (1, 3, H, W) the previous frame's detail, or None at the start.
-        motion: previous -> current source motion, or None at the start.
+        carriers: (detail (1, 3, H, W), motion from that frame to the current one), newest first.
         blend: the frame's ``video.blend``.
 
     Returns:
-        (weight (1, 1, H, W) = blend * reliability mask, carried detail (1, 3, H, W)); (0.0, 0.0) when
-        nothing is carried, which leaves every formula it enters as for an independent frame.
+        (weight (1, 1, H, W) = blend * (1 where any carrier sees the pixel), carried detail (1, 3, H, W));
+        (0.0, 0.0) when nothing is carried, which leaves every formula it enters as for an independent frame.
     """
-    if blend == 0.0 or detail is None or motion is None:
+    if blend == 0.0 or not carriers:
         return 0.0, 0.0
-    return blend * motion.mask, warp_by_flow(detail, motion.flow)
+    masks = torch.cat([motion.mask for _, motion in carriers])  # (N, 1, H, W)
+    warped = torch.cat([warp_by_flow(detail, motion.flow, "bicubic") for detail, motion in carriers])
+    seen = masks.sum(0, keepdim=True)
+    return blend * masks.amax(0, keepdim=True), (warped * masks).sum(0, keepdim=True) / seen.clamp(min=1.0)
+
+
+def carriers_of(state: VideoState, source: torch.Tensor, motion: FrameMotion | None, flow: FlowSettings,
+                long_term: tuple[int, ...]) -> list[tuple[torch.Tensor, FrameMotion]]:
+    """The earlier frames whose detail is carried onto ``source`` (1, 3, H, W): the previous one (``motion``
+    from it), and the frames ``long_term`` back that the state still holds, each with its own flow to now
+    (estimated directly, not chained: it sees what the frames between covered)."""
+    if state.detail is None or motion is None:
+        return []
+    carriers = [(state.detail, motion)]
+    for distance in long_term:
+        if distance - 2 < len(state.older) and not motion.scene_cut:
+            older_source, older_detail = state.older[distance - 2]
+            carriers.append((older_detail, frame_motion(older_source, source, flow)))
+    return carriers
+
+
+def remember(state: VideoState, source: torch.Tensor, detail: torch.Tensor, output: torch.Tensor,
+             motion: FrameMotion | None, keep: int) -> None:
+    """Move the state past a frame (all (1, 3, H, W)): the previous frame joins the ``keep`` older frames
+    held for ``video.long_term`` (none are kept across a scene cut)."""
+    if motion is not None and motion.scene_cut:
+        state.older = []
+    elif state.source is not None and keep > 0:
+        state.older = [(state.source, state.detail), *state.older][:keep]
+    state.source, state.detail, state.output = source, detail, output
 
 
 def batch_length(state: VideoState, engine: Engine, schedules: VideoSchedules, limit: int, total: int) -> int:
@@ -155,10 +200,11 @@ def batch_length(state: VideoState, engine: Engine, schedules: VideoSchedules, l
 
 
 def advance(state: VideoState, sources: list[torch.Tensor], engine: Engine, schedules: VideoSchedules,
-            flow: FlowSettings) -> list[torch.Tensor]:
+            flow: FlowSettings, long_term: tuple[int, ...] = ()) -> list[torch.Tensor]:
     """Dream the frames ``sources`` (those from ``state.next_index`` on) and move the state past them.
 
-    With more than one source frame, blend is 0 for all of them (see ``batch_length``).
+    With more than one source frame, blend is 0 for all of them (see ``batch_length``), so none is carried
+    from the frames before. ``long_term``: the ``video.long_term`` distances also carried.
 
     Returns:
         The (1, 3, H, W) frames to write, in order.
@@ -167,7 +213,9 @@ def advance(state: VideoState, sources: list[torch.Tensor], engine: Engine, sche
     for source in sources:
         motions.append(frame_motion(before, source, flow) if before is not None else None)
         before = source
-    carried = [carried_detail(state.detail, motion, schedules.blend.at(index + k)) for k, motion in enumerate(motions)]
+    blends = [schedules.blend.at(index + k) for k in range(len(sources))]
+    carried = [carried_detail(carriers_of(state, source, motion, flow, long_term) if blend else [], blend)
+               for source, motion, blend in zip(sources, motions, blends)]
     starts = [(source + weight * previous).clamp(0.0, 1.0) for source, (weight, previous) in zip(sources, carried)]
     masks = [state.masks.next(index + k, source, motion=motion) for k, (source, motion) in
              enumerate(zip(sources, motions))] if state.masks else None
@@ -180,7 +228,7 @@ def advance(state: VideoState, sources: list[torch.Tensor], engine: Engine, sche
         if masks:
             detail, output = masked_frame(source, detail, output, masks[k])
         measure(state, index + k, source, output, motion)
-        state.source, state.detail, state.output = source, detail, output
+        remember(state, source, detail, output, motion, max(long_term, default=1) - 1)
         outputs.append(output)
     state.next_index = index + len(sources)
     return outputs
@@ -197,19 +245,22 @@ def measure(state: VideoState, index: int, source: torch.Tensor, output: torch.T
         state.scene_cuts.append(index)
 
 
-def carry(state: VideoState, source: torch.Tensor, schedules: VideoSchedules, flow: FlowSettings) -> torch.Tensor:
-    """A cadence's in-between: the last detail carried along the flow onto ``source`` (1, 3, H, W), nothing dreamed.
+def carry(state: VideoState, source: torch.Tensor, schedules: VideoSchedules, flow: FlowSettings,
+          long_term: tuple[int, ...] = ()) -> torch.Tensor:
+    """A cadence's in-between: the earlier details carried along the flow onto ``source`` (1, 3, H, W), nothing
+    dreamed.
 
-    The detail is kept where the flow is reliable and dropped where it is not (the source shows through
-    there until the next dream). Returns the (1, 3, H, W) frame to write; the state moves past it.
+    The detail is kept where a carried frame's flow is reliable and dropped where none is (the source shows
+    through there until the next dream). Returns the (1, 3, H, W) frame to write; the state moves past it.
     """
     index = state.next_index
     motion = frame_motion(state.source, source, flow)
-    weight, previous = carried_detail(state.detail, motion, 1.0)
+    weight, previous = carried_detail(carriers_of(state, source, motion, flow, long_term), 1.0)
     detail = weight * previous
     output = (source + schedules.strength.at(index) * detail).clamp(0.0, 1.0)
     measure(state, index, source, output, motion)
-    state.source, state.detail, state.output, state.next_index = source, detail, output, index + 1
+    remember(state, source, detail, output, motion, max(long_term, default=1) - 1)
+    state.next_index = index + 1
     return output
 
 
@@ -231,8 +282,25 @@ def snapshot_of(state: VideoState) -> dict[str, torch.Tensor]:
         "meters": torch.tensor([state.output_meter.total, state.output_meter.count,
                                 state.source_meter.total, state.source_meter.count], dtype=torch.float64),
         "scene_cuts": torch.tensor(state.scene_cuts, dtype=torch.int64),
+        **older_snapshot(state.older),
         **(state.masks.snapshot() if state.masks else {}),
     }
+
+
+def older_snapshot(older: list[tuple[torch.Tensor, torch.Tensor]]) -> dict[str, torch.Tensor]:
+    """The older frames' sources and details as (N, 3, H, W) tensors on the CPU; nothing when there are none."""
+    if not older:
+        return {}
+    return {"older_sources": torch.cat([s for s, _ in older]).cpu().clone(),
+            "older_details": torch.cat([d for _, d in older]).cpu().clone()}
+
+
+def older_from(snapshot: dict[str, torch.Tensor], device: torch.device) -> list[tuple[torch.Tensor, torch.Tensor]]:
+    """``older_snapshot`` read back: (source, detail) pairs of (1, 3, H, W) on ``device``."""
+    if "older_sources" not in snapshot:
+        return []
+    sources, details = snapshot["older_sources"].to(device), snapshot["older_details"].to(device)
+    return [(sources[n : n + 1], details[n : n + 1]) for n in range(len(sources))]
 
 
 def state_from(snapshot: dict[str, torch.Tensor], device: torch.device, masks: FrameMasks | None = None) -> VideoState:
@@ -252,6 +320,7 @@ def state_from(snapshot: dict[str, torch.Tensor], device: torch.device, masks: F
         StabilityMeter(sums[2], sums[3]),
         snapshot["scene_cuts"].tolist(),
         masks,
+        older_from(snapshot, device),
     )
 
 
@@ -299,7 +368,7 @@ class VideoDreamMode:
         self.span = segment_span(cfg.segment, plan.frames)
         self.width, self.height = output_size(cfg, info)
         self.schedules = video_schedules(plan.timeline)
-        self.flow = flow_settings(cfg.video)
+        self.flow, self.long_term = flow_settings(cfg.video), long_term_of(cfg.video)
         self.masks = render_masks(cfg.mask, cfg.motion.border, info.frames, "the source video's frames",
                                   engine.device, plan.timeline)
         self.steps_total = self.span.end - self.span.start
@@ -332,7 +401,7 @@ class VideoDreamMode:
         if ended_early is not None:
             self._end_early(sources, ended_early)
         index = state.next_index
-        outputs = advance(state, sources, self.engine, self.schedules, self.flow) if sources else []
+        outputs = advance(state, sources, self.engine, self.schedules, self.flow, self.long_term) if sources else []
         if state.next_index == span.first and span.warmup_frames:
             _forget_warmup(state)
         for frame_index, output in enumerate(outputs, start=index):
@@ -385,6 +454,7 @@ class LiveVideoDreamMode:
         self.cfg, self.engine, self.timeline, self.report = cfg, engine, plan.timeline, report
         self.info, self.live_folder = plan.live_source, live_folder
         self.schedules, self.flow = video_schedules(plan.timeline), flow_settings(cfg.video)
+        self.long_term = long_term_of(cfg.video)
         self.steps_total = plan.frames
         self.notes: list[str] = []
         self.state: VideoState | None = None
@@ -434,9 +504,9 @@ class LiveVideoDreamMode:
             self.state.generator.manual_seed(frame_seed(self.cfg.seed, index))
         started = time.perf_counter()
         if dreamed:
-            output = advance(self.state, [source], self.engine, self.schedules, self.flow)[0]
+            output = advance(self.state, [source], self.engine, self.schedules, self.flow, self.long_term)[0]
         else:
-            output = carry(self.state, source, self.schedules, self.flow)
+            output = carry(self.state, source, self.schedules, self.flow, self.long_term)
         self.cadence_choice.observe(index, time.perf_counter() - started, dreamed)
         self._say_skipped()
         return Step([output])
@@ -503,7 +573,12 @@ def render_video(plan: RenderPlan, run_dir: Path, engine: Engine, console: Conso
     """Dream over the frames of ``cfg.input`` into ``run_dir/<name>.mp4``; returns facts for meta.json."""
     if plan.live_source is not None:
         return render_live_input(plan, run_dir, engine, console, resume, stop)
-    mode = VideoDreamMode(plan, run_dir, engine, console)
+    if plan.cfg.video.passes == 2:
+        from render.modes.video_two_pass import TwoPassVideoDreamMode  # imports this module
+
+        mode = TwoPassVideoDreamMode(plan, run_dir, engine, console)
+    else:
+        mode = VideoDreamMode(plan, run_dir, engine, console)
     outputs = open_outputs(plan.cfg, run_dir, resume, console, plan.source.fps_exact, mode.width, mode.height,
                            audio=plan.audio)
     return drive(mode, outputs.sink, console, resume, stop, outputs=outputs.extra)
@@ -547,9 +622,11 @@ def _rounded(value: float) -> float | None:
 
 
 def estimate_video(cfg: RenderConfig, engine: Engine, frames: int, source: VideoInfo | None = None) -> Estimate:
-    """The dream and the optical flow of every frame at the output's size (``Mode.estimate``)."""
+    """The dream and the optical flows of every frame at the output's size (``Mode.estimate``): one from the
+    previous frame, one from each ``video.long_term`` frame, and one more for the backward pass of two passes."""
     height, width = video_size(cfg, source)
-    flow = flow_seconds(cfg.video, height, width, engine.device)
+    flows = 1 + len(cfg.video.long_term) + (cfg.video.passes == 2)
+    flow = flows * flow_seconds(cfg.video, height, width, engine.device)
     return estimate_frames(cfg, engine, frames, first_frame(cfg, (height, width), engine.device), mode_seconds=flow)
 
 

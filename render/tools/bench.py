@@ -22,7 +22,10 @@ Every ratio is measured in this one run, so it holds for the machine it runs on:
    CPU's caches? ``dream.tile_size=auto`` keeps frames whole on a CPU by this measurement);
 10. ``cadence``: a zoom's frames/s at dream cadence 1, 2, 4 and 8 beside its temporal instability
    (``render.tools.bench_cadence``);
-11. ``profile`` (only when named in ``--only``): the ops that take the time of an EfficientNet-Lite0
+11. ``coherence``: the video dream's excess warping error (Lai et al.) at 1, 5 and 10 frames and its
+   strength, as shares of independent frames', on three 160x96 photo clips with known motion: a pan, an
+   occluder, an inset crossing the pan (``render.tools.bench_coherence``);
+12. ``profile`` (only when named in ``--only``): the ops that take the time of an EfficientNet-Lite0
    and a GoogLeNet step in float32 and bfloat16 (torch.profiler).
 
 ``--only defaults tiles`` runs just those sections.
@@ -55,7 +58,7 @@ from render.cli import compose_preset
 from render.tools.bench_defaults import bench_net
 
 ROOT = Path(__file__).resolve().parent.parent
-SECTIONS = ("models", "zoom", "rss", "drift", "batch", "video", "defaults", "tiles", "cadence")
+SECTIONS = ("models", "zoom", "rss", "drift", "batch", "video", "defaults", "tiles", "cadence", "coherence")
 TILE_MODELS = (("googlenet_places365", "inception_4c/output"), ("efficientnet_lite0", "block10"))
 PRECISIONS = ("float32", "bfloat16")  # bfloat16 autocast runs on AMX / AVX512-BF16 units where the CPU has them
 BENCH_MODELS = (("googlenet", "inception4c"), ("efficientnet_lite0", "block10"), ("efficientnet_lite2", "block14"),
@@ -242,6 +245,18 @@ def print_video(console: Console, figures: dict) -> None:
     console.print(table)
 
 
+def video_coherence(console: Console) -> dict:
+    """The video dream's warping error against independent frames on three clips (render.tools.bench_coherence)."""
+    from render.tools.bench_coherence import compare, table_lines
+
+    with tempfile.TemporaryDirectory() as folder:
+        results = compare(Path(folder), 160, 96, 32, [])
+    console.print("video dream coherence, 160x96, 32 frames (target: short-term <= 0.25 on the pan, strength "
+                  ">= 0.9)", highlight=False)
+    console.print("\n".join(table_lines(results)), highlight=False)
+    return results
+
+
 def run_default_sections(console: Console, args: argparse.Namespace, results: dict) -> None:
     """The sections on the defaults (render.tools.bench_defaults): old against new, tiles, profile."""
     from render.tools import bench_defaults as bd
@@ -305,6 +320,8 @@ def main(argv: list[str] | None = None) -> None:
 
         results["cadence"] = compare_cadences(256, 144, args.cadence_frames)
         print_cadences(console, results["cadence"], 256, 144)
+    if "coherence" not in args.skip:
+        results["coherence"] = video_coherence(console)
     if args.json:
         args.json.write_text(json.dumps(results, indent=2))
 

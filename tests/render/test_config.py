@@ -56,6 +56,10 @@ def test_schema_defaults_are_valid():
         ({"live": {"url": "http://example.com/live"}}, "live.url"),
         ({"live": {"enabled": True, "host": "0.0.0.0"}}, "live.token"),
         ({"live": {"osc_port": -1}}, "live.osc_port"),
+        ({"video": {"long_term": [1, 4]}}, "video.long_term"),
+        ({"video": {"long_term": [2, 2]}}, "video.long_term"),
+        ({"video": {"long_term": [17]}}, "video.long_term"),
+        ({"video": {"batch": 0}}, "video.batch"),
     ],
 )
 def test_bad_values_name_the_key(overrides, key):
@@ -120,6 +124,11 @@ def test_the_choices_are_what_the_dream_library_runs():
     assert set(Parameterization) == set(PARAMETERIZATIONS) and set(Background) == set(BACKGROUNDS)
     assert set(Precision) == {"auto", *PRECISIONS} and set(CompileMode) == set(COMPILE_MODES)
     assert all(issubclass(kind, Choice) for kind in (Parameterization, Background, Precision, CompileMode))
+
+
+def test_long_term_carry_may_be_off_or_reach_back():
+    validate(config(video={"long_term": []}))
+    validate(config(video={"long_term": [8, 2, 16]}))
 
 
 def test_a_size_may_come_from_the_input_when_the_mode_is_sized_by_it():

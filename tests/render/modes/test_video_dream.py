@@ -21,11 +21,17 @@ from render.media.video_source import VideoInfo, iter_video_frames, probe_video
 from render.modes.video_dream import (
     VideoSchedules,
     VideoState,
+    advance,
     batch_length,
+    carried_detail,
     frames_to_next_cut,
     output_size,
+    remember,
+    snapshot_of,
+    state_from,
     video_schedules,
 )
+from render.ops.flow import FlowSettings, FrameMotion
 from render.ops.stability import measure_stability
 from render.run import run
 from render.segments.plan import SegmentSpan
@@ -222,6 +228,58 @@ def test_batches_only_where_blend_is_zero():
     assert lengths == [3, 2, 1, 1]
     never_blended = VideoSchedules(SimpleNamespace(at=lambda i: 0.0), constant)
     assert batch_length(VideoState(torch.Generator(), 8), engine, never_blended, 3, 10) == 2  # stops at the end
+
+
+def still_motion(mask: torch.Tensor, scene_cut: bool = False) -> FrameMotion:
+    """No motion, trusted where ``mask`` (1, 1, H, W) is 1."""
+    return FrameMotion(torch.zeros(1, 2, *mask.shape[-2:]), mask, scene_cut)
+
+
+def test_carried_detail_averages_the_frames_that_see_a_pixel_and_leaves_revealed_pixels_fresh():
+    left, everywhere = torch.zeros(1, 1, 2, 4), torch.ones(1, 1, 2, 4)
+    left[..., :2] = 1.0
+    newest, older = torch.full((1, 3, 2, 4), 0.2), torch.full((1, 3, 2, 4), 0.4)
+    weight, carried = carried_detail([(newest, still_motion(left)), (older, still_motion(left))], 0.5)
+    assert torch.equal(weight, 0.5 * left) and torch.allclose(carried[..., :2], torch.tensor(0.3))
+    assert carried[..., 2:].eq(0).all()  # seen by none: nothing is smeared in
+    weight, carried = carried_detail([(newest, still_motion(left)), (older, still_motion(everywhere))], 1.0)
+    assert weight.eq(1).all() and torch.allclose(carried[..., 2:], torch.tensor(0.4))  # back from further
+    assert carried_detail([], 0.8) == (0.0, 0.0) and carried_detail([(newest, still_motion(left))], 0.0) == (0.0, 0.0)
+
+
+def test_the_state_holds_the_older_frames_long_term_asks_for_and_drops_them_at_a_cut():
+    state, frame = VideoState(torch.Generator()), lambda v: torch.full((1, 3, 2, 2), float(v))
+    motion = still_motion(torch.ones(1, 1, 2, 2))
+    for v in range(5):
+        remember(state, frame(v), frame(10 + v), frame(20 + v), motion, keep=3)
+    assert [d.mean().item() for _, d in state.older] == [13, 12, 11] and state.detail.mean().item() == 14
+    remember(state, frame(5), frame(15), frame(25), still_motion(torch.zeros(1, 1, 2, 2), scene_cut=True), keep=3)
+    assert state.older == [] and state.source.mean().item() == 5
+
+
+class Brighter:
+    """A stand-in network: the dream lifts the frame a little."""
+
+    device = CPU
+
+    def dream(self, frames, index, generator, mask=None):
+        return (frames * 0.9 + 0.08).clamp(0, 1)
+
+
+def test_a_state_restored_from_its_snapshot_carries_the_long_term_dream_on_identically():
+    generator = torch.Generator().manual_seed(0)
+    base = torch.rand(1, 3, 24, 32, generator=generator)
+    sources = [base.roll(k, dims=3) for k in range(6)]
+    schedules = VideoSchedules(SimpleNamespace(at=lambda i: 0.8), SimpleNamespace(at=lambda i: 1.0))
+    straight = VideoState(torch.Generator())
+    expected = [advance(straight, [s], Brighter(), schedules, FlowSettings(), (2, 4))[0] for s in sources]
+    state = VideoState(torch.Generator())
+    for s in sources[:4]:
+        advance(state, [s], Brighter(), schedules, FlowSettings(), (2, 4))
+    assert len(state.older) == 3
+    resumed = state_from(snapshot_of(state), CPU)
+    again = [advance(resumed, [s], Brighter(), schedules, FlowSettings(), (2, 4))[0] for s in sources[4:]]
+    assert all(torch.equal(a, b) for a, b in zip(again, expected[4:]))
 
 
 def test_batched_independent_frames_render_every_frame(ntsc, tmp_path):

@@ -112,3 +112,14 @@ def test_flow_settings_from_config():
 
 def test_every_flow_preset_of_the_schema_is_a_dis_preset():
     assert set(DIS_PRESETS) == set(FlowPreset)
+
+
+def test_bicubic_warping_keeps_fine_detail_that_bilinear_halves():
+    stripes = torch.zeros(1, 1, 4, 16)
+    stripes[..., 1::2] = 1.0
+    stripes[..., 2::4] = 0.5  # a period of 4 px: bilinear at half a pixel averages neighbours
+    half = torch.zeros(1, 2, 4, 16)
+    half[:, 0] = 0.5
+    spread = {mode: warp_by_flow(stripes, half, mode)[..., 2:-2].std().item() for mode in ("bilinear", "bicubic")}
+    assert spread["bicubic"] > 1.1 * spread["bilinear"]
+    assert torch.allclose(warp_by_flow(stripes, torch.zeros_like(half), "bicubic"), stripes, atol=1e-5)
